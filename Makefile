@@ -1,0 +1,110 @@
+# ferry - GNU make build.
+#
+#   make          build ./ferry (optimised)
+#   make asan     build build/asan/ferry with AddressSanitizer and UBSan
+#   make check    install dependencies, build both ways, run every test
+#                 against both builds
+#   make demo     install dependencies, build, run `ferry demo`
+#   make lint     clang-format check and the 80-column rule
+#   make bench    run the benchmarks in bench/ (see bench/RESULTS.md)
+
+PKGS := libmicrohttpd jansson sqlite3 openssl inih libcurl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+CC ?= cc
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+	-Wstrict-prototypes -Wvla
+CPPFLAGS := -D_GNU_SOURCE -Isrc -MMD -MP
+REL_CFLAGS := $(WARN) -O2 -g
+ASAN_CFLAGS := $(WARN) -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDLIBS = $(PKG_LIBS) -lpthread
+
+REL := build/release
+ASN := build/asan
+
+LIB_SRC := $(shell find src -name '*.c' ! -path src/main.c | LC_ALL=C sort)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_NAMES := $(UNIT_SRC:tests/unit/%.c=%)
+
+REL_LIB_OBJ := $(LIB_SRC:%.c=$(REL)/%.o)
+ASN_LIB_OBJ := $(LIB_SRC:%.c=$(ASN)/%.o)
+REL_UNIT := $(UNIT_NAMES:%=$(REL)/tests/unit/%)
+ASN_UNIT := $(UNIT_NAMES:%=$(ASN)/tests/unit/%)
+
+export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp
+
+.PHONY: all asan check check-release check-asan deps demo lint bench \
+	clean units units-asan e2e-deps format
+
+all: ferry
+
+ferry: $(REL)/src/main.o $(REL)/libferry.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+asan: $(ASN)/ferry
+
+$(ASN)/ferry: $(ASN)/src/main.o $(ASN)/libferry.a
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(REL)/libferry.a: $(REL_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(ASN)/libferry.a: $(ASN_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(REL)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(REL_CFLAGS) $(PKG_CFLAGS) -Itests -c $< -o $@
+
+$(ASN)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -Itests -c $< -o $@
+
+$(REL)/tests/unit/%: $(REL)/tests/unit/%.o $(REL)/libferry.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(ASN)/tests/unit/%: $(ASN)/tests/unit/%.o $(ASN)/libferry.a
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+units: $(REL_UNIT)
+units-asan: $(ASN_UNIT)
+
+# Installing is idempotent and quick when everything is present; the
+# recursive make below re-reads pkg-config after a fresh install.
+deps:
+	scripts/install-deps
+
+check: deps
+	$(MAKE) check-release
+	$(MAKE) check-asan
+
+check-release: ferry units
+	scripts/run-tests release $(CURDIR)/ferry $(REL)/tests/unit
+
+check-asan: asan units-asan
+	scripts/run-tests asan $(CURDIR)/$(ASN)/ferry $(ASN)/tests/unit
+
+demo: deps
+	$(MAKE) ferry
+	./ferry demo
+
+lint:
+	scripts/lint
+
+format:
+	clang-format -i $$(find src tests -name '*.[ch]')
+
+bench: deps
+	$(MAKE) ferry
+	bench/run
+
+clean:
+	rm -rf build ferry
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,409 @@
+/*
+ * log.c - structured, redacting log lines.
+ *
+ * The format string of log_event() is walked token by token. Each value is
+ * formatted alone with vsnprintf() on a one-conversion spec cut out of the
+ * format, so the va_list is consumed with the types the compiler checked.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+
+#define VALUE_MAX 1024
+#define REQ_ID_MAX 64
+
+static int min_level = LOG_INFO;
+static int line_format = LOG_FMT_LOGFMT;
+static _Thread_local char req_id[REQ_ID_MAX];
+
+static const char *const level_names[] = {
+    "debug", "info", "warn", "error", "crit",
+};
+
+static const char *const secret_keys[] = {
+    "api_key", "x-api-key", "key", "token", "secret", "password",
+    "code", "authorization", "cookie", "code_verifier", "state",
+    "client_secret", "access_token", "refresh_token", "signature",
+};
+
+static const char *const secret_suffixes[] = {
+    "_token", "_secret", "_key", "_password", "-key", "-token",
+};
+
+void
+log_setup(int level, int format)
+{
+    min_level = level;
+    line_format = format;
+}
+
+int
+log_level_parse(const char *s)
+{
+    size_t i = 0;
+
+    for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+        if (strcasecmp(s, level_names[i]) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+int
+log_format_parse(const char *s)
+{
+    if (strcasecmp(s, "logfmt") == 0) {
+        return LOG_FMT_LOGFMT;
+    }
+    if (strcasecmp(s, "json") == 0) {
+        return LOG_FMT_JSON;
+    }
+    return -1;
+}
+
+void
+log_set_req_id(const char *id)
+{
+    if (id == NULL) {
+        req_id[0] = '\0';
+        return;
+    }
+    snprintf(req_id, sizeof(req_id), "%s", id);
+}
+
+const char *
+log_req_id(void)
+{
+    return req_id[0] == '\0' ? NULL : req_id;
+}
+
+int
+log_enabled(int level)
+{
+    return level >= min_level;
+}
+
+int
+log_key_is_secret(const char *key, unsigned long n)
+{
+    size_t i = 0;
+
+    for (i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++) {
+        if (strlen(secret_keys[i]) == n &&
+            strncasecmp(key, secret_keys[i], n) == 0) {
+            return 1;
+        }
+    }
+    for (i = 0; i < sizeof(secret_suffixes) / sizeof(secret_suffixes[0]);
+         i++) {
+        size_t sn = strlen(secret_suffixes[i]);
+
+        if (n > sn && strncasecmp(key + n - sn, secret_suffixes[i], sn) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Append `v` as a logfmt value: bare when safe, else quoted. */
+static void
+put_logfmt_value(struct buf *b, const char *v)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    int bare = *p != '\0';
+
+    for (; *p != '\0'; p++) {
+        if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f) {
+            bare = 0;
+            break;
+        }
+    }
+    if (bare) {
+        buf_addstr(b, v);
+        return;
+    }
+    buf_addch(b, '"');
+    for (p = (const unsigned char *)v; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\') {
+            buf_addch(b, '\\');
+            buf_addch(b, (char)*p);
+        } else if (*p == '\n') {
+            buf_addstr(b, "\\n");
+        } else if (*p < ' ' || *p == 0x7f) {
+            buf_printf(b, "\\x%02x", *p);
+        } else {
+            buf_addch(b, (char)*p);
+        }
+    }
+    buf_addch(b, '"');
+}
+
+/* Append `v` as a JSON string (control bytes escaped; other bytes as-is,
+ * with bytes >= 0x80 escaped so the line stays valid JSON even when the
+ * value is not valid UTF-8). */
+static void
+put_json_string(struct buf *b, const char *v)
+{
+    const unsigned char *p = (const unsigned char *)v;
+
+    buf_addch(b, '"');
+    for (; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\') {
+            buf_addch(b, '\\');
+            buf_addch(b, (char)*p);
+        } else if (*p < ' ' || *p >= 0x7f) {
+            buf_printf(b, "\\u%04x", *p);
+        } else {
+            buf_addch(b, (char)*p);
+        }
+    }
+    buf_addch(b, '"');
+}
+
+static void
+put_field(struct buf *b, const char *key, size_t keylen, const char *v)
+{
+    if (line_format == LOG_FMT_JSON) {
+        buf_printf(b, ",\"%.*s\":", (int)keylen, key);
+        put_json_string(b, v);
+        return;
+    }
+    buf_printf(b, " %.*s=", (int)keylen, key);
+    put_logfmt_value(b, v);
+}
+
+/*
+ * Format the one conversion at `spec` (which starts at '%') into `out`,
+ * consuming its arguments from `ap`. Returns the length of the spec, or 0
+ * when the spec is not supported (nothing is consumed then).
+ */
+static size_t
+format_one(const char *spec, char *out, size_t outsz, va_list *ap)
+{
+    char sub[32];
+    const char *p = spec + 1;
+    int star = 0;
+    char lenmod[3] = "";
+    size_t n = 0;
+    char conv = 0;
+
+    while (strchr("-+ #0", *p) != NULL && *p != '\0') {
+        p++;
+    }
+    while (*p >= '0' && *p <= '9') {
+        p++;
+    }
+    if (p[0] == '.' && p[1] == '*') {
+        star = 1;
+        p += 2;
+    } else if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+    if ((p[0] == 'h' && p[1] == 'h') || (p[0] == 'l' && p[1] == 'l')) {
+        memcpy(lenmod, p, 2);
+        p += 2;
+    } else if (strchr("hlzjt", *p) != NULL && *p != '\0') {
+        lenmod[0] = *p++;
+    }
+    conv = *p++;
+    n = (size_t)(p - spec);
+    if (n >= sizeof(sub) || conv == '\0') {
+        return 0;
+    }
+    memcpy(sub, spec, n);
+    sub[n] = '\0';
+
+    switch (conv) {
+    case 'd':
+    case 'i':
+        if (strcmp(lenmod, "ll") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, long long));
+        } else if (strcmp(lenmod, "l") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, long));
+        } else if (strcmp(lenmod, "z") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, ssize_t));
+        } else if (strcmp(lenmod, "j") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, intmax_t));
+        } else if (strcmp(lenmod, "t") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, ptrdiff_t));
+        } else {
+            snprintf(out, outsz, sub, va_arg(*ap, int));
+        }
+        return n;
+    case 'u':
+    case 'x':
+    case 'X':
+    case 'o':
+        if (strcmp(lenmod, "ll") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, unsigned long long));
+        } else if (strcmp(lenmod, "l") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, unsigned long));
+        } else if (strcmp(lenmod, "z") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, size_t));
+        } else if (strcmp(lenmod, "j") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, uintmax_t));
+        } else if (strcmp(lenmod, "t") == 0) {
+            snprintf(out, outsz, sub, va_arg(*ap, ptrdiff_t));
+        } else {
+            snprintf(out, outsz, sub, va_arg(*ap, unsigned int));
+        }
+        return n;
+    case 'c':
+        snprintf(out, outsz, sub, va_arg(*ap, int));
+        return n;
+    case 'f':
+    case 'g':
+    case 'e':
+        snprintf(out, outsz, sub, va_arg(*ap, double));
+        return n;
+    case 'p':
+        snprintf(out, outsz, sub, va_arg(*ap, void *));
+        return n;
+    case 's':
+        if (star) {
+            int prec = va_arg(*ap, int);
+            const char *s = va_arg(*ap, const char *);
+
+            snprintf(out, outsz, sub, prec, s == NULL ? "" : s);
+        } else {
+            const char *s = va_arg(*ap, const char *);
+
+            snprintf(out, outsz, sub, s == NULL ? "" : s);
+        }
+        return n;
+    }
+    return 0;
+}
+
+static void
+put_timestamp(struct buf *b)
+{
+    struct timeval tv;
+    struct tm tm;
+    char ts[40];
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (long)tv.tv_usec);
+    if (line_format == LOG_FMT_JSON) {
+        buf_printf(b, "{\"ts\":\"%s\"", ts);
+    } else {
+        buf_printf(b, "ts=%s", ts);
+    }
+}
+
+/* Walk `fmt` and append every key=value pair it describes. */
+static void
+put_pairs(struct buf *b, const char *fmt, va_list *ap)
+{
+    char value[VALUE_MAX];
+    const char *p = fmt;
+
+    while (*p != '\0') {
+        const char *key = NULL;
+        size_t keylen = 0;
+        size_t vlen = 0;
+
+        while (*p == ' ') {
+            p++;
+        }
+        if (*p == '\0') {
+            break;
+        }
+        key = p;
+        while (*p != '\0' && *p != '=' && *p != ' ') {
+            p++;
+        }
+        keylen = (size_t)(p - key);
+        if (*p != '=') {
+            put_field(b, key, keylen, "");
+            continue;
+        }
+        p++;
+        if (p[0] == '%' && p[1] != '%') {
+            vlen = format_one(p, value, sizeof(value), ap);
+            if (vlen == 0) {
+                /* an unsupported spec ends the line: the arguments after
+                 * it cannot be located safely */
+                put_field(b, key, keylen, "[bad-format]");
+                return;
+            }
+            p += vlen;
+        } else {
+            const char *v = p;
+
+            while (*p != '\0' && *p != ' ') {
+                p++;
+            }
+            snprintf(value, sizeof(value), "%.*s", (int)(p - v), v);
+        }
+        if (log_key_is_secret(key, keylen)) {
+            put_field(b, key, keylen, "[redacted]");
+        } else {
+            put_field(b, key, keylen, value);
+        }
+    }
+}
+
+void
+log_event(int level, const char *mod, const char *event, const char *fmt,
+          ...)
+{
+    struct buf b;
+    va_list ap;
+    const char *lvl = NULL;
+    ssize_t w = 0;
+
+    if (!log_enabled(level)) {
+        return;
+    }
+    if (level < LOG_DEBUG || level > LOG_CRIT) {
+        level = LOG_CRIT;
+    }
+    lvl = level_names[level];
+    buf_init(&b, LOG_LINE_MAX - 2);
+    put_timestamp(&b);
+    put_field(&b, "level", 5, lvl);
+    put_field(&b, "mod", 3, mod);
+    put_field(&b, "event", 5, event);
+    if (req_id[0] != '\0') {
+        put_field(&b, "req_id", 6, req_id);
+    }
+    va_start(ap, fmt);
+    put_pairs(&b, fmt, &ap);
+    va_end(ap);
+    if (line_format == LOG_FMT_JSON) {
+        buf_addch(&b, '}');
+    }
+    /* the ceiling leaves room for the newline even when values were cut */
+    b.max += 1;
+    buf_addch(&b, '\n');
+    w = write(STDERR_FILENO, b.data, b.len);
+    (void)w;
+    buf_release(&b);
+}
+
+void
+log_bug(const char *file, int line, const char *what)
+{
+    log_event(LOG_CRIT, "core", "bug", "file=%s line=%d what=%s", file, line,
+              what);
+    abort();
+}

@@ -1,0 +1,161 @@
+/*
+ * store.h - ferry's own store: the only interface to its tables.
+ *
+ * All SQL of ferry's store lives behind this header. The backend is chosen
+ * by URL at store_open(): `sqlite:PATH` (the embedded default) today,
+ * `postgresql://...` later, with the same functions and the same meaning,
+ * so callers never change. Every function is one transaction: it either
+ * happens completely or not at all.
+ *
+ * Conventions:
+ * - Ids are strings (UUIDs, or "dev_..." / "key_..." for developers and
+ *   keys). Times are int64 unix microseconds, UTC. Hashes are SHA-256,
+ *   32 raw bytes.
+ * - Strings returned in result structs are allocated from the arena the
+ *   caller passes and live as long as it; optional strings are NULL when
+ *   absent. Strings in argument structs are borrowed for the call.
+ * - Errors: ERR_NOTFOUND when the object does not exist, ERR_CONFLICT
+ *   when a unique value is taken, ERR_NOMEM when the arena is full,
+ *   ERR_STORE for a failure of the database itself (the detail names the
+ *   operation and the database's message).
+ * - A `struct store` is safe to use from many threads at once.
+ */
+#ifndef FERRY_STORE_STORE_H
+#define FERRY_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+struct store;
+
+struct store_options {
+    int busy_timeout_ms; /* how long a writer waits for a lock */
+    int readers;         /* read connections to keep (0 = a default) */
+};
+
+/*
+ * Open the store named by `url`. The schema is not touched: call
+ * store_migrate() before other calls. `*out` is freed with store_free().
+ * ERR_CONFIG for an unknown scheme, ERR_STORE when the database cannot be
+ * opened.
+ */
+int store_open(struct store **out, const char *url,
+               const struct store_options *opt, struct err *e);
+
+/* Close every connection and free `s`. NULL does nothing. */
+void store_free(struct store *s);
+
+/*
+ * Bring the schema to the newest version, applying each pending migration
+ * in its own transaction. `*applied` (may be NULL) gets the number
+ * applied. ERR_STORE also when the database is newer than this binary.
+ */
+int store_migrate(struct store *s, int *applied, struct err *e);
+
+/* The schema version of the database and the newest one this binary
+ * knows. */
+int store_schema_version(struct store *s, int *current, int *latest,
+                         struct err *e);
+
+/* ---- developers ---- */
+
+struct store_developer {
+    const char *id;
+    const char *name;
+    int64_t created_at;
+    int active_keys; /* filled by store_developer_list() and _get() */
+};
+
+/* ERR_CONFLICT when `d->id` exists. */
+int store_developer_create(struct store *s, const struct store_developer *d,
+                           struct err *e);
+
+/* ERR_NOTFOUND when there is no such developer. */
+int store_developer_get(struct store *s, const char *id, struct arena *a,
+                        struct store_developer *out, struct err *e);
+
+/* The oldest developer called `name`; ERR_NOTFOUND when none. */
+int store_developer_find_by_name(struct store *s, const char *name,
+                                 struct arena *a,
+                                 struct store_developer *out, struct err *e);
+
+/* All developers, oldest first; `*out` is an arena array of `*n`. */
+int store_developer_list(struct store *s, struct arena *a,
+                         struct store_developer **out, size_t *n,
+                         struct err *e);
+
+/* ---- API keys ---- */
+
+struct store_key {
+    const char *id;
+    const char *dev_id;
+    unsigned char hash[32]; /* SHA-256 of the key; the key is not kept */
+    const char *hint;       /* the key's last 4 characters, for lists */
+    int64_t created_at;
+    int64_t revoked_at;     /* 0 while the key is active */
+};
+
+/* ERR_NOTFOUND when the developer does not exist, ERR_CONFLICT when the
+ * key id exists. */
+int store_key_create(struct store *s, const struct store_key *k,
+                     struct err *e);
+
+/* Revoke at `now`. ERR_NOTFOUND for an unknown id, ERR_CONFLICT when the
+ * key is already revoked. */
+int store_key_revoke(struct store *s, const char *key_id, int64_t now,
+                     struct err *e);
+
+/* All keys of `dev_id` (revoked ones too), oldest first. An unknown
+ * developer gives an empty list. */
+int store_key_list(struct store *s, const char *dev_id, struct arena *a,
+                   struct store_key **out, size_t *n, struct err *e);
+
+/*
+ * The hashes of the active keys of `dev_id`: `*out` is an arena array of
+ * `*n` 32-byte hashes; an unknown developer gives none. This is the hot
+ * path of every authenticated request.
+ */
+int store_key_active_hashes(struct store *s, const char *dev_id,
+                            struct arena *a, unsigned char (**out)[32],
+                            size_t *n, struct err *e);
+
+/* ---- link sessions (widget links and direct authenticateUser links) ---- */
+
+struct store_session {
+    const char *id;            /* UUID: widget_session_id in events */
+    const char *dev_id;
+    const char *kind;          /* "widget" or "direct" */
+    unsigned char token_hash[32]; /* SHA-256 of the URL token */
+    const char *reference_id;
+    const char *providers;     /* comma-separated resources offered */
+    const char *language;
+    const char *success_url;
+    const char *failure_url;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t completed_at;      /* 0 while open */
+};
+
+/* ERR_NOTFOUND when the developer does not exist, ERR_CONFLICT when the
+ * id or the token hash exists. */
+int store_session_create(struct store *s, const struct store_session *ss,
+                         struct err *e);
+
+/* By id; ERR_NOTFOUND when unknown. */
+int store_session_get(struct store *s, const char *id, struct arena *a,
+                      struct store_session *out, struct err *e);
+
+/* By the hash of its URL token; ERR_NOTFOUND when unknown. */
+int store_session_get_by_token(struct store *s, const unsigned char hash[32],
+                               struct arena *a, struct store_session *out,
+                               struct err *e);
+
+/* ---- provider tokens ---- */
+
+/* Number of stored provider token rows (encrypted grants). */
+int store_token_count(struct store *s, int64_t *n, struct err *e);
+
+#endif
