@@ -19,7 +19,7 @@ CPPFLAGS := -D_GNU_SOURCE -Isrc -MMD -MP
 REL_CFLAGS := $(WARN) -O2 -g
 ASAN_CFLAGS := $(WARN) -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDLIBS = $(PKG_LIBS) -lpthread
+LDLIBS = $(PKG_LIBS) -lpthread -lm
 
 REL := build/release
 ASN := build/asan

@@ -1,0 +1,51 @@
+/*
+ * internal.h - helpers shared by the API handlers. Not for other layers.
+ */
+#ifndef FERRY_API_INTERNAL_H
+#define FERRY_API_INTERNAL_H
+
+#include <jansson.h>
+
+#include "app/app.h"
+#include "core/err.h"
+#include "http/server.h"
+
+/* Limits on what the Terra headers may hold before they are looked at. */
+#define API_DEV_ID_MAX 64
+
+/*
+ * Check `dev-id` and `x-api-key` (any case). 0 with `*dev_id` set
+ * (borrowed for the request), or ERR_AUTH with the message to send.
+ */
+int api_authenticate(struct http_request *req, struct app *a,
+                     const char **dev_id, struct err *e);
+
+/*
+ * The request body as a JSON object: an empty body is `{}`. Duplicate
+ * keys are refused. ERR_INVALID with "body: ..." otherwise. The caller
+ * json_decref()s `*out`.
+ */
+int api_body_object(const struct http_request *req, json_t **out,
+                    struct err *e);
+
+/*
+ * Field `name` of `o` as a string. Absent or null gives NULL. ERR_INVALID
+ * naming the field when it is another type or holds NUL bytes. The string
+ * is borrowed from `o`.
+ */
+int api_opt_string(json_t *o, const char *name, const char **out,
+                   struct err *e);
+
+/*
+ * Field `name` of `o` as an integer. `*given` is 0 when absent or null.
+ * ERR_INVALID naming the field when it is not an integral number.
+ */
+int api_opt_integer(json_t *o, const char *name, int *given, long *out,
+                    struct err *e);
+
+/* Handlers (one file each). */
+int api_widget_session(struct http_request *req, struct http_response *resp);
+int api_widget_session_v3(struct http_request *req,
+                          struct http_response *resp);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * request.c - credentials and JSON bodies of API requests.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "app/keys.h"
+
+static const char missing_msg[] = "dev-id or x-api-key headers are missing";
+
+int
+api_authenticate(struct http_request *req, struct app *a,
+                 const char **dev_id, struct err *e)
+{
+    const char *id = http_header(req, "dev-id");
+    const char *key = http_header(req, "x-api-key");
+    int rc = 0;
+
+    if (id == NULL || key == NULL || id[0] == '\0' || key[0] == '\0') {
+        return err_set(e, ERR_AUTH, "%s", missing_msg);
+    }
+    if (strlen(id) > API_DEV_ID_MAX) {
+        return err_set(e, ERR_AUTH, "invalid dev-id or x-api-key");
+    }
+    rc = keys_check(a, id, key, req->arena, e);
+    if (rc < 0) {
+        return rc;
+    }
+    *dev_id = id;
+    return 0;
+}
+
+int
+api_body_object(const struct http_request *req, json_t **out,
+                struct err *e)
+{
+    json_error_t je;
+    json_t *o = NULL;
+    size_t n = req->body_len;
+
+    *out = NULL;
+    if (n == 0 || req->body[strspn(req->body, " \t\r\n")] == '\0') {
+        *out = json_object();
+        return 0;
+    }
+    /* NUL is let through the parser so that a "\u0000" inside a string
+     * can be refused by the field that holds it, with the field's name */
+    o = json_loadb(req->body, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                   &je);
+    if (o == NULL) {
+        return err_set(e, ERR_INVALID,
+                       "body: invalid JSON at line %d column %d: %s",
+                       je.line, je.column, je.text);
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return err_set(e, ERR_INVALID, "body: expected a JSON object");
+    }
+    *out = o;
+    return 0;
+}
+
+int
+api_opt_string(json_t *o, const char *name, const char **out,
+               struct err *e)
+{
+    json_t *v = json_object_get(o, name);
+    const char *s = NULL;
+
+    *out = NULL;
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        return err_set(e, ERR_INVALID, "%s: must be a string", name);
+    }
+    s = json_string_value(v);
+    if (strlen(s) != json_string_length(v)) {
+        return err_set(e, ERR_INVALID, "%s: must not contain NUL bytes",
+                       name);
+    }
+    *out = s;
+    return 0;
+}
+
+int
+api_opt_integer(json_t *o, const char *name, int *given, long *out,
+                struct err *e)
+{
+    json_t *v = json_object_get(o, name);
+    double d = 0;
+
+    *given = 0;
+    *out = 0;
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+
+        if (i < -2147483647 || i > 2147483647) {
+            return err_set(e, ERR_INVALID, "%s: out of range", name);
+        }
+        *out = (long)i;
+        *given = 1;
+        return 0;
+    }
+    if (json_is_real(v)) {
+        d = json_real_value(v);
+        if (d == floor(d) && d > -2147483647.0 && d < 2147483647.0) {
+            *out = (long)d;
+            *given = 1;
+            return 0;
+        }
+    }
+    return err_set(e, ERR_INVALID, "%s: must be a whole number", name);
+}

@@ -1,0 +1,134 @@
+/*
+ * widget.c - POST /v2/auth/generateWidgetSession and the newer
+ * /widget/api/session (also /api/widget/session), which take one body
+ * and answer one shape; they differ only in the status for bad
+ * credentials (401 and 403).
+ */
+#include <string.h>
+
+#include "api/internal.h"
+#include "app/links.h"
+#include "core/buf.h"
+#include "http/reply.h"
+
+/* `providers` is a comma-separated string; a JSON array of strings is
+ * accepted too and joined. */
+static int
+get_providers(json_t *body, struct arena *ar, const char **out,
+              struct err *e)
+{
+    json_t *v = json_object_get(body, "providers");
+    struct buf b;
+    size_t i = 0;
+    json_t *item = NULL;
+    int rc = 0;
+
+    if (v == NULL || !json_is_array(v)) {
+        return api_opt_string(body, "providers", out, e);
+    }
+    buf_init(&b, LINKS_PROVIDERS_MAX);
+    json_array_foreach(v, i, item) {
+        const char *s = json_string_value(item);
+
+        if (s == NULL || strlen(s) != json_string_length(item) ||
+            strchr(s, ',') != NULL) {
+            rc = err_set(e, ERR_INVALID,
+                         "providers: expected a comma-separated string or "
+                         "an array of provider names");
+            goto out;
+        }
+        if ((b.len > 0 && buf_addch(&b, ',') < 0) || buf_addstr(&b, s) < 0) {
+            rc = err_set(e, ERR_INVALID, "providers: list too long");
+            goto out;
+        }
+    }
+    *out = arena_strdup(ar, buf_str(&b));
+    if (*out == NULL) {
+        rc = err_set(e, ERR_NOMEM, "providers: out of request memory");
+    }
+
+out:
+    buf_release(&b);
+    return rc;
+}
+
+static int
+parse_request(json_t *body, struct arena *ar, struct links_request *lr,
+              struct err *e)
+{
+    int rc = 0;
+
+    memset(lr, 0, sizeof(*lr));
+    rc = get_providers(body, ar, &lr->providers, e);
+    if (rc == 0) {
+        rc = api_opt_string(body, "reference_id", &lr->reference_id, e);
+    }
+    if (rc == 0) {
+        rc = api_opt_string(body, "language", &lr->language, e);
+    }
+    if (rc == 0) {
+        rc = api_opt_string(body, "auth_success_redirect_url",
+                            &lr->success_url, e);
+    }
+    if (rc == 0) {
+        rc = api_opt_string(body, "auth_failure_redirect_url",
+                            &lr->failure_url, e);
+    }
+    if (rc == 0) {
+        rc = api_opt_integer(body, "expires_in", &lr->expires_given,
+                             &lr->expires_in, e);
+    }
+    return rc;
+}
+
+static int
+handle(struct http_request *req, struct http_response *resp, int auth_status)
+{
+    struct app *a = req->ctx;
+    struct links_request lr;
+    struct links_session ls;
+    struct err e;
+    const char *dev_id = NULL;
+    json_t *body = NULL;
+    json_t *o = NULL;
+    int rc = 0;
+
+    err_clear(&e);
+    rc = api_authenticate(req, a, &dev_id, &e);
+    if (rc == ERR_AUTH) {
+        return http_reply_error(req, resp, auth_status, "%s", e.msg);
+    }
+    if (rc == 0) {
+        rc = api_body_object(req, &body, &e);
+    }
+    if (rc == 0) {
+        rc = parse_request(body, req->arena, &lr, &e);
+    }
+    if (rc == 0) {
+        rc = links_create_widget(a, dev_id, &lr, req->arena, &ls, &e);
+    }
+    if (rc < 0) {
+        json_decref(body);
+        return http_reply_err(req, resp, &e);
+    }
+    o = json_pack("{s:s, s:s, s:s, s:I}", "status", "success", "session_id",
+                  ls.session_id, "url", ls.url, "expires_in",
+                  (json_int_t)ls.expires_in);
+    json_decref(body);
+    if (o == NULL) {
+        return http_reply_error(req, resp, 500, "cannot build the answer");
+    }
+    return http_reply_json(req, resp, 200, o);
+}
+
+int
+api_widget_session(struct http_request *req, struct http_response *resp)
+{
+    return handle(req, resp, 401);
+}
+
+int
+api_widget_session_v3(struct http_request *req, struct http_response *resp)
+{
+    return handle(req, resp, 403);
+}

@@ -1,0 +1,226 @@
+/*
+ * app.c - open the store, load the master key, check providers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "core/codec.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "providers/registry.h"
+
+/* Every provider section must name a provider ferry knows, or be a
+ * generic one. */
+static int
+check_providers(const struct config *cfg, struct err *e)
+{
+    const struct config_provider *p = NULL;
+
+    for (p = cfg->providers; p != NULL; p = p->next) {
+        if (p->type != NULL) {
+            continue;
+        }
+        if (provider_lookup(p->resource) == NULL) {
+            return err_set(e, ERR_CONFIG,
+                           "[provider %s]: unknown provider (add "
+                           "'type = oauth2' for a generic OAuth 2.0 "
+                           "provider)", p->name);
+        }
+    }
+    return 0;
+}
+
+/* Parse a key file's contents: 32 raw bytes or 64 hex digits (one
+ * trailing newline allowed). */
+static int
+parse_key(const unsigned char *p, size_t n, unsigned char key[32])
+{
+    size_t len = 0;
+
+    if (n == 32) {
+        memcpy(key, p, 32);
+        return 0;
+    }
+    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r')) {
+        n--;
+    }
+    if (n != 64 || codec_hex_decode((const char *)p, n, key, 32, &len) < 0 ||
+        len != 32) {
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+static int
+create_key(const char *path, unsigned char key[32], struct err *e)
+{
+    char hex[65];
+    int fd = -1;
+    int rc = 0;
+
+    rng_bytes(key, 32);
+    codec_hex_encode(key, 32, hex);
+    hex[64] = '\n';
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = err_set(e, ERR_IO, "[security] key_file %s: cannot create: %s",
+                     path, strerror(errno));
+        goto out;
+    }
+    if (write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) ||
+        fsync(fd) < 0) {
+        rc = err_set(e, ERR_IO, "[security] key_file %s: cannot write: %s",
+                     path, strerror(errno));
+        unlink(path);
+        goto out;
+    }
+    log_event(LOG_INFO, "app", "key_file.created", "path=%s", path);
+
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    crypto_wipe(hex, sizeof(hex));
+    return rc;
+}
+
+static int
+load_key(struct app *a, struct err *e)
+{
+    const char *path = a->cfg->security_key_file;
+    unsigned char raw[130];
+    int64_t tokens = 0;
+    ssize_t n = 0;
+    int fd = -1;
+    int rc = 0;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        rc = store_token_count(a->store, &tokens, e);
+        if (rc < 0) {
+            goto out;
+        }
+        if (tokens > 0) {
+            rc = err_set(e, ERR_CONFIG,
+                         "[security] key_file %s is missing but the store "
+                         "holds %lld encrypted tokens: restore the key file",
+                         path, (long long)tokens);
+            goto out;
+        }
+        rc = create_key(path, a->key, e);
+        goto out;
+    }
+    if (fd < 0) {
+        rc = err_set(e, ERR_IO, "[security] key_file %s: %s", path,
+                     strerror(errno));
+        goto out;
+    }
+    n = read(fd, raw, sizeof(raw));
+    if (n < 0 || parse_key(raw, (size_t)n, a->key) < 0) {
+        rc = err_set(e, ERR_CONFIG,
+                     "[security] key_file %s: expected 32 raw bytes or 64 "
+                     "hex digits", path);
+        goto out;
+    }
+
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    crypto_wipe(raw, sizeof(raw));
+    if (rc == 0) {
+        a->have_key = 1;
+    }
+    return rc;
+}
+
+int
+app_open(struct app *a, struct config *cfg, int flags, struct err *e)
+{
+    struct store_options so;
+    int applied = 0;
+    int rc = 0;
+
+    memset(a, 0, sizeof(*a));
+    a->cfg = cfg;
+    rc = check_providers(cfg, e);
+    if (rc < 0) {
+        goto out;
+    }
+    memset(&so, 0, sizeof(so));
+    so.busy_timeout_ms = cfg->store_busy_timeout_ms;
+    rc = store_open(&a->store, cfg->store_url, &so, e);
+    if (rc < 0) {
+        goto out;
+    }
+    rc = store_migrate(a->store, &applied, e);
+    if (rc < 0) {
+        goto out;
+    }
+    if (applied > 0) {
+        log_event(LOG_INFO, "app", "store.migrated", "applied=%d", applied);
+    }
+    if (flags & APP_NEED_KEY) {
+        rc = load_key(a, e);
+    }
+
+out:
+    if (rc < 0) {
+        app_close(a);
+    }
+    return rc;
+}
+
+void
+app_close(struct app *a)
+{
+    store_free(a->store);
+    a->store = NULL;
+    crypto_wipe(a->key, sizeof(a->key));
+    a->have_key = 0;
+}
+
+void
+app_set_public_url(struct app *a, const char *bound_addr)
+{
+    const char *u = a->cfg->server_public_url;
+    size_t n = 0;
+
+    if (u != NULL && u[0] != '\0') {
+        snprintf(a->public_url, sizeof(a->public_url), "%s", u);
+    } else {
+        snprintf(a->public_url, sizeof(a->public_url), "http://%s",
+                 bound_addr);
+    }
+    n = strlen(a->public_url);
+    while (n > 0 && a->public_url[n - 1] == '/') {
+        a->public_url[--n] = '\0';
+    }
+}
+
+int
+app_provider_enabled(const struct app *a, const char *resource)
+{
+    const struct config_provider *p = config_provider(a->cfg, resource);
+
+    if (p == NULL || !p->enabled) {
+        return 0;
+    }
+    return p->type != NULL || provider_lookup(p->resource) != NULL;
+}
+
+const char *
+app_provider_name(const struct app *a, const char *resource)
+{
+    const struct provider_info *pi = provider_lookup(resource);
+
+    (void)a;
+    return pi != NULL ? pi->name : resource;
+}

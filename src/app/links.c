@@ -1,0 +1,243 @@
+/*
+ * links.c - validate and store widget sessions.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "app/links.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/isotime.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "http/url.h"
+#include "providers/registry.h"
+
+static int
+check_text(const char *field, const char *s, size_t max, struct err *e)
+{
+    size_t n = strlen(s);
+    size_t i = 0;
+
+    if (n > max) {
+        return err_set(e, ERR_INVALID, "%s: longer than %zu bytes", field,
+                       max);
+    }
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
+            return err_set(e, ERR_INVALID,
+                           "%s: must not contain control characters", field);
+        }
+    }
+    return 0;
+}
+
+static int
+check_language(const char *s, struct err *e)
+{
+    size_t n = strlen(s);
+    size_t i = 0;
+
+    if (n == 0 || n > LINKS_LANGUAGE_MAX) {
+        return err_set(e, ERR_INVALID,
+                       "language: expected a language tag such as 'en' or "
+                       "'pt-BR'");
+    }
+    for (i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
+            return err_set(e, ERR_INVALID,
+                           "language: expected a language tag such as 'en' "
+                           "or 'pt-BR'");
+        }
+    }
+    return 0;
+}
+
+/* Append `name` to `out` unless it is already there. */
+static int
+add_unique(struct buf *out, const char *name)
+{
+    const char *p = buf_str(out);
+    size_t n = strlen(name);
+
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t len = end == NULL ? strlen(p) : (size_t)(end - p);
+
+        if (len == n && strncmp(p, name, n) == 0) {
+            return 0;
+        }
+        p += len + (end != NULL);
+    }
+    if (out->len > 0 && buf_addch(out, ',') < 0) {
+        return ERR_TOOBIG;
+    }
+    return buf_addstr(out, name);
+}
+
+/*
+ * Resolve the `providers` request field into the comma-separated list of
+ * enabled resources to offer, in the order asked.
+ */
+static int
+pick_providers(struct app *a, const char *asked, struct buf *out,
+               struct err *e)
+{
+    const struct config_provider *p = NULL;
+    const char *s = asked;
+    char name[64];
+
+    if (asked == NULL || asked[strspn(asked, " ,")] == '\0') {
+        for (p = a->cfg->providers; p != NULL; p = p->next) {
+            if (app_provider_enabled(a, p->resource)) {
+                add_unique(out, p->resource);
+            }
+        }
+        if (out->len == 0) {
+            return err_set(e, ERR_INVALID,
+                           "providers: no provider is enabled on this "
+                           "server");
+        }
+        return 0;
+    }
+    while (*s != '\0') {
+        size_t len = 0;
+        size_t i = 0;
+
+        s += strspn(s, " ,");
+        len = strcspn(s, ",");
+        while (len > 0 && s[len - 1] == ' ') {
+            len--;
+        }
+        if (len == 0) {
+            s += strcspn(s, ",");
+            continue;
+        }
+        if (len >= sizeof(name)) {
+            return err_set(e, ERR_INVALID,
+                           "providers: unknown provider '%.*s...'", 32, s);
+        }
+        for (i = 0; i < len; i++) {
+            name[i] = (char)toupper((unsigned char)s[i]);
+        }
+        name[len] = '\0';
+        s += strcspn(s, ",");
+        p = config_provider(a->cfg, name);
+        if (provider_lookup(name) == NULL &&
+            (p == NULL || p->type == NULL)) {
+            return err_set(e, ERR_INVALID,
+                           "providers: unknown provider '%s'", name);
+        }
+        if (app_provider_enabled(a, name) && add_unique(out, name) < 0) {
+            return err_set(e, ERR_INVALID, "providers: list too long");
+        }
+    }
+    if (out->len == 0) {
+        return err_set(e, ERR_INVALID,
+                       "providers: none of the requested providers is "
+                       "enabled on this server");
+    }
+    return 0;
+}
+
+static int
+check_request(struct app *a, const struct links_request *req, long *expires,
+              struct err *e)
+{
+    const struct config *c = a->cfg;
+    int rc = 0;
+
+    if (req->reference_id != NULL) {
+        rc = check_text("reference_id", req->reference_id,
+                        LINKS_REFERENCE_MAX, e);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    if (req->language != NULL) {
+        rc = check_language(req->language, e);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    if (req->success_url != NULL) {
+        rc = url_check_redirect("auth_success_redirect_url",
+                                req->success_url, e);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    if (req->failure_url != NULL) {
+        rc = url_check_redirect("auth_failure_redirect_url",
+                                req->failure_url, e);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    *expires = req->expires_given ? req->expires_in
+                                  : c->links_default_expires_in;
+    if (*expires < c->links_min_expires_in ||
+        *expires > c->links_max_expires_in) {
+        return err_set(e, ERR_INVALID,
+                       "expires_in: must be between %ld and %ld seconds",
+                       c->links_min_expires_in, c->links_max_expires_in);
+    }
+    return 0;
+}
+
+int
+links_create_widget(struct app *a, const char *dev_id,
+                    const struct links_request *req, struct arena *ar,
+                    struct links_session *out, struct err *e)
+{
+    struct store_session ss;
+    struct buf providers;
+    char token[RNG_TOKEN_LEN(LINKS_TOKEN_BYTES) + 1];
+    long expires = 0;
+    int64_t now = isotime_now_us();
+    int rc = 0;
+
+    buf_init(&providers, LINKS_PROVIDERS_MAX);
+    memset(&ss, 0, sizeof(ss));
+    rc = check_request(a, req, &expires, e);
+    if (rc < 0) {
+        goto out;
+    }
+    rc = pick_providers(a, req->providers, &providers, e);
+    if (rc < 0) {
+        goto out;
+    }
+
+    uuid_v4(out->session_id);
+    rng_token(token, sizeof(token), LINKS_TOKEN_BYTES);
+    ss.id = out->session_id;
+    ss.dev_id = dev_id;
+    ss.kind = "widget";
+    crypto_sha256(token, strlen(token), ss.token_hash);
+    ss.reference_id = req->reference_id;
+    ss.providers = buf_str(&providers);
+    ss.language = req->language;
+    ss.success_url = req->success_url;
+    ss.failure_url = req->failure_url;
+    ss.created_at = now;
+    ss.expires_at = now + (int64_t)expires * 1000000;
+    rc = store_session_create(a->store, &ss, e);
+    if (rc < 0) {
+        goto out;
+    }
+    out->url = arena_printf(ar, "%s/widget/%s", a->public_url, token);
+    out->providers = arena_strdup(ar, buf_str(&providers));
+    out->expires_in = expires;
+    if (out->url == NULL || out->providers == NULL) {
+        rc = err_set(e, ERR_NOMEM, "links: out of request memory");
+        goto out;
+    }
+    log_event(LOG_INFO, "links", "session.created",
+              "session_id=%s dev_id=%s providers=%s expires_in=%ld",
+              out->session_id, dev_id, out->providers, expires);
+
+out:
+    crypto_wipe(token, sizeof(token));
+    buf_release(&providers);
+    return rc;
+}

@@ -1,0 +1,185 @@
+/*
+ * cli.c - command dispatch, common options, help.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/internal.h"
+#include "core/log.h"
+#include "core/version.h"
+
+struct command {
+    const char *name;
+    int (*run)(const struct cli_opts *o);
+    const char *usage;
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"serve", cmd_serve, "serve [--config FILE] [--role api|worker|all]",
+     "Run the API, widget, callbacks, hooks and background workers.\n"
+     "--role splits them across processes (default all).\n"},
+    {"demo", cmd_demo, "demo [--config FILE]",
+     "Serve with the SANDBOX provider and a demo developer; print a\n"
+     "fresh API key, a ready curl command and a widget link.\n"},
+    {"migrate", cmd_migrate, "migrate [--config FILE]",
+     "Create or upgrade the store's schema (serve does this too).\n"},
+    {"developer", cmd_developer,
+     "developer create NAME [--json] | developer list [--json]",
+     "Create a developer (prints dev_id and its first api_key, shown\n"
+     "only once) or list developers.\n"},
+    {"key", cmd_key,
+     "key create DEV_ID [--json] | key list DEV_ID [--json] | "
+     "key revoke KEY_ID",
+     "Make another API key for a developer (shown only once), list a\n"
+     "developer's keys, or revoke a key (it stops working at once).\n"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+    size_t i = 0;
+
+    fprintf(f, "usage: ferry COMMAND [OPTIONS]\n\ncommands:\n");
+    for (i = 0; i < NCOMMANDS; i++) {
+        fprintf(f, "  ferry %s\n", commands[i].usage);
+    }
+    fprintf(f, "  ferry --version\n  ferry help [COMMAND]\n\n"
+               "Every command reads --config FILE, else $FERRY_CONFIG, else "
+               "./ferry.conf\nif present; FERRY_<SECTION>_<KEY> variables "
+               "override the file.\n");
+}
+
+static const struct command *
+find(const char *name)
+{
+    size_t i = 0;
+
+    for (i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].name, name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+command_help(const struct command *c)
+{
+    printf("usage: ferry %s\n\n%s", c->usage, c->help);
+}
+
+void
+cli_fail(const char *msg)
+{
+    fprintf(stderr, "ferry: %s\n", msg);
+}
+
+/* Parse the options after the command name. 0, or 2 on a usage error. */
+static int
+parse_opts(int argc, char **argv, struct cli_opts *o)
+{
+    int i = 0;
+
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = 1;
+        } else if (strcmp(a, "--config") == 0 || strcmp(a, "--role") == 0) {
+            if (i + 1 == argc) {
+                fprintf(stderr, "ferry: %s needs a value\n", a);
+                return 2;
+            }
+            if (a[2] == 'c') {
+                o->config = argv[++i];
+            } else {
+                o->role = argv[++i];
+            }
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            o->config = a + 9;
+        } else if (strncmp(a, "--role=", 7) == 0) {
+            o->role = a + 7;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "ferry: unknown option %s\n", a);
+            return 2;
+        } else if (o->nargs == CLI_MAX_ARGS) {
+            fprintf(stderr, "ferry: too many arguments\n");
+            return 2;
+        } else {
+            o->args[o->nargs++] = a;
+        }
+    }
+    return 0;
+}
+
+int
+cli_load_config(const struct cli_opts *o, struct config *cfg, int quiet)
+{
+    struct err e;
+    int level = 0;
+
+    err_clear(&e);
+    config_init(cfg);
+    if (config_load(cfg, o->config, o->envp, &e) < 0) {
+        cli_fail(e.msg);
+        config_release(cfg);
+        return 1;
+    }
+    level = log_level_parse(cfg->log_level);
+    if (quiet && level == LOG_INFO) {
+        level = LOG_WARN;
+    }
+    log_setup(level, log_format_parse(cfg->log_format));
+    return 0;
+}
+
+int
+cli_main(int argc, char **argv, char **envp)
+{
+    struct cli_opts o;
+    const struct command *c = NULL;
+    int rc = 0;
+
+    memset(&o, 0, sizeof(o));
+    o.envp = envp;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("ferry %s\n", FERRY_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        c = argc > 2 ? find(argv[2]) : NULL;
+        if (c != NULL) {
+            command_help(c);
+        } else {
+            usage(stdout);
+        }
+        return argc > 2 && c == NULL ? 2 : 0;
+    }
+    c = find(argv[1]);
+    if (c == NULL) {
+        fprintf(stderr, "ferry: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    rc = parse_opts(argc - 2, argv + 2, &o);
+    if (rc != 0) {
+        fprintf(stderr, "usage: ferry %s\n", c->usage);
+        return rc;
+    }
+    if (o.help) {
+        command_help(c);
+        return 0;
+    }
+    return c->run(&o);
+}

@@ -1,0 +1,200 @@
+/*
+ * cmd_serve.c - `ferry serve` and `ferry demo`.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app/keys.h"
+#include "app/links.h"
+#include "cli/internal.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/version.h"
+#include "http/server.h"
+
+#define DEMO_DEVELOPER "demo"
+
+/* Block the signals that stop the server before any thread starts, so
+ * only sigwait() in the main thread sees them. */
+static void
+block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+start_http(struct app *a, struct http_server **srv, struct err *e)
+{
+    const struct config *c = a->cfg;
+    struct http_server_options so;
+    int rc = 0;
+
+    memset(&so, 0, sizeof(so));
+    so.listen = c->server_listen;
+    so.threads = (unsigned)c->server_threads;
+    so.max_connections = (unsigned)c->server_max_connections;
+    so.per_ip_connections = (unsigned)c->server_per_ip_connections;
+    so.timeout_seconds = (unsigned)c->server_timeout_seconds;
+    so.max_body_bytes = (size_t)c->server_max_body_bytes;
+    so.connection_memory = (size_t)c->server_connection_memory;
+    so.request_memory = (size_t)c->server_request_memory;
+    so.handler = api_handle;
+    so.ctx = a;
+    rc = http_server_start(srv, &so, e);
+    if (rc == 0) {
+        app_set_public_url(a, http_server_addr(*srv));
+    }
+    return rc;
+}
+
+static int
+role_valid(const char *role)
+{
+    return role == NULL || strcmp(role, "all") == 0 ||
+           strcmp(role, "api") == 0 || strcmp(role, "worker") == 0;
+}
+
+/* Print what a developer needs to try ferry right now. */
+static int
+demo_welcome(struct app *a, struct err *e)
+{
+    struct arena ar;
+    struct store_developer d;
+    struct keys_new k;
+    struct links_request lr;
+    struct links_session ls;
+    const char *dev_id = NULL;
+    int rc = 0;
+
+    arena_init(&ar, 1 << 20);
+    memset(&k, 0, sizeof(k));
+    rc = store_developer_find_by_name(a->store, DEMO_DEVELOPER, &ar, &d, e);
+    if (rc == 0) {
+        dev_id = d.id;
+        rc = keys_create(a, dev_id, &k, e);
+    } else if (rc == ERR_NOTFOUND) {
+        rc = keys_developer_create(a, DEMO_DEVELOPER, &k, e);
+        dev_id = k.dev_id;
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    memset(&lr, 0, sizeof(lr));
+    lr.reference_id = "demo-user";
+    rc = links_create_widget(a, dev_id, &lr, &ar, &ls, e);
+    if (rc < 0) {
+        goto out;
+    }
+    printf("\nferry %s demo at %s\n\n"
+           "  dev-id   %s\n"
+           "  api key  %s\n"
+           "           (shown once; every start of the demo makes a new "
+           "one)\n"
+           "  widget   %s\n\n"
+           "Ask for a widget link as a backend would:\n\n"
+           "  curl -s -X POST %s/v2/auth/generateWidgetSession \\\n"
+           "    -H 'dev-id: %s' \\\n"
+           "    -H 'x-api-key: %s' \\\n"
+           "    -H 'content-type: application/json' \\\n"
+           "    -d '{\"reference_id\":\"user-42\",\"providers\":\"SANDBOX\","
+           "\"language\":\"en\"}'\n\n"
+           "Stop with Ctrl-C.\n\n",
+           FERRY_VERSION, a->public_url, dev_id, k.api_key, ls.url,
+           a->public_url, dev_id, k.api_key);
+    fflush(stdout);
+
+out:
+    crypto_wipe(&k, sizeof(k));
+    arena_release(&ar);
+    return rc;
+}
+
+/* The body of serve and demo. */
+static int
+run(const struct cli_opts *o, int demo)
+{
+    struct config cfg;
+    struct app a;
+    struct http_server *srv = NULL;
+    struct err e;
+    sigset_t set;
+    int sig = 0;
+    int opened = 0;
+    int rc = 0;
+
+    err_clear(&e);
+    if (!role_valid(o->role)) {
+        cli_fail("--role must be api, worker or all");
+        return 2;
+    }
+    if (cli_load_config(o, &cfg, 0) != 0) {
+        return 1;
+    }
+    if (demo && config_provider_add(&cfg, "sandbox") == NULL) {
+        BUG("demo: cannot add the sandbox provider");
+    }
+    block_signals(&set);
+    rc = app_open(&a, &cfg, APP_NEED_KEY, &e);
+    if (rc < 0) {
+        goto out;
+    }
+    opened = 1;
+    if (o->role == NULL || strcmp(o->role, "worker") != 0) {
+        rc = start_http(&a, &srv, &e);
+        if (rc < 0) {
+            goto out;
+        }
+    } else {
+        /* XXX: no background work exists yet; a worker process only
+         * holds the store open until it is told to stop. */
+        log_event(LOG_INFO, "cli", "worker.idle", "role=%s", o->role);
+    }
+    if (demo) {
+        rc = demo_welcome(&a, &e);
+        if (rc < 0) {
+            goto out;
+        }
+    }
+    sigwait(&set, &sig);
+    log_event(LOG_INFO, "cli", "stopping", "signal=%d", sig);
+
+out:
+    http_server_stop(srv);
+    if (opened) {
+        app_close(&a);
+    }
+    config_release(&cfg);
+    if (rc < 0) {
+        cli_fail(e.msg);
+        return 1;
+    }
+    log_event(LOG_INFO, "cli", "stopped", "signal=%d", sig);
+    return 0;
+}
+
+int
+cmd_serve(const struct cli_opts *o)
+{
+    if (o->nargs != 0) {
+        cli_fail("serve takes no arguments (see ferry help serve)");
+        return 2;
+    }
+    return run(o, 0);
+}
+
+int
+cmd_demo(const struct cli_opts *o)
+{
+    if (o->nargs != 0) {
+        cli_fail("demo takes no arguments (see ferry help demo)");
+        return 2;
+    }
+    return run(o, 1);
+}

@@ -1,0 +1,38 @@
+/*
+ * internal.h - shared by the command implementations in src/cli/.
+ */
+#ifndef FERRY_CLI_INTERNAL_H
+#define FERRY_CLI_INTERNAL_H
+
+#include "app/app.h"
+#include "core/config.h"
+
+#define CLI_MAX_ARGS 8
+
+/* Options common to every command, and the positional arguments. */
+struct cli_opts {
+    const char *config;  /* --config FILE */
+    const char *role;    /* --role api|worker|all (serve) */
+    int json;            /* --json */
+    int help;            /* --help */
+    const char *args[CLI_MAX_ARGS];
+    int nargs;
+    char **envp;
+};
+
+/* Load the configuration and set up logging. For `quiet` commands (the
+ * admin ones) info lines are not shown unless [log] level asks. Prints
+ * the error and returns nonzero on failure. */
+int cli_load_config(const struct cli_opts *o, struct config *cfg,
+                    int quiet);
+
+/* Print `msg` to stderr as "ferry: msg". */
+void cli_fail(const char *msg);
+
+int cmd_serve(const struct cli_opts *o);
+int cmd_demo(const struct cli_opts *o);
+int cmd_migrate(const struct cli_opts *o);
+int cmd_developer(const struct cli_opts *o);
+int cmd_key(const struct cli_opts *o);
+
+#endif

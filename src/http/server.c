@@ -1,0 +1,385 @@
+/*
+ * server.c - libmicrohttpd glue: request state, limits, the access log.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/codec.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "core/xmalloc.h"
+#include "http/reply.h"
+#include "http/server.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct http_server_options opt;
+    char addr[INET6_ADDRSTRLEN + 16];
+    unsigned port;
+};
+
+/* Everything one request owns, from its headers to its completion. */
+struct request_state {
+    struct http_request req;
+    struct arena arena;
+    struct buf body;
+    struct timespec start;
+    int too_big;
+    int queued;
+    int status;
+    char req_id[HTTP_REQ_ID_LEN + 1];
+};
+
+static int64_t
+elapsed_us(const struct timespec *start)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - start->tv_sec) * 1000000 +
+           (now.tv_nsec - start->tv_nsec) / 1000;
+}
+
+static struct request_state *
+request_new(struct http_server *s, struct MHD_Connection *conn,
+            const char *url, const char *method)
+{
+    struct request_state *st = xcalloc(1, sizeof(*st));
+    unsigned char id[HTTP_REQ_ID_LEN / 2];
+
+    clock_gettime(CLOCK_MONOTONIC, &st->start);
+    rng_bytes(id, sizeof(id));
+    codec_hex_encode(id, sizeof(id), st->req_id);
+    arena_init(&st->arena, s->opt.request_memory);
+    buf_init(&st->body, s->opt.max_body_bytes);
+    st->req.arena = &st->arena;
+    st->req.req_id = st->req_id;
+    st->req.ctx = s->opt.ctx;
+    st->req.conn = conn;
+    st->req.method = arena_strdup(&st->arena, method);
+    st->req.path = arena_strdup(&st->arena, url);
+    st->req.body = "";
+    if (st->req.method == NULL || st->req.path == NULL) {
+        st->req.method = "?";
+        st->req.path = "/";
+    }
+    return st;
+}
+
+static void
+request_free(struct request_state *st)
+{
+    buf_release(&st->body);
+    arena_release(&st->arena);
+    free(st);
+}
+
+/* Hand `resp` to libmicrohttpd. */
+static enum MHD_Result
+queue(struct request_state *st, const struct http_response *resp)
+{
+    struct MHD_Response *r = NULL;
+    enum MHD_Result rc = MHD_NO;
+    size_t i = 0;
+
+    r = MHD_create_response_from_buffer(resp->body_len, (void *)resp->body,
+                                        MHD_RESPMEM_MUST_COPY);
+    if (r == NULL) {
+        return MHD_NO;
+    }
+    if (resp->content_type != NULL) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                resp->content_type);
+    }
+    MHD_add_response_header(r, "X-Request-Id", st->req_id);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    for (i = 0; i < resp->nheaders; i++) {
+        MHD_add_response_header(r, resp->headers[i].name,
+                                resp->headers[i].value);
+    }
+    st->status = resp->status;
+    st->queued = 1;
+    rc = MHD_queue_response(st->req.conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result
+reply_too_big(struct http_server *s, struct request_state *st)
+{
+    struct http_response resp;
+
+    memset(&resp, 0, sizeof(resp));
+    http_reply_error(&st->req, &resp, 413,
+                     "body: larger than the limit of %zu bytes",
+                     s->opt.max_body_bytes);
+    return queue(st, &resp);
+}
+
+/* The request is complete: route it and queue the answer. */
+static enum MHD_Result
+dispatch(struct http_server *s, struct request_state *st)
+{
+    struct http_response resp;
+    int rc = 0;
+
+    memset(&resp, 0, sizeof(resp));
+    st->req.body = buf_str(&st->body);
+    st->req.body_len = st->body.len;
+    rc = s->opt.handler(&st->req, &resp);
+    if (rc < 0 || resp.status == 0) {
+        log_event(LOG_ERROR, "http", "http.handler_failed",
+                  "path=%s code=%s", st->req.path, err_str(rc));
+        memset(&resp, 0, sizeof(resp));
+        http_reply_error(&st->req, &resp, 500,
+                         "internal error (request id %s)", st->req_id);
+    }
+    return queue(st, &resp);
+}
+
+static enum MHD_Result
+on_access(void *cls, struct MHD_Connection *conn, const char *url,
+          const char *method, const char *version, const char *upload,
+          size_t *upload_size, void **con_cls)
+{
+    struct http_server *s = cls;
+    struct request_state *st = *con_cls;
+    enum MHD_Result rc = MHD_YES;
+    const char *cl = NULL;
+
+    (void)version;
+    if (st == NULL) {
+        st = request_new(s, conn, url, method);
+        *con_cls = st;
+        log_set_req_id(st->req_id);
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && strtoull(cl, NULL, 10) > s->opt.max_body_bytes) {
+            /* answering now closes the connection: the body is never
+             * read, which is what a client sending 5 MiB deserves */
+            st->too_big = 1;
+            rc = reply_too_big(s, st);
+        }
+        goto out;
+    }
+    log_set_req_id(st->req_id);
+    if (*upload_size > 0) {
+        if (!st->too_big && buf_add(&st->body, upload, *upload_size) < 0) {
+            st->too_big = 1;
+            rc = st->queued ? MHD_YES : reply_too_big(s, st);
+        }
+        *upload_size = 0;
+        goto out;
+    }
+    if (!st->queued) {
+        rc = dispatch(s, st);
+    }
+
+out:
+    log_set_req_id(NULL);
+    return rc;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct request_state *st = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    if (st == NULL) {
+        return;
+    }
+    log_set_req_id(st->req_id);
+    log_event(LOG_INFO, "http", "http.request",
+              "method=%s path=%s status=%d bytes_in=%zu us=%lld ok=%d",
+              st->req.method, st->req.path, st->status, st->body.len,
+              (long long)elapsed_us(&st->start),
+              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    log_set_req_id(NULL);
+    request_free(st);
+    *con_cls = NULL;
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n = 0;
+
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) {
+        msg[--n] = '\0';
+    }
+    log_event(LOG_INFO, "http", "http.mhd", "msg=%s", msg);
+}
+
+/* Split "host:port" or "[v6]:port" and resolve it numerically. */
+static int
+parse_listen(const char *listen, struct sockaddr_storage *ss,
+             socklen_t *sslen, struct err *e)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    const char *h = listen;
+    size_t hlen = 0;
+    struct addrinfo hints;
+    struct addrinfo *ai = NULL;
+    int rc = 0;
+
+    if (colon == NULL || colon[1] == '\0') {
+        return err_set(e, ERR_CONFIG,
+                       "[server] listen: '%s' is not host:port", listen);
+    }
+    hlen = (size_t)(colon - listen);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof(host)) {
+        return err_set(e, ERR_CONFIG, "[server] listen: host too long");
+    }
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(hlen == 0 ? NULL : host, colon + 1, &hints, &ai);
+    if (rc != 0) {
+        return err_set(e, ERR_CONFIG, "[server] listen: '%s': %s", listen,
+                       gai_strerror(rc));
+    }
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *sslen = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static void
+format_addr(struct http_server *s, const struct sockaddr_storage *ss)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+        snprintf(s->addr, sizeof(s->addr), "[%s]:%u", host, s->port);
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+        snprintf(s->addr, sizeof(s->addr), "%s:%u", host, s->port);
+    }
+}
+
+int
+http_server_start(struct http_server **out,
+                  const struct http_server_options *opt, struct err *e)
+{
+    struct http_server *s = NULL;
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned threads = opt->threads;
+    const union MHD_DaemonInfo *info = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    rc = parse_listen(opt->listen, &ss, &sslen, e);
+    if (rc < 0) {
+        return rc;
+    }
+    if (ss.ss_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    s = xcalloc(1, sizeof(*s));
+    s->opt = *opt;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->per_ip_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_seconds,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opt->connection_memory,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_END);
+    if (s->daemon == NULL) {
+        free(s);
+        return err_set(e, ERR_IO, "cannot listen on %s (in use, or not an "
+                       "address of this machine?)", opt->listen);
+    }
+    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info != NULL ? info->port : 0;
+    format_addr(s, &ss);
+    log_event(LOG_INFO, "http", "listening", "addr=%s threads=%u", s->addr,
+              threads);
+    *out = s;
+    return 0;
+}
+
+const char *
+http_server_addr(const struct http_server *s)
+{
+    return s->addr;
+}
+
+unsigned
+http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void
+http_server_stop(struct http_server *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}
+
+const char *
+http_header(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_query(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void
+http_add_header(struct http_response *resp, const char *name,
+                const char *value)
+{
+    if (resp->nheaders == HTTP_MAX_HEADERS) {
+        BUG("http_add_header: too many headers");
+    }
+    resp->headers[resp->nheaders].name = name;
+    resp->headers[resp->nheaders].value = value;
+    resp->nheaders++;
+}

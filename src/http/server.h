@@ -1,0 +1,108 @@
+/*
+ * server.h - the HTTP server: libmicrohttpd with epoll and a thread pool.
+ *
+ * The server reads each request completely (the body bounded by
+ * `max_body_bytes`), gives it a per-request arena and a request id, runs
+ * the router on the final call of libmicrohttpd's access handler (never
+ * earlier: answering before the request is complete costs keep-alive)
+ * and queues the response the handler filled in. A body over the limit is
+ * answered 413 at once, before it is read.
+ *
+ * Threads: libmicrohttpd runs `threads` event loops, each with its own
+ * epoll set. A handler runs on one of them and must not block for long;
+ * it may use the request's arena and whatever the server's `ctx` points
+ * to, which must be thread-safe.
+ */
+#ifndef FERRY_HTTP_SERVER_H
+#define FERRY_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_HEADERS 12
+#define HTTP_REQ_ID_LEN 16
+
+struct MHD_Connection;
+
+struct http_request {
+    const char *method;     /* "GET", "POST", ... */
+    const char *path;       /* without the query string */
+    const char *body;       /* NUL-terminated; "" when none */
+    size_t body_len;        /* may include NUL bytes before body_len */
+    struct arena *arena;    /* freed when the response is sent */
+    const char *req_id;     /* HTTP_REQ_ID_LEN hex characters */
+    const char *params[HTTP_MAX_PARAMS]; /* router captures, decoded */
+    size_t nparams;
+    void *ctx;              /* the server's ctx */
+    struct MHD_Connection *conn; /* for http_header() and http_query() */
+};
+
+struct http_header_pair {
+    const char *name;
+    const char *value;
+};
+
+struct http_response {
+    int status;                 /* 0 until a handler sets it */
+    const char *content_type;
+    const char *body;           /* copied when queued; may be NULL */
+    size_t body_len;
+    struct http_header_pair headers[HTTP_MAX_HEADERS];
+    size_t nheaders;
+};
+
+/* Fills in `resp` for `req`. Returns 0; a negative return makes the server
+ * answer 500 with the JSON error body (the handler's bug, logged). */
+typedef int (*http_handler_fn)(struct http_request *req,
+                               struct http_response *resp);
+
+struct http_server_options {
+    const char *listen;          /* "host:port", "[v6]:port"; port 0 = any */
+    unsigned threads;            /* event-loop threads, 0 = one per core */
+    unsigned max_connections;
+    unsigned per_ip_connections; /* 0 = no per-address limit */
+    unsigned timeout_seconds;    /* idle connection timeout */
+    size_t max_body_bytes;
+    size_t connection_memory;    /* per-connection memory for headers */
+    size_t request_memory;       /* per-request arena ceiling */
+    http_handler_fn handler;
+    void *ctx;                   /* given to the handler as req->ctx */
+};
+
+struct http_server;
+
+/*
+ * Bind and start serving. The bound address (with the real port when 0
+ * was asked for) is logged as `event=listening addr=HOST:PORT` and can be
+ * read with http_server_addr(). `*out` is freed with http_server_stop().
+ * ERR_CONFIG for a listen address that does not parse, ERR_IO when the
+ * address cannot be bound.
+ */
+int http_server_start(struct http_server **out,
+                      const struct http_server_options *opt, struct err *e);
+
+/* "127.0.0.1:8080" or "[::1]:8080". Borrowed. */
+const char *http_server_addr(const struct http_server *s);
+
+/* The bound port. */
+unsigned http_server_port(const struct http_server *s);
+
+/* Stop accepting, finish the threads and free `s`. NULL does nothing. */
+void http_server_stop(struct http_server *s);
+
+/* Request header `name` (any case), or NULL. Borrowed for the request. */
+const char *http_header(const struct http_request *r, const char *name);
+
+/* Decoded query parameter `name`, or NULL. Borrowed for the request. */
+const char *http_query(const struct http_request *r, const char *name);
+
+/* Add a response header; names and values must outlive the request (use
+ * the arena). BUG() past HTTP_MAX_HEADERS. */
+void http_add_header(struct http_response *resp, const char *name,
+                     const char *value);
+
+#endif
