@@ -34,25 +34,25 @@ tap_ok(int pass, const char *name, const char *file, int line)
 
 #define ok(cond, name) tap_ok((cond) ? 1 : 0, (name), __FILE__, __LINE__)
 
-#define is_int(got, want, name)                                              \
-    do {                                                                     \
-        long long tap_g_ = (long long)(got), tap_w_ = (long long)(want);     \
-        if (!ok(tap_g_ == tap_w_, name)) {                                   \
-            printf("#          got: %lld\n#     expected: %lld\n", tap_g_,   \
-                   tap_w_);                                                  \
-        }                                                                    \
+#define is_int(got, want, name)                                                \
+    do {                                                                       \
+        long long tap_g_ = (long long)(got), tap_w_ = (long long)(want);       \
+        if (!ok(tap_g_ == tap_w_, name)) {                                     \
+            printf("#          got: %lld\n#     expected: %lld\n", tap_g_,     \
+                   tap_w_);                                                    \
+        }                                                                      \
     } while (0)
 
-#define is_str(got, want, name)                                              \
-    do {                                                                     \
-        const char *tap_g_ = (got), *tap_w_ = (want);                        \
-        int tap_p_ = (tap_g_ == NULL && tap_w_ == NULL) ||                   \
-                     (tap_g_ != NULL && tap_w_ != NULL &&                    \
-                      strcmp(tap_g_, tap_w_) == 0);                          \
-        if (!ok(tap_p_, name)) {                                             \
-            printf("#          got: '%s'\n#     expected: '%s'\n",           \
-                   tap_g_ ? tap_g_ : "(null)", tap_w_ ? tap_w_ : "(null)");  \
-        }                                                                    \
+#define is_str(got, want, name)                                                \
+    do {                                                                       \
+        const char *tap_g_ = (got), *tap_w_ = (want);                          \
+        int tap_p_ =                                                           \
+            (tap_g_ == NULL && tap_w_ == NULL) ||                              \
+            (tap_g_ != NULL && tap_w_ != NULL && strcmp(tap_g_, tap_w_) == 0); \
+        if (!ok(tap_p_, name)) {                                               \
+            printf("#          got: '%s'\n#     expected: '%s'\n",             \
+                   tap_g_ ? tap_g_ : "(null)", tap_w_ ? tap_w_ : "(null)");    \
+        }                                                                      \
     } while (0)
 
 #define is_mem(got, want, n, name) ok(memcmp((got), (want), (n)) == 0, name)

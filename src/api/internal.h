@@ -45,7 +45,6 @@ int api_opt_integer(json_t *o, const char *name, int *given, long *out,
 
 /* Handlers (one file each). */
 int api_widget_session(struct http_request *req, struct http_response *resp);
-int api_widget_session_v3(struct http_request *req,
-                          struct http_response *resp);
+int api_widget_session_v3(struct http_request *req, struct http_response *resp);
 
 #endif

@@ -10,8 +10,8 @@
 static const char missing_msg[] = "dev-id or x-api-key headers are missing";
 
 int
-api_authenticate(struct http_request *req, struct app *a,
-                 const char **dev_id, struct err *e)
+api_authenticate(struct http_request *req, struct app *a, const char **dev_id,
+                 struct err *e)
 {
     const char *id = http_header(req, "dev-id");
     const char *key = http_header(req, "x-api-key");
@@ -32,8 +32,7 @@ api_authenticate(struct http_request *req, struct app *a,
 }
 
 int
-api_body_object(const struct http_request *req, json_t **out,
-                struct err *e)
+api_body_object(const struct http_request *req, json_t **out, struct err *e)
 {
     json_error_t je;
     json_t *o = NULL;
@@ -46,12 +45,13 @@ api_body_object(const struct http_request *req, json_t **out,
     }
     /* NUL is let through the parser so that a "\u0000" inside a string
      * can be refused by the field that holds it, with the field's name */
-    o = json_loadb(req->body, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+    o = json_loadb(req->body, n,
+                   JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY,
                    &je);
     if (o == NULL) {
         return err_set(e, ERR_INVALID,
-                       "body: invalid JSON at line %d column %d: %s",
-                       je.line, je.column, je.text);
+                       "body: invalid JSON at line %d column %d: %s", je.line,
+                       je.column, je.text);
     }
     if (!json_is_object(o)) {
         json_decref(o);
@@ -62,8 +62,7 @@ api_body_object(const struct http_request *req, json_t **out,
 }
 
 int
-api_opt_string(json_t *o, const char *name, const char **out,
-               struct err *e)
+api_opt_string(json_t *o, const char *name, const char **out, struct err *e)
 {
     json_t *v = json_object_get(o, name);
     const char *s = NULL;
@@ -77,8 +76,7 @@ api_opt_string(json_t *o, const char *name, const char **out,
     }
     s = json_string_value(v);
     if (strlen(s) != json_string_length(v)) {
-        return err_set(e, ERR_INVALID, "%s: must not contain NUL bytes",
-                       name);
+        return err_set(e, ERR_INVALID, "%s: must not contain NUL bytes", name);
     }
     *out = s;
     return 0;

@@ -14,8 +14,7 @@
 /* `providers` is a comma-separated string; a JSON array of strings is
  * accepted too and joined. */
 static int
-get_providers(json_t *body, struct arena *ar, const char **out,
-              struct err *e)
+get_providers(json_t *body, struct arena *ar, const char **out, struct err *e)
 {
     json_t *v = json_object_get(body, "providers");
     struct buf b;
@@ -27,7 +26,8 @@ get_providers(json_t *body, struct arena *ar, const char **out,
         return api_opt_string(body, "providers", out, e);
     }
     buf_init(&b, LINKS_PROVIDERS_MAX);
-    json_array_foreach(v, i, item) {
+    json_array_foreach(v, i, item)
+    {
         const char *s = json_string_value(item);
 
         if (s == NULL || strlen(s) != json_string_length(item) ||
@@ -67,12 +67,12 @@ parse_request(json_t *body, struct arena *ar, struct links_request *lr,
         rc = api_opt_string(body, "language", &lr->language, e);
     }
     if (rc == 0) {
-        rc = api_opt_string(body, "auth_success_redirect_url",
-                            &lr->success_url, e);
+        rc = api_opt_string(body, "auth_success_redirect_url", &lr->success_url,
+                            e);
     }
     if (rc == 0) {
-        rc = api_opt_string(body, "auth_failure_redirect_url",
-                            &lr->failure_url, e);
+        rc = api_opt_string(body, "auth_failure_redirect_url", &lr->failure_url,
+                            e);
     }
     if (rc == 0) {
         rc = api_opt_integer(body, "expires_in", &lr->expires_given,

@@ -31,7 +31,8 @@ check_providers(const struct config *cfg, struct err *e)
             return err_set(e, ERR_CONFIG,
                            "[provider %s]: unknown provider (add "
                            "'type = oauth2' for a generic OAuth 2.0 "
-                           "provider)", p->name);
+                           "provider)",
+                           p->name);
         }
     }
     return 0;
@@ -74,8 +75,7 @@ create_key(const char *path, unsigned char key[32], struct err *e)
                      path, strerror(errno));
         goto out;
     }
-    if (write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) ||
-        fsync(fd) < 0) {
+    if (write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) || fsync(fd) < 0) {
         rc = err_set(e, ERR_IO, "[security] key_file %s: cannot write: %s",
                      path, strerror(errno));
         unlink(path);
@@ -126,7 +126,8 @@ load_key(struct app *a, struct err *e)
     if (n < 0 || parse_key(raw, (size_t)n, a->key) < 0) {
         rc = err_set(e, ERR_CONFIG,
                      "[security] key_file %s: expected 32 raw bytes or 64 "
-                     "hex digits", path);
+                     "hex digits",
+                     path);
         goto out;
     }
 
@@ -196,8 +197,7 @@ app_set_public_url(struct app *a, const char *bound_addr)
     if (u != NULL && u[0] != '\0') {
         snprintf(a->public_url, sizeof(a->public_url), "%s", u);
     } else {
-        snprintf(a->public_url, sizeof(a->public_url), "http://%s",
-                 bound_addr);
+        snprintf(a->public_url, sizeof(a->public_url), "http://%s", bound_addr);
     }
     n = strlen(a->public_url);
     while (n > 0 && a->public_url[n - 1] == '/') {

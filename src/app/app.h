@@ -15,9 +15,9 @@
 #define APP_URL_MAX 512
 
 struct app {
-    struct config *cfg;       /* borrowed; outlives the app */
-    struct store *store;      /* owned */
-    unsigned char key[32];    /* master key for data at rest; wiped */
+    struct config *cfg;    /* borrowed; outlives the app */
+    struct store *store;   /* owned */
+    unsigned char key[32]; /* master key for data at rest; wiped */
     int have_key;
     char public_url[APP_URL_MAX]; /* no trailing slash */
 };

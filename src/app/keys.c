@@ -66,8 +66,8 @@ keys_create(struct app *a, const char *dev_id, struct keys_new *out,
     k.created_at = isotime_now_us();
     rc = store_key_create(a->store, &k, e);
     if (rc == 0) {
-        log_event(LOG_INFO, "app", "key.created", "dev_id=%s key_id=%s",
-                  dev_id, out->key_id);
+        log_event(LOG_INFO, "app", "key.created", "dev_id=%s key_id=%s", dev_id,
+                  out->key_id);
     } else {
         crypto_wipe(out->api_key, sizeof(out->api_key));
     }
@@ -96,8 +96,7 @@ keys_developer_create(struct app *a, const char *name, struct keys_new *out,
     if (rc < 0) {
         return rc;
     }
-    log_event(LOG_INFO, "app", "developer.created", "dev_id=%s",
-              out->dev_id);
+    log_event(LOG_INFO, "app", "developer.created", "dev_id=%s", out->dev_id);
     return keys_create(a, out->dev_id, out, e);
 }
 
@@ -117,7 +116,7 @@ keys_check(struct app *a, const char *dev_id, const char *api_key,
            struct arena *ar, struct err *e)
 {
     unsigned char hash[32];
-    unsigned char (*active)[32] = NULL;
+    unsigned char(*active)[32] = NULL;
     size_t n = 0;
     size_t i = 0;
     int match = 0;

@@ -13,12 +13,12 @@
 #include "app/app.h"
 #include "core/arena.h"
 
-#define KEYS_PREFIX "fk_"
-#define KEYS_KEY_LEN (3 + 43)     /* prefix + base64url of 32 bytes */
-#define KEYS_ID_LEN (4 + 16)      /* "key_" + 16 hex */
-#define KEYS_DEV_ID_LEN (4 + 20)  /* "dev_" + 20 hex */
-#define KEYS_NAME_MAX 128
-#define KEYS_API_KEY_MAX 256      /* longer presented keys are refused */
+#define KEYS_PREFIX      "fk_"
+#define KEYS_KEY_LEN     (3 + 43) /* prefix + base64url of 32 bytes */
+#define KEYS_ID_LEN      (4 + 16) /* "key_" + 16 hex */
+#define KEYS_DEV_ID_LEN  (4 + 20) /* "dev_" + 20 hex */
+#define KEYS_NAME_MAX    128
+#define KEYS_API_KEY_MAX 256 /* longer presented keys are refused */
 
 struct keys_new {
     char dev_id[KEYS_DEV_ID_LEN + 1];
@@ -30,8 +30,8 @@ struct keys_new {
  * Create a developer called `name` and its first key. ERR_INVALID for an
  * empty, over-long or control-character name.
  */
-int keys_developer_create(struct app *a, const char *name,
-                          struct keys_new *out, struct err *e);
+int keys_developer_create(struct app *a, const char *name, struct keys_new *out,
+                          struct err *e);
 
 /* A new key for `dev_id`. ERR_NOTFOUND for an unknown developer. Only
  * out->key_id and out->api_key are set. */

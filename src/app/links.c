@@ -20,8 +20,7 @@ check_text(const char *field, const char *s, size_t max, struct err *e)
     size_t i = 0;
 
     if (n > max) {
-        return err_set(e, ERR_INVALID, "%s: longer than %zu bytes", field,
-                       max);
+        return err_set(e, ERR_INVALID, "%s: longer than %zu bytes", field, max);
     }
     for (i = 0; i < n; i++) {
         if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
@@ -80,8 +79,7 @@ add_unique(struct buf *out, const char *name)
  * enabled resources to offer, in the order asked.
  */
 static int
-pick_providers(struct app *a, const char *asked, struct buf *out,
-               struct err *e)
+pick_providers(struct app *a, const char *asked, struct buf *out, struct err *e)
 {
     const struct config_provider *p = NULL;
     const char *s = asked;
@@ -123,10 +121,9 @@ pick_providers(struct app *a, const char *asked, struct buf *out,
         name[len] = '\0';
         s += strcspn(s, ",");
         p = config_provider(a->cfg, name);
-        if (provider_lookup(name) == NULL &&
-            (p == NULL || p->type == NULL)) {
-            return err_set(e, ERR_INVALID,
-                           "providers: unknown provider '%s'", name);
+        if (provider_lookup(name) == NULL && (p == NULL || p->type == NULL)) {
+            return err_set(e, ERR_INVALID, "providers: unknown provider '%s'",
+                           name);
         }
         if (app_provider_enabled(a, name) && add_unique(out, name) < 0) {
             return err_set(e, ERR_INVALID, "providers: list too long");
@@ -148,8 +145,8 @@ check_request(struct app *a, const struct links_request *req, long *expires,
     int rc = 0;
 
     if (req->reference_id != NULL) {
-        rc = check_text("reference_id", req->reference_id,
-                        LINKS_REFERENCE_MAX, e);
+        rc = check_text("reference_id", req->reference_id, LINKS_REFERENCE_MAX,
+                        e);
         if (rc < 0) {
             return rc;
         }
@@ -161,21 +158,21 @@ check_request(struct app *a, const struct links_request *req, long *expires,
         }
     }
     if (req->success_url != NULL) {
-        rc = url_check_redirect("auth_success_redirect_url",
-                                req->success_url, e);
+        rc = url_check_redirect("auth_success_redirect_url", req->success_url,
+                                e);
         if (rc < 0) {
             return rc;
         }
     }
     if (req->failure_url != NULL) {
-        rc = url_check_redirect("auth_failure_redirect_url",
-                                req->failure_url, e);
+        rc = url_check_redirect("auth_failure_redirect_url", req->failure_url,
+                                e);
         if (rc < 0) {
             return rc;
         }
     }
-    *expires = req->expires_given ? req->expires_in
-                                  : c->links_default_expires_in;
+    *expires =
+        req->expires_given ? req->expires_in : c->links_default_expires_in;
     if (*expires < c->links_min_expires_in ||
         *expires > c->links_max_expires_in) {
         return err_set(e, ERR_INVALID,

@@ -14,26 +14,26 @@
 #include "core/arena.h"
 #include "core/uuid.h"
 
-#define LINKS_TOKEN_BYTES 24 /* 192 bits */
+#define LINKS_TOKEN_BYTES   24 /* 192 bits */
 #define LINKS_REFERENCE_MAX 256
-#define LINKS_LANGUAGE_MAX 35
+#define LINKS_LANGUAGE_MAX  35
 #define LINKS_PROVIDERS_MAX 4096
 
 /* What the developer asked for; NULL fields were not given. */
 struct links_request {
     const char *reference_id;
-    const char *providers;   /* comma-separated resources */
+    const char *providers; /* comma-separated resources */
     const char *language;
     const char *success_url;
     const char *failure_url;
-    int expires_given;       /* 0: [links] default_expires_in applies */
-    long expires_in;         /* seconds, when expires_given */
+    int expires_given; /* 0: [links] default_expires_in applies */
+    long expires_in;   /* seconds, when expires_given */
 };
 
 struct links_session {
     char session_id[UUID_STR_LEN];
-    const char *url;         /* <public_url>/widget/<token>; arena */
-    const char *providers;   /* the providers offered; arena */
+    const char *url;       /* <public_url>/widget/<token>; arena */
+    const char *providers; /* the providers offered; arena */
     long expires_in;
 };
 

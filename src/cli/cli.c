@@ -158,13 +158,15 @@ cli_main(int argc, char **argv, char **envp)
         return 0;
     }
     if (strcmp(argv[1], "help") == 0) {
-        c = argc > 2 ? find(argv[2]) : NULL;
+        const char *name = argc > 2 && argv[2][0] != '-' ? argv[2] : NULL;
+
+        c = name != NULL ? find(name) : NULL;
         if (c != NULL) {
             command_help(c);
         } else {
-            usage(stdout);
+            usage(name == NULL ? stdout : stderr);
         }
-        return argc > 2 && c == NULL ? 2 : 0;
+        return name != NULL && c == NULL ? 2 : 0;
     }
     c = find(argv[1]);
     if (c == NULL) {

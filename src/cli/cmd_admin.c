@@ -71,19 +71,17 @@ cmd_migrate(const struct cli_opts *o)
         close_app(&cfg, &a);
         return 1;
     }
-    printf("schema at version %d of %d (%s)\n", current, latest,
-           cfg.store_url);
+    printf("schema at version %d of %d (%s)\n", current, latest, cfg.store_url);
     close_app(&cfg, &a);
     return 0;
 }
 
 static void
-print_new_key(const struct cli_opts *o, const struct keys_new *k,
-              int with_dev)
+print_new_key(const struct cli_opts *o, const struct keys_new *k, int with_dev)
 {
     if (o->json) {
-        json_t *j = json_pack("{s:s, s:s}", "key_id", k->key_id, "api_key",
-                              k->api_key);
+        json_t *j =
+            json_pack("{s:s, s:s}", "key_id", k->key_id, "api_key", k->api_key);
 
         if (with_dev) {
             json_object_set_new(j, "dev_id", json_string(k->dev_id));
@@ -212,8 +210,7 @@ key_list(const struct cli_opts *o, struct app *a)
     }
     arr = o->json ? json_array() : NULL;
     if (!o->json) {
-        printf("%-21s %-8s %-32s %s\n", "KEY_ID", "ENDS", "CREATED",
-               "REVOKED");
+        printf("%-21s %-8s %-32s %s\n", "KEY_ID", "ENDS", "CREATED", "REVOKED");
     }
     for (i = 0; i < n; i++) {
         isotime_format(k[i].created_at, 0, ts);
@@ -221,11 +218,11 @@ key_list(const struct cli_opts *o, struct app *a)
             isotime_format(k[i].revoked_at, 0, rev);
         }
         if (o->json) {
-            json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:s, s:s?}", "key_id", k[i].id,
-                               "hint", k[i].hint, "created_at", ts,
-                               "revoked_at",
-                               k[i].revoked_at != 0 ? rev : NULL));
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:s, s:s, s:s?}", "key_id",
+                                            k[i].id, "hint", k[i].hint,
+                                            "created_at", ts, "revoked_at",
+                                            k[i].revoked_at != 0 ? rev : NULL));
         } else {
             printf("%-21s ...%-5s %-32s %s\n", k[i].id, k[i].hint, ts,
                    k[i].revoked_at != 0 ? rev : "-");

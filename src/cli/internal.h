@@ -11,10 +11,10 @@
 
 /* Options common to every command, and the positional arguments. */
 struct cli_opts {
-    const char *config;  /* --config FILE */
-    const char *role;    /* --role api|worker|all (serve) */
-    int json;            /* --json */
-    int help;            /* --help */
+    const char *config; /* --config FILE */
+    const char *role;   /* --role api|worker|all (serve) */
+    int json;           /* --json */
+    int help;           /* --help */
     const char *args[CLI_MAX_ARGS];
     int nargs;
     char **envp;
@@ -23,8 +23,7 @@ struct cli_opts {
 /* Load the configuration and set up logging. For `quiet` commands (the
  * admin ones) info lines are not shown unless [log] level asks. Prints
  * the error and returns nonzero on failure. */
-int cli_load_config(const struct cli_opts *o, struct config *cfg,
-                    int quiet);
+int cli_load_config(const struct cli_opts *o, struct config *cfg, int quiet);
 
 /* Print `msg` to stderr as "ferry: msg". */
 void cli_fail(const char *msg);

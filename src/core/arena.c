@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +51,17 @@ arena_alloc(struct arena *a, size_t n)
     size_t size = 0;
     void *p = NULL;
 
-    if (n > a->max) {
+    if (n > a->max || n > SIZE_MAX - align - sizeof(*c)) {
         return NULL;
     }
     n = (n + align - 1) & ~(align - 1);
     if (c == NULL || c->size - c->off < n) {
         size = n > CHUNK_MIN ? n : CHUNK_MIN;
-        if (a->used + size + sizeof(*c) > a->max) {
+        if (size + sizeof(*c) > a->max - a->used) {
+            /* near the ceiling, a chunk of just `n` may still fit */
+            size = n;
+        }
+        if (size + sizeof(*c) > a->max - a->used) {
             return NULL;
         }
         c = xmalloc(sizeof(*c) + size);

@@ -17,10 +17,10 @@
 #include <stddef.h>
 
 struct buf {
-    char *data;  /* NULL until the first append; then NUL-terminated */
-    size_t len;  /* bytes in use, not counting the NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* ceiling for len */
+    char *data; /* NULL until the first append; then NUL-terminated */
+    size_t len; /* bytes in use, not counting the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* ceiling for len */
 };
 
 /* Set up an empty buffer that may hold at most `max` bytes. */

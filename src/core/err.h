@@ -35,8 +35,8 @@ enum err_code {
 #define ERR_MSG_MAX 512
 
 struct err {
-    int code;               /* last code set, ERR_OK when none */
-    char msg[ERR_MSG_MAX];  /* NUL-terminated sentence, "" when none */
+    int code;              /* last code set, ERR_OK when none */
+    char msg[ERR_MSG_MAX]; /* NUL-terminated sentence, "" when none */
 };
 
 /* Clear `e` to "no error". `e` may be NULL. */

@@ -18,10 +18,15 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/log.h"
 
-#define VALUE_MAX 1024
+#define VALUE_MAX  1024
 #define REQ_ID_MAX 64
+
+/* Room kept at the end of a line for the truncation mark and the JSON
+ * closing brace: ,"truncated":"true"} */
+#define TAIL_RESERVE 32
 
 static int min_level = LOG_INFO;
 static int line_format = LOG_FMT_LOGFMT;
@@ -32,9 +37,10 @@ static const char *const level_names[] = {
 };
 
 static const char *const secret_keys[] = {
-    "api_key", "x-api-key", "key", "token", "secret", "password",
-    "code", "authorization", "cookie", "code_verifier", "state",
-    "client_secret", "access_token", "refresh_token", "signature",
+    "api_key",      "x-api-key",     "key",       "token",
+    "secret",       "password",      "code",      "authorization",
+    "cookie",       "code_verifier", "state",     "client_secret",
+    "access_token", "refresh_token", "signature",
 };
 
 static const char *const secret_suffixes[] = {
@@ -106,8 +112,7 @@ log_key_is_secret(const char *key, unsigned long n)
             return 1;
         }
     }
-    for (i = 0; i < sizeof(secret_suffixes) / sizeof(secret_suffixes[0]);
-         i++) {
+    for (i = 0; i < sizeof(secret_suffixes) / sizeof(secret_suffixes[0]); i++) {
         size_t sn = strlen(secret_suffixes[i]);
 
         if (n > sn && strncasecmp(key + n - sn, secret_suffixes[i], sn) == 0) {
@@ -172,16 +177,27 @@ put_json_string(struct buf *b, const char *v)
     buf_addch(b, '"');
 }
 
-static void
+/*
+ * Append one field, whole or not at all, so a line cut at its ceiling
+ * still parses. Returns 0, or ERR_TOOBIG when the field did not fit.
+ */
+static int
 put_field(struct buf *b, const char *key, size_t keylen, const char *v)
 {
+    struct buf f;
+    int rc = 0;
+
+    buf_init(&f, LOG_LINE_MAX);
     if (line_format == LOG_FMT_JSON) {
-        buf_printf(b, ",\"%.*s\":", (int)keylen, key);
-        put_json_string(b, v);
-        return;
+        buf_printf(&f, ",\"%.*s\":", (int)keylen, key);
+        put_json_string(&f, v);
+    } else {
+        buf_printf(&f, " %.*s=", (int)keylen, key);
+        put_logfmt_value(&f, v);
     }
-    buf_printf(b, " %.*s=", (int)keylen, key);
-    put_logfmt_value(b, v);
+    rc = buf_add(b, f.data, f.len);
+    buf_release(&f);
+    return rc;
 }
 
 /*
@@ -295,7 +311,7 @@ put_timestamp(struct buf *b)
 {
     struct timeval tv;
     struct tm tm;
-    char ts[40];
+    char ts[96]; /* room for any int fields, so -O2 sees no truncation */
 
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
@@ -309,12 +325,16 @@ put_timestamp(struct buf *b)
     }
 }
 
-/* Walk `fmt` and append every key=value pair it describes. */
-static void
+/*
+ * Walk `fmt` and append every key=value pair it describes. Returns 0, or
+ * ERR_TOOBIG when the line is full (the pairs after it are left out).
+ */
+static int
 put_pairs(struct buf *b, const char *fmt, va_list *ap)
 {
     char value[VALUE_MAX];
     const char *p = fmt;
+    int rc = 0;
 
     while (*p != '\0') {
         const char *key = NULL;
@@ -333,7 +353,9 @@ put_pairs(struct buf *b, const char *fmt, va_list *ap)
         }
         keylen = (size_t)(p - key);
         if (*p != '=') {
-            put_field(b, key, keylen, "");
+            if (put_field(b, key, keylen, "") < 0) {
+                return ERR_TOOBIG;
+            }
             continue;
         }
         p++;
@@ -342,8 +364,7 @@ put_pairs(struct buf *b, const char *fmt, va_list *ap)
             if (vlen == 0) {
                 /* an unsupported spec ends the line: the arguments after
                  * it cannot be located safely */
-                put_field(b, key, keylen, "[bad-format]");
-                return;
+                return put_field(b, key, keylen, "[bad-format]");
             }
             p += vlen;
         } else {
@@ -355,21 +376,25 @@ put_pairs(struct buf *b, const char *fmt, va_list *ap)
             snprintf(value, sizeof(value), "%.*s", (int)(p - v), v);
         }
         if (log_key_is_secret(key, keylen)) {
-            put_field(b, key, keylen, "[redacted]");
+            rc = put_field(b, key, keylen, "[redacted]");
         } else {
-            put_field(b, key, keylen, value);
+            rc = put_field(b, key, keylen, value);
+        }
+        if (rc < 0) {
+            return rc;
         }
     }
+    return 0;
 }
 
 void
-log_event(int level, const char *mod, const char *event, const char *fmt,
-          ...)
+log_event(int level, const char *mod, const char *event, const char *fmt, ...)
 {
     struct buf b;
     va_list ap;
     const char *lvl = NULL;
     ssize_t w = 0;
+    int full = 0;
 
     if (!log_enabled(level)) {
         return;
@@ -378,7 +403,7 @@ log_event(int level, const char *mod, const char *event, const char *fmt,
         level = LOG_CRIT;
     }
     lvl = level_names[level];
-    buf_init(&b, LOG_LINE_MAX - 2);
+    buf_init(&b, LOG_LINE_MAX - 2 - TAIL_RESERVE);
     put_timestamp(&b);
     put_field(&b, "level", 5, lvl);
     put_field(&b, "mod", 3, mod);
@@ -387,8 +412,14 @@ log_event(int level, const char *mod, const char *event, const char *fmt,
         put_field(&b, "req_id", 6, req_id);
     }
     va_start(ap, fmt);
-    put_pairs(&b, fmt, &ap);
+    full = put_pairs(&b, fmt, &ap) < 0;
     va_end(ap);
+
+    /* the reserve makes room for the mark and the brace */
+    b.max += TAIL_RESERVE;
+    if (full) {
+        put_field(&b, "truncated", 9, "true");
+    }
     if (line_format == LOG_FMT_JSON) {
         buf_addch(&b, '}');
     }

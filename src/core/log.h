@@ -57,8 +57,8 @@ const char *log_req_id(void);
 int log_enabled(int level);
 
 /* Write one line. See the file comment for `fmt`. */
-void log_event(int level, const char *mod, const char *event,
-               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_event(int level, const char *mod, const char *event, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
 
 /* 1 when values of `key` are redacted. */
 int log_key_is_secret(const char *key, unsigned long keylen);

@@ -10,8 +10,7 @@
 static void
 oom(size_t n)
 {
-    fprintf(stderr, "level=crit mod=core event=out_of_memory bytes=%zu\n",
-            n);
+    fprintf(stderr, "level=crit mod=core event=out_of_memory bytes=%zu\n", n);
     abort();
 }
 

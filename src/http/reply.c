@@ -113,10 +113,9 @@ http_reply_error(struct http_request *req, struct http_response *resp,
                   req->path);
     if (o == NULL) {
         /* json_pack fails only on invalid UTF-8 in msg or path */
-        o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "status", "error",
-                      "message", "request could not be described",
-                      "type", "about:blank", "title",
-                      http_status_title(status), "detail",
+        o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "status", "error", "message",
+                      "request could not be described", "type", "about:blank",
+                      "title", http_status_title(status), "detail",
                       "request could not be described");
     }
     if (o == NULL) {
@@ -158,11 +157,10 @@ http_reply_err(struct http_request *req, struct http_response *resp,
     int status = http_status_for(e->code);
 
     if (status >= 500 && e->code != ERR_UPSTREAM) {
-        log_event(LOG_ERROR, "http", "http.internal_error",
-                  "code=%s detail=%s", err_str(e->code), e->msg);
+        log_event(LOG_ERROR, "http", "http.internal_error", "code=%s detail=%s",
+                  err_str(e->code), e->msg);
         return http_reply_error(req, resp, status,
-                                "internal error (request id %s)",
-                                req->req_id);
+                                "internal error (request id %s)", req->req_id);
     }
     return http_reply_error(req, resp, status, "%s", e->msg);
 }

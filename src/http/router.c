@@ -78,8 +78,8 @@ method_is(const struct http_route *r, const char *method)
 }
 
 int
-http_route(const struct http_route *routes, size_t n,
-           struct http_request *req, struct http_response *resp)
+http_route(const struct http_route *routes, size_t n, struct http_request *req,
+           struct http_response *resp)
 {
     struct buf allow;
     size_t i = 0;

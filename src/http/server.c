@@ -34,6 +34,7 @@ struct request_state {
     struct arena arena;
     struct buf body;
     struct timespec start;
+    unsigned long long seen; /* body bytes received, kept or not */
     int too_big;
     int queued;
     int status;
@@ -51,8 +52,8 @@ elapsed_us(const struct timespec *start)
 }
 
 static struct request_state *
-request_new(struct http_server *s, struct MHD_Connection *conn,
-            const char *url, const char *method)
+request_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
+            const char *method)
 {
     struct request_state *st = xcalloc(1, sizeof(*st));
     unsigned char id[HTTP_REQ_ID_LEN / 2];
@@ -127,6 +128,31 @@ reply_too_big(struct http_server *s, struct request_state *st)
     return queue(st, &resp);
 }
 
+/*
+ * A body over the limit is read and dropped, up to discard_max() bytes,
+ * and only then answered 413: a server that answers and closes while the
+ * client is still sending makes the client's TCP stack reset, and the
+ * client never sees the 413. Bodies past that bound, and clients that
+ * wait for "100 Continue", are answered at once.
+ */
+static unsigned long long
+discard_max(const struct http_server *s)
+{
+    unsigned long long m = 8ULL * s->opt.max_body_bytes;
+
+    return m < (16ULL << 20) ? 16ULL << 20 : m;
+}
+
+static int
+discard_now(const struct http_server *s, struct MHD_Connection *conn,
+            unsigned long long len)
+{
+    const char *expect =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+
+    return len > discard_max(s) || expect != NULL;
+}
+
 /* The request is complete: route it and queue the answer. */
 static enum MHD_Result
 dispatch(struct http_server *s, struct request_state *st)
@@ -139,11 +165,11 @@ dispatch(struct http_server *s, struct request_state *st)
     st->req.body_len = st->body.len;
     rc = s->opt.handler(&st->req, &resp);
     if (rc < 0 || resp.status == 0) {
-        log_event(LOG_ERROR, "http", "http.handler_failed",
-                  "path=%s code=%s", st->req.path, err_str(rc));
+        log_event(LOG_ERROR, "http", "http.handler_failed", "path=%s code=%s",
+                  st->req.path, err_str(rc));
         memset(&resp, 0, sizeof(resp));
-        http_reply_error(&st->req, &resp, 500,
-                         "internal error (request id %s)", st->req_id);
+        http_reply_error(&st->req, &resp, 500, "internal error (request id %s)",
+                         st->req_id);
     }
     return queue(st, &resp);
 }
@@ -166,20 +192,27 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && strtoull(cl, NULL, 10) > s->opt.max_body_bytes) {
-            /* answering now closes the connection: the body is never
-             * read, which is what a client sending 5 MiB deserves */
             st->too_big = 1;
-            rc = reply_too_big(s, st);
+            if (discard_now(s, conn, strtoull(cl, NULL, 10))) {
+                rc = reply_too_big(s, st);
+            }
         }
         goto out;
     }
     log_set_req_id(st->req_id);
     if (*upload_size > 0) {
+        st->seen += *upload_size;
         if (!st->too_big && buf_add(&st->body, upload, *upload_size) < 0) {
             st->too_big = 1;
-            rc = st->queued ? MHD_YES : reply_too_big(s, st);
+        }
+        if (st->too_big && !st->queued && st->seen > discard_max(s)) {
+            rc = reply_too_big(s, st);
         }
         *upload_size = 0;
+        goto out;
+    }
+    if (st->too_big && !st->queued) {
+        rc = reply_too_big(s, st);
         goto out;
     }
     if (!st->queued) {
@@ -230,8 +263,8 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* Split "host:port" or "[v6]:port" and resolve it numerically. */
 static int
-parse_listen(const char *listen, struct sockaddr_storage *ss,
-             socklen_t *sslen, struct err *e)
+parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
+             struct err *e)
 {
     char host[256];
     const char *colon = strrchr(listen, ':');
@@ -242,8 +275,8 @@ parse_listen(const char *listen, struct sockaddr_storage *ss,
     int rc = 0;
 
     if (colon == NULL || colon[1] == '\0') {
-        return err_set(e, ERR_CONFIG,
-                       "[server] listen: '%s' is not host:port", listen);
+        return err_set(e, ERR_CONFIG, "[server] listen: '%s' is not host:port",
+                       listen);
     }
     hlen = (size_t)(colon - listen);
     if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
@@ -326,8 +359,10 @@ http_server_start(struct http_server **out,
         MHD_OPTION_END);
     if (s->daemon == NULL) {
         free(s);
-        return err_set(e, ERR_IO, "cannot listen on %s (in use, or not an "
-                       "address of this machine?)", opt->listen);
+        return err_set(e, ERR_IO,
+                       "cannot listen on %s (in use, or not an "
+                       "address of this machine?)",
+                       opt->listen);
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info != NULL ? info->port : 0;
@@ -373,8 +408,7 @@ http_query(const struct http_request *r, const char *name)
 }
 
 void
-http_add_header(struct http_response *resp, const char *name,
-                const char *value)
+http_add_header(struct http_response *resp, const char *name, const char *value)
 {
     if (resp->nheaders == HTTP_MAX_HEADERS) {
         BUG("http_add_header: too many headers");

@@ -22,22 +22,22 @@
 #include "core/arena.h"
 #include "core/err.h"
 
-#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_PARAMS  4
 #define HTTP_MAX_HEADERS 12
-#define HTTP_REQ_ID_LEN 16
+#define HTTP_REQ_ID_LEN  16
 
 struct MHD_Connection;
 
 struct http_request {
-    const char *method;     /* "GET", "POST", ... */
-    const char *path;       /* without the query string */
-    const char *body;       /* NUL-terminated; "" when none */
-    size_t body_len;        /* may include NUL bytes before body_len */
-    struct arena *arena;    /* freed when the response is sent */
-    const char *req_id;     /* HTTP_REQ_ID_LEN hex characters */
+    const char *method;  /* "GET", "POST", ... */
+    const char *path;    /* without the query string */
+    const char *body;    /* NUL-terminated; "" when none */
+    size_t body_len;     /* may include NUL bytes before body_len */
+    struct arena *arena; /* freed when the response is sent */
+    const char *req_id;  /* HTTP_REQ_ID_LEN hex characters */
     const char *params[HTTP_MAX_PARAMS]; /* router captures, decoded */
     size_t nparams;
-    void *ctx;              /* the server's ctx */
+    void *ctx;                   /* the server's ctx */
     struct MHD_Connection *conn; /* for http_header() and http_query() */
 };
 
@@ -47,9 +47,9 @@ struct http_header_pair {
 };
 
 struct http_response {
-    int status;                 /* 0 until a handler sets it */
+    int status; /* 0 until a handler sets it */
     const char *content_type;
-    const char *body;           /* copied when queued; may be NULL */
+    const char *body; /* copied when queued; may be NULL */
     size_t body_len;
     struct http_header_pair headers[HTTP_MAX_HEADERS];
     size_t nheaders;
@@ -61,16 +61,16 @@ typedef int (*http_handler_fn)(struct http_request *req,
                                struct http_response *resp);
 
 struct http_server_options {
-    const char *listen;          /* "host:port", "[v6]:port"; port 0 = any */
-    unsigned threads;            /* event-loop threads, 0 = one per core */
+    const char *listen; /* "host:port", "[v6]:port"; port 0 = any */
+    unsigned threads;   /* event-loop threads, 0 = one per core */
     unsigned max_connections;
     unsigned per_ip_connections; /* 0 = no per-address limit */
     unsigned timeout_seconds;    /* idle connection timeout */
     size_t max_body_bytes;
-    size_t connection_memory;    /* per-connection memory for headers */
-    size_t request_memory;       /* per-request arena ceiling */
+    size_t connection_memory; /* per-connection memory for headers */
+    size_t request_memory;    /* per-request arena ceiling */
     http_handler_fn handler;
-    void *ctx;                   /* given to the handler as req->ctx */
+    void *ctx; /* given to the handler as req->ctx */
 };
 
 struct http_server;

@@ -8,8 +8,8 @@
 #include "http/url.h"
 
 static const char *const refused_schemes[] = {
-    "javascript", "data", "file", "vbscript", "blob", "about",
-    "filesystem", "view-source", "jar", "mhtml", "ws", "wss",
+    "javascript", "data",        "file", "vbscript", "blob", "about",
+    "filesystem", "view-source", "jar",  "mhtml",    "ws",   "wss",
 };
 
 /* Copy the lower-cased scheme of `url` into `out`; 0, or -1 when there is
@@ -22,8 +22,8 @@ scheme_of(const char *url, char *out, size_t outsz)
     for (i = 0; url[i] != ':' && url[i] != '\0'; i++) {
         char c = url[i];
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 (i > 0 && ((c >= '0' && c <= '9') || c == '+' ||
-                            c == '-' || c == '.'));
+                 (i > 0 &&
+                  ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
 
         if (!ok || i + 1 >= outsz) {
             return -1;
@@ -57,7 +57,8 @@ url_check_redirect(const char *field, const char *url, struct err *e)
         if (c <= ' ' || c >= 0x7f || c == '\\') {
             return err_set(e, ERR_INVALID,
                            "%s: contains a space, backslash, control or "
-                           "non-ASCII byte (percent-encode it)", field);
+                           "non-ASCII byte (percent-encode it)",
+                           field);
         }
     }
     if (scheme_of(url, scheme, sizeof(scheme)) < 0) {
@@ -66,16 +67,16 @@ url_check_redirect(const char *field, const char *url, struct err *e)
                        "http://... or an app scheme such as myapp://...)",
                        field);
     }
-    for (i = 0; i < sizeof(refused_schemes) / sizeof(refused_schemes[0]);
-         i++) {
+    for (i = 0; i < sizeof(refused_schemes) / sizeof(refused_schemes[0]); i++) {
         if (strcmp(scheme, refused_schemes[i]) == 0) {
-            return err_set(e, ERR_INVALID, "%s: the %s: scheme is not "
-                           "allowed for redirects", field, scheme);
+            return err_set(e, ERR_INVALID,
+                           "%s: the %s: scheme is not "
+                           "allowed for redirects",
+                           field, scheme);
         }
     }
     if (strncmp(url + strlen(scheme), "://", 3) != 0) {
-        return err_set(e, ERR_INVALID, "%s: expected %s://...", field,
-                       scheme);
+        return err_set(e, ERR_INVALID, "%s: expected %s://...", field, scheme);
     }
 
     u = curl_url();
@@ -91,7 +92,8 @@ url_check_redirect(const char *field, const char *url, struct err *e)
         curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
         rc = err_set(e, ERR_INVALID,
                      "%s: user-info (user@ or user:password@) is not "
-                     "allowed", field);
+                     "allowed",
+                     field);
         goto out;
     }
     if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK ||

@@ -79,8 +79,8 @@ int store_developer_get(struct store *s, const char *id, struct arena *a,
 
 /* The oldest developer called `name`; ERR_NOTFOUND when none. */
 int store_developer_find_by_name(struct store *s, const char *name,
-                                 struct arena *a,
-                                 struct store_developer *out, struct err *e);
+                                 struct arena *a, struct store_developer *out,
+                                 struct err *e);
 
 /* All developers, oldest first; `*out` is an arena array of `*n`. */
 int store_developer_list(struct store *s, struct arena *a,
@@ -95,13 +95,12 @@ struct store_key {
     unsigned char hash[32]; /* SHA-256 of the key; the key is not kept */
     const char *hint;       /* the key's last 4 characters, for lists */
     int64_t created_at;
-    int64_t revoked_at;     /* 0 while the key is active */
+    int64_t revoked_at; /* 0 while the key is active */
 };
 
 /* ERR_NOTFOUND when the developer does not exist, ERR_CONFLICT when the
  * key id exists. */
-int store_key_create(struct store *s, const struct store_key *k,
-                     struct err *e);
+int store_key_create(struct store *s, const struct store_key *k, struct err *e);
 
 /* Revoke at `now`. ERR_NOTFOUND for an unknown id, ERR_CONFLICT when the
  * key is already revoked. */
@@ -125,18 +124,18 @@ int store_key_active_hashes(struct store *s, const char *dev_id,
 /* ---- link sessions (widget links and direct authenticateUser links) ---- */
 
 struct store_session {
-    const char *id;            /* UUID: widget_session_id in events */
+    const char *id; /* UUID: widget_session_id in events */
     const char *dev_id;
-    const char *kind;          /* "widget" or "direct" */
+    const char *kind;             /* "widget" or "direct" */
     unsigned char token_hash[32]; /* SHA-256 of the URL token */
     const char *reference_id;
-    const char *providers;     /* comma-separated resources offered */
+    const char *providers; /* comma-separated resources offered */
     const char *language;
     const char *success_url;
     const char *failure_url;
     int64_t created_at;
     int64_t expires_at;
-    int64_t completed_at;      /* 0 while open */
+    int64_t completed_at; /* 0 while open */
 };
 
 /* ERR_NOTFOUND when the developer does not exist, ERR_CONFLICT when the

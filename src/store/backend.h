@@ -1,0 +1,85 @@
+/*
+ * backend.h - the operations table behind store.h (internal to src/store/).
+ *
+ * store.c picks a backend by the URL's scheme and every public store_*
+ * function calls through the table, so a new database is one new file
+ * that fills a `struct store_backend`, plus one line in store.c.
+ *
+ * A backend's own state embeds `struct store` as its first member: the
+ * backend allocates it in open(), hands out a pointer to that member and
+ * casts it back in each operation. The operations have the meaning,
+ * errors and ownership rules of their store_* namesakes in store.h.
+ */
+#ifndef FERRY_STORE_BACKEND_H
+#define FERRY_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_backend;
+
+struct store {
+    const struct store_backend *be; /* set by the backend's open() */
+};
+
+struct store_backend {
+    const char *name; /* "sqlite", for messages */
+
+    /*
+     * `target` is what the URL names in the backend's own terms: a file
+     * path for SQLite; the whole URL for a backend whose client library
+     * parses URLs itself. `opt` is never NULL here.
+     */
+    int (*open)(struct store **out, const char *target,
+                const struct store_options *opt, struct err *e);
+    void (*free)(struct store *s);
+
+    int (*migrate)(struct store *s, int *applied, struct err *e);
+    int (*schema_version)(struct store *s, int *current, int *latest,
+                          struct err *e);
+
+    int (*developer_create)(struct store *s, const struct store_developer *d,
+                            struct err *e);
+    int (*developer_get)(struct store *s, const char *id, struct arena *a,
+                         struct store_developer *out, struct err *e);
+    int (*developer_find_by_name)(struct store *s, const char *name,
+                                  struct arena *a, struct store_developer *out,
+                                  struct err *e);
+    int (*developer_list)(struct store *s, struct arena *a,
+                          struct store_developer **out, size_t *n,
+                          struct err *e);
+
+    int (*key_create)(struct store *s, const struct store_key *k,
+                      struct err *e);
+    int (*key_revoke)(struct store *s, const char *key_id, int64_t now,
+                      struct err *e);
+    int (*key_list)(struct store *s, const char *dev_id, struct arena *a,
+                    struct store_key **out, size_t *n, struct err *e);
+    int (*key_active_hashes)(struct store *s, const char *dev_id,
+                             struct arena *a, unsigned char (**out)[32],
+                             size_t *n, struct err *e);
+
+    int (*session_create)(struct store *s, const struct store_session *ss,
+                          struct err *e);
+    int (*session_get)(struct store *s, const char *id, struct arena *a,
+                       struct store_session *out, struct err *e);
+    int (*session_get_by_token)(struct store *s, const unsigned char hash[32],
+                                struct arena *a, struct store_session *out,
+                                struct err *e);
+
+    int (*token_count)(struct store *s, int64_t *n, struct err *e);
+};
+
+/* sqlite.c */
+extern const struct store_backend store_sqlite_backend;
+
+/* schema_sqlite.c: migration i of the array has version i + 1. */
+struct store_migration {
+    int version;      /* 1, 2, ...: the row written to schema_migrations */
+    const char *name; /* a few words, for logs and errors */
+    const char *sql;  /* one or more statements, run in one transaction */
+};
+
+extern const struct store_migration store_sqlite_migrations[];
+extern const int store_sqlite_migration_count;
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * schema_sqlite.c - the SQLite schema, as an ordered list of migrations.
+ *
+ * Each entry is applied once, in order, in its own transaction, and
+ * recorded in schema_migrations (sqlite.c does that). A migration is
+ * never edited after release: a change is a new entry at the end.
+ *
+ * The data model is meant to map 1:1 to PostgreSQL: ids are TEXT, times
+ * are INTEGER unix microseconds (BIGINT), hashes and sealed secrets are
+ * BLOB (BYTEA), JSON documents are TEXT (JSONB), flags are INTEGER 0/1.
+ * STRICT makes SQLite refuse a value of the wrong type, as PostgreSQL
+ * would; it is the only SQLite-specific word in the scripts besides
+ * AUTOINCREMENT (an identity column there). docs/internals/store.md
+ * explains each table.
+ */
+#include "store/backend.h"
+
+static const char schema_v1[] =
+    /* Tenants: each developer sees only its own rows. */
+    "CREATE TABLE developers ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX developers_name ON developers (name, created_at, id);"
+
+    /* API keys, stored as SHA-256 hashes only. */
+    "CREATE TABLE api_keys ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " dev_id TEXT NOT NULL REFERENCES developers (id),"
+    " hash BLOB NOT NULL UNIQUE,"
+    " hint TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " revoked_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX api_keys_dev ON api_keys (dev_id, created_at, id);"
+    "CREATE INDEX api_keys_active ON api_keys (dev_id, hash)"
+    " WHERE revoked_at IS NULL;"
+
+    /* Link sessions: widget links and authenticateUser links. */
+    "CREATE TABLE sessions ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " dev_id TEXT NOT NULL REFERENCES developers (id),"
+    " kind TEXT NOT NULL CHECK (kind IN ('widget', 'direct')),"
+    " token_hash BLOB NOT NULL UNIQUE,"
+    " reference_id TEXT,"
+    " providers TEXT,"
+    " language TEXT,"
+    " success_url TEXT,"
+    " failure_url TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " completed_at INTEGER,"
+    " user_id TEXT,"
+    " resource TEXT"
+    ") STRICT;"
+    "CREATE INDEX sessions_expires ON sessions (expires_at);"
+
+    /* Users: one provider account of one end user for one developer. */
+    "CREATE TABLE users ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " dev_id TEXT NOT NULL REFERENCES developers (id),"
+    " provider TEXT NOT NULL,"
+    " provider_user_id TEXT NOT NULL,"
+    " reference_id TEXT,"
+    " session_id TEXT REFERENCES sessions (id) ON DELETE SET NULL,"
+    " state TEXT NOT NULL DEFAULT 'connected'"
+    "  CHECK (state IN ('connected', 'needs_reauth', 'deauthorized')),"
+    " active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),"
+    " scopes TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " last_webhook_update INTEGER,"
+    " last_polled_at INTEGER,"
+    " most_recent_data_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX users_dev_ref ON users (dev_id, reference_id);"
+    "CREATE INDEX users_dev_provider"
+    " ON users (dev_id, provider, provider_user_id);"
+    "CREATE INDEX users_session ON users (session_id);"
+    "CREATE INDEX users_poll ON users (last_polled_at)"
+    " WHERE active = 1 AND state = 'connected';"
+
+    /* Provider grants, sealed with AES-256-GCM by the caller. */
+    "CREATE TABLE tokens ("
+    " user_id TEXT NOT NULL PRIMARY KEY"
+    "  REFERENCES users (id) ON DELETE CASCADE,"
+    " sealed BLOB NOT NULL,"
+    " expires_at INTEGER,"
+    " refreshed_at INTEGER,"
+    " refresh_lock_until INTEGER"
+    ") STRICT;"
+    "CREATE INDEX tokens_expires ON tokens (expires_at);"
+
+    /* Where a developer's events go. */
+    "CREATE TABLE destinations ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " dev_id TEXT NOT NULL REFERENCES developers (id),"
+    " kind TEXT NOT NULL,"
+    " url TEXT NOT NULL,"
+    " config TEXT,"
+    " secret BLOB,"
+    " previous_secret BLOB,"
+    " previous_secret_until INTEGER,"
+    " created_at INTEGER NOT NULL,"
+    " removed_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX destinations_dev ON destinations (dev_id, removed_at);"
+
+    /* The outbox: every event, in creation order. */
+    "CREATE TABLE events ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE,"
+    " dev_id TEXT NOT NULL REFERENCES developers (id),"
+    " user_id TEXT REFERENCES users (id) ON DELETE SET NULL,"
+    " type TEXT NOT NULL,"
+    " reference TEXT,"
+    " body TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX events_dev ON events (dev_id, seq);"
+    "CREATE INDEX events_user ON events (user_id, seq);"
+
+    /* One row per (event, destination): the delivery state machine. */
+    "CREATE TABLE deliveries ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " event_id TEXT NOT NULL REFERENCES events (id),"
+    " destination_id TEXT NOT NULL REFERENCES destinations (id),"
+    " state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (state IN ('pending', 'in_flight', 'delivered', 'dead')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL,"
+    " lease_owner TEXT,"
+    " lease_until INTEGER,"
+    " last_status INTEGER,"
+    " last_error TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE (event_id, destination_id)"
+    ") STRICT;"
+    "CREATE INDEX deliveries_claim ON deliveries (state, next_attempt_at);"
+    "CREATE INDEX deliveries_destination"
+    " ON deliveries (destination_id, state);"
+
+    /* Each HTTP attempt of a delivery, for listing and debugging. */
+    "CREATE TABLE delivery_attempts ("
+    " delivery_id TEXT NOT NULL"
+    "  REFERENCES deliveries (id) ON DELETE CASCADE,"
+    " n INTEGER NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " status INTEGER,"
+    " latency_us INTEGER,"
+    " error TEXT,"
+    " PRIMARY KEY (delivery_id, n)"
+    ") STRICT;"
+
+    /* Background work (backfill, polling, refresh, revoke) in two lanes. */
+    "CREATE TABLE jobs ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " dev_id TEXT NOT NULL REFERENCES developers (id),"
+    " user_id TEXT REFERENCES users (id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL,"
+    " lane TEXT NOT NULL CHECK (lane IN ('auth', 'data')),"
+    " payload TEXT,"
+    " state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (state IN ('pending', 'running', 'done', 'dead')),"
+    " run_at INTEGER NOT NULL,"
+    " lease_owner TEXT,"
+    " lease_until INTEGER,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT,"
+    " created_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX jobs_claim ON jobs (lane, state, run_at);"
+    "CREATE INDEX jobs_dev ON jobs (dev_id);"
+    "CREATE INDEX jobs_user ON jobs (user_id);";
+
+const struct store_migration store_sqlite_migrations[] = {
+    {1, "initial schema", schema_v1},
+};
+
+const int store_sqlite_migration_count =
+    (int)(sizeof(store_sqlite_migrations) / sizeof(store_sqlite_migrations[0]));

@@ -1,0 +1,196 @@
+/*
+ * store.c - choose a backend by URL and forward every call to it.
+ *
+ * Nothing here knows SQL. store_open() reads the scheme of the URL, finds
+ * the backend and lets it open; the other functions are one-line
+ * wrappers over the backend's operations table (backend.h).
+ */
+#include <assert.h>
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store/backend.h"
+
+#define SCHEME_MAX 32 /* longest scheme quoted back in a message */
+
+/*
+ * The scheme of `url`: the RFC 3986 characters before the first ':'.
+ * Returns its length, or 0 when `url` does not start with one.
+ */
+static size_t
+scheme_len(const char *url)
+{
+    size_t n = 0;
+
+    if (!isalpha((unsigned char)url[0])) {
+        return 0;
+    }
+    while (isalnum((unsigned char)url[n]) || url[n] == '+' || url[n] == '-' ||
+           url[n] == '.') {
+        n++;
+    }
+    return url[n] == ':' ? n : 0;
+}
+
+static int
+scheme_is(const char *url, size_t n, const char *name)
+{
+    return strlen(name) == n && strncasecmp(url, name, n) == 0;
+}
+
+/*
+ * The file named by a sqlite URL: `sqlite:PATH`, `sqlite://PATH` or
+ * `sqlite:///abs/path` (the third is the second with an absolute PATH).
+ * Borrowed from `url`; NULL when no path is given.
+ */
+static const char *
+sqlite_path(const char *url, size_t n)
+{
+    const char *p = url + n + 1;
+
+    if (strncmp(p, "//", 2) == 0) {
+        p += 2;
+    }
+    return *p == '\0' ? NULL : p;
+}
+
+int
+store_open(struct store **out, const char *url, const struct store_options *opt,
+           struct err *e)
+{
+    static const struct store_options defaults = {0, 0};
+    const char *path = NULL;
+    size_t n = 0;
+
+    assert(out != NULL && url != NULL);
+    *out = NULL;
+    if (opt == NULL) {
+        opt = &defaults;
+    }
+    n = scheme_len(url);
+    if (n == 0) {
+        return err_set(e, ERR_CONFIG,
+                       "store URL has no scheme (want sqlite:PATH)");
+    }
+
+    if (scheme_is(url, n, "sqlite")) {
+        path = sqlite_path(url, n);
+        if (path == NULL) {
+            return err_set(e, ERR_CONFIG, "store URL names no SQLite file");
+        }
+        return store_sqlite_backend.open(out, path, opt, e);
+    }
+
+    /* The URL may hold a password: quote the scheme only, never the URL. */
+    if (scheme_is(url, n, "postgresql") || scheme_is(url, n, "postgres")) {
+        return err_set(e, ERR_CONFIG, "PostgreSQL store is not built yet");
+    }
+    return err_set(e, ERR_CONFIG,
+                   "unknown store URL scheme '%.*s' (want sqlite:PATH)",
+                   (int)(n < SCHEME_MAX ? n : SCHEME_MAX), url);
+}
+
+void
+store_free(struct store *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    s->be->free(s);
+}
+
+int
+store_migrate(struct store *s, int *applied, struct err *e)
+{
+    return s->be->migrate(s, applied, e);
+}
+
+int
+store_schema_version(struct store *s, int *current, int *latest, struct err *e)
+{
+    return s->be->schema_version(s, current, latest, e);
+}
+
+int
+store_developer_create(struct store *s, const struct store_developer *d,
+                       struct err *e)
+{
+    return s->be->developer_create(s, d, e);
+}
+
+int
+store_developer_get(struct store *s, const char *id, struct arena *a,
+                    struct store_developer *out, struct err *e)
+{
+    return s->be->developer_get(s, id, a, out, e);
+}
+
+int
+store_developer_find_by_name(struct store *s, const char *name, struct arena *a,
+                             struct store_developer *out, struct err *e)
+{
+    return s->be->developer_find_by_name(s, name, a, out, e);
+}
+
+int
+store_developer_list(struct store *s, struct arena *a,
+                     struct store_developer **out, size_t *n, struct err *e)
+{
+    return s->be->developer_list(s, a, out, n, e);
+}
+
+int
+store_key_create(struct store *s, const struct store_key *k, struct err *e)
+{
+    return s->be->key_create(s, k, e);
+}
+
+int
+store_key_revoke(struct store *s, const char *key_id, int64_t now,
+                 struct err *e)
+{
+    return s->be->key_revoke(s, key_id, now, e);
+}
+
+int
+store_key_list(struct store *s, const char *dev_id, struct arena *a,
+               struct store_key **out, size_t *n, struct err *e)
+{
+    return s->be->key_list(s, dev_id, a, out, n, e);
+}
+
+int
+store_key_active_hashes(struct store *s, const char *dev_id, struct arena *a,
+                        unsigned char (**out)[32], size_t *n, struct err *e)
+{
+    return s->be->key_active_hashes(s, dev_id, a, out, n, e);
+}
+
+int
+store_session_create(struct store *s, const struct store_session *ss,
+                     struct err *e)
+{
+    return s->be->session_create(s, ss, e);
+}
+
+int
+store_session_get(struct store *s, const char *id, struct arena *a,
+                  struct store_session *out, struct err *e)
+{
+    return s->be->session_get(s, id, a, out, e);
+}
+
+int
+store_session_get_by_token(struct store *s, const unsigned char hash[32],
+                           struct arena *a, struct store_session *out,
+                           struct err *e)
+{
+    return s->be->session_get_by_token(s, hash, a, out, e);
+}
+
+int
+store_token_count(struct store *s, int64_t *n, struct err *e)
+{
+    return s->be->token_count(s, n, e);
+}

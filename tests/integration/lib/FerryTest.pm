@@ -1,0 +1,227 @@
+# FerryTest - start the real ferry binary and talk to it over HTTP.
+#
+#   my $f = FerryTest->new(config => "[provider sandbox]\n");
+#   $f->start;
+#   my $r = $f->request(POST => '/v2/...', headers => {...}, body => '{}');
+#   is($r->{status}, 200);
+#   $f->stop;           # fails the test on a non-zero exit or a
+#                       # sanitizer report in the server's stderr
+#
+# Each instance has its own temporary directory with the config file,
+# the SQLite store, the key file and the server's stderr. The server
+# listens on 127.0.0.1 port 0; the chosen port is read from its
+# `event=listening` log line. TEST_FERRY_BIN names the binary.
+package FerryTest;
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use JSON::PP;
+use POSIX qw(:sys_wait_h);
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+our $JSON = JSON::PP->new->canonical->allow_nonref;
+
+sub bin {
+    return $ENV{TEST_FERRY_BIN} // abs_path('ferry');
+}
+
+sub new {
+    my ($class, %o) = @_;
+    my $dir = tempdir('ferry-test-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $self = bless { dir => $dir, pid => undef, %o }, $class;
+    $self->{conf} = "$dir/ferry.conf";
+    my $conf = "[server]\nlisten = 127.0.0.1:0\n"
+      . "[store]\nurl = sqlite:$dir/ferry.db\n"
+      . "[security]\nkey_file = $dir/ferry.key\n"
+      . ($o{config} // "[provider sandbox]\n");
+    open(my $fh, '>', $self->{conf}) or die "write config: $!";
+    print $fh $conf;
+    close($fh);
+    return $self;
+}
+
+sub dir  { $_[0]{dir} }
+sub conf { $_[0]{conf} }
+sub base { $_[0]{base} }
+sub log_path { "$_[0]{dir}/stderr.log" }
+
+# The environment for the child: no FERRY_ variable leaks in from ours.
+sub child_env {
+    my ($self, %extra) = @_;
+    my %env = map { $_ => $ENV{$_} } grep { !/^FERRY_/ } keys %ENV;
+    return (%env, %extra);
+}
+
+sub start {
+    my ($self, %o) = @_;
+    my $log = $self->log_path;
+    my %env = $self->child_env(%{ $o{env} // {} });
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        %ENV = %env;
+        open(STDERR, '>>', $log) or die "stderr: $!";
+        open(STDOUT, '>>', "$self->{dir}/stdout.log") or die "stdout: $!";
+        open(STDIN, '<', '/dev/null');
+        exec(bin(), $o{command} // 'serve', '--config', $self->{conf})
+          or die "exec: $!";
+    }
+    $self->{pid} = $pid;
+    my $deadline = time + 20;
+    while (time < $deadline) {
+        if (open(my $fh, '<', $log)) {
+            local $/;
+            my $text = <$fh> // '';
+            if ($text =~ /event=listening addr=(\S+)/) {
+                $self->{addr} = $1;
+                $self->{base} = "http://$1";
+                return $self;
+            }
+        }
+        if (waitpid($pid, WNOHANG) == $pid) {
+            $self->{pid} = undef;
+            die "ferry exited before listening:\n" . $self->log_text;
+        }
+        sleep 0.05;
+    }
+    die "ferry did not report its address in time:\n" . $self->log_text;
+}
+
+sub log_text {
+    my ($self) = @_;
+    open(my $fh, '<', $self->log_path) or return '';
+    local $/;
+    return <$fh> // '';
+}
+
+sub alive {
+    my ($self) = @_;
+    return defined $self->{pid} && waitpid($self->{pid}, WNOHANG) == 0;
+}
+
+# Stop with SIGTERM; the exit must be clean and the log free of
+# sanitizer reports.
+sub stop {
+    my ($self) = @_;
+    return unless defined $self->{pid};
+    kill 'TERM', $self->{pid};
+    my $deadline = time + 20;
+    my $done = 0;
+    while (time < $deadline) {
+        if (waitpid($self->{pid}, WNOHANG) == $self->{pid}) {
+            $done = 1;
+            last;
+        }
+        sleep 0.05;
+    }
+    if (!$done) {
+        kill 'KILL', $self->{pid};
+        waitpid($self->{pid}, 0);
+    }
+    my $status = $?;
+    $self->{pid} = undef;
+    my $log = $self->log_text;
+    ok($done && $status == 0, 'server stopped cleanly on SIGTERM')
+      or diag("exit status $status\n$log");
+    unlike($log, qr/AddressSanitizer|LeakSanitizer|runtime error:/,
+        'no sanitizer report');
+}
+
+# Run a CLI command against this instance's config.
+# Returns (exit code, stdout, stderr).
+sub cli {
+    my ($self, @args) = @_;
+    my %env = $self->child_env;
+    my $out = "$self->{dir}/cli.out";
+    my $err = "$self->{dir}/cli.err";
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        %ENV = %env;
+        open(STDOUT, '>', $out);
+        open(STDERR, '>', $err);
+        open(STDIN, '<', '/dev/null');
+        exec(bin(), @args, '--config', $self->{conf}) or die "exec: $!";
+    }
+    waitpid($pid, 0);
+    my $code = $? >> 8;
+    return ($code, slurp($out), slurp($err));
+}
+
+sub slurp {
+    my ($path) = @_;
+    open(my $fh, '<', $path) or return '';
+    local $/;
+    return <$fh> // '';
+}
+
+# A developer with a key: returns { dev_id, api_key, key_id }.
+sub developer {
+    my ($self, $name) = @_;
+    my ($code, $out, $err) = $self->cli('developer', 'create',
+        $name // 'acme', '--json');
+    die "developer create failed: $err" if $code != 0;
+    return $JSON->decode($out);
+}
+
+# One HTTP request. Returns { status, headers, body, json }.
+sub request {
+    my ($self, $method, $path, %o) = @_;
+    my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 0);
+    my %args = (headers => $o{headers} // {});
+    $args{content} = $o{body} if defined $o{body};
+    my $res = $http->request($method, $self->{base} . $path, \%args);
+    my $json;
+    if (defined $res->{content} && length $res->{content}) {
+        $json = eval { $JSON->decode($res->{content}) };
+    }
+    return {
+        status  => $res->{status},
+        headers => $res->{headers},
+        body    => $res->{content},
+        json    => $json,
+    };
+}
+
+# A query on the instance's SQLite store, through the sqlite3 shell.
+sub sql {
+    my ($self, $query) = @_;
+    open(my $fh, '-|', 'sqlite3', "$self->{dir}/ferry.db", $query)
+      or die "sqlite3: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close($fh);
+    $out =~ s/\n\z//;
+    return $out;
+}
+
+# Check the combined JSON error body of SPEC section 3.
+sub is_error {
+    my ($r, $status, $pattern, $name) = @_;
+    my $j = $r->{json} // {};
+    my $ok = $r->{status} == $status
+      && ($j->{status} // '') eq 'error'
+      && defined $j->{message}
+      && ($j->{type} // '') eq 'about:blank'
+      && defined $j->{title}
+      && defined $j->{detail}
+      && defined $j->{instance}
+      && ($r->{headers}{'content-type'} // '') =~ m{^application/json}
+      && (!defined $pattern || $j->{message} =~ $pattern);
+    ok($ok, $name) or diag("status $r->{status}: " . ($r->{body} // ''));
+    return $ok;
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    if (defined $self->{pid}) {
+        kill 'KILL', $self->{pid};
+        waitpid($self->{pid}, 0);
+    }
+}
+
+1;
