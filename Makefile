@@ -6,6 +6,7 @@
 #                 against both builds
 #   make demo     install dependencies, build, run `ferry demo`
 #   make lint     clang-format check and the 80-column rule
+#   make fuzz     run the libFuzzer harnesses in tests/fuzz (clang)
 #   make bench    run the benchmarks in bench/ (see bench/RESULTS.md)
 
 PKGS := libmicrohttpd jansson sqlite3 openssl inih libcurl
@@ -83,6 +84,7 @@ deps:
 check: deps
 	$(MAKE) check-release
 	$(MAKE) check-asan
+	$(MAKE) fuzz-smoke
 
 check-release: ferry units
 	scripts/run-tests release $(CURDIR)/ferry $(REL)/tests/unit
@@ -108,3 +110,33 @@ clean:
 	rm -rf build ferry
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# libFuzzer harnesses for the parsers ferry owns, built with clang (gcc has
+# no libFuzzer). `make fuzz` runs each for FUZZ_SECONDS; `make check`
+# runs a short smoke of each so they keep building and passing.
+FUZZ_SECONDS ?= 30
+FUZZ := build/fuzz
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Isrc \
+	-fsanitize=fuzzer,address,undefined
+FUZZ_NAMES := isotime url codec
+fuzz_isotime_SRC := src/core/isotime.c src/core/err.c
+fuzz_url_SRC := src/http/url.c src/core/err.c
+fuzz_codec_SRC := src/core/codec.c src/core/err.c
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+.SECONDEXPANSION:
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_$$*_SRC)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%)
+
+fuzz: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ)/corpus_$$n; \
+	    $(FUZZ)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+	        $(FUZZ)/corpus_$$n || exit 1; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=5
