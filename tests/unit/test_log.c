@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <jansson.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -246,12 +247,14 @@ static void
 test_json(void)
 {
     const char *out = NULL;
+    json_t *parsed = NULL;
 
     log_setup(LOG_DEBUG, LOG_FMT_JSON);
     log_set_req_id("req-42");
     out = CAPTURE(log_event(LOG_ERROR, "store", "store.fail",
-                            "msg=%s n=%d ctl=%s hi=%s", "say \"hi\"\\\n", 3,
-                            "\x01\x1f", "caf\xc3\xa9"));
+                            "msg=%s n=%d ctl=%s hi=%s bad=%s",
+                            "say \"hi\"\\\n", 3, "\x01\x1f", "caf\xc3\xa9",
+                            "\xff\xc3("));
     ok(json_line_ok(out), "a JSON line is one valid flat object");
     ok(strncmp(out, "{\"ts\":\"", 7) == 0, "it starts with ts");
     ok(contains(out, ",\"level\":\"error\",\"mod\":\"store\","
@@ -262,8 +265,13 @@ test_json(void)
     ok(contains(out, ",\"n\":\"3\""), "numbers are strings");
     ok(contains(out, ",\"ctl\":\"\\u0001\\u001f\""),
        "control bytes are \\u00XX");
-    ok(contains(out, ",\"hi\":\"caf\\u00c3\\u00a9\""),
-       "bytes >= 0x80 are escaped");
+    ok(contains(out, ",\"hi\":\"caf\xc3\xa9\""),
+       "well-formed UTF-8 is kept as it is");
+    ok(contains(out, ",\"bad\":\"\\u00ff\\u00c3(\""),
+       "bytes that are not UTF-8 are escaped");
+    parsed = json_loads(out, 0, NULL);
+    ok(parsed != NULL, "jansson reads the line");
+    json_decref(parsed);
     printf("# %s", out);
     log_set_req_id(NULL);
 }
