@@ -60,6 +60,9 @@ sub start {
     my ($self, %o) = @_;
     my $log = $self->log_path;
     my %env = $self->child_env(%{ $o{env} // {} });
+    # a restarted instance appends to its logs: look only at what is new
+    $self->{log_from} = -s $log // 0;
+    $self->{out_from} = -s "$self->{dir}/stdout.log" // 0;
     my $pid = fork();
     die "fork: $!" unless defined $pid;
     if ($pid == 0) {
@@ -75,7 +78,7 @@ sub start {
     while (time < $deadline) {
         if (open(my $fh, '<', $log)) {
             local $/;
-            my $text = <$fh> // '';
+            my $text = substr(<$fh> // '', $self->{log_from});
             if ($text =~ /event=listening addr=(\S+)/) {
                 $self->{addr} = $1;
                 $self->{base} = "http://$1";
@@ -91,11 +94,18 @@ sub start {
     die "ferry did not report its address in time:\n" . $self->log_text;
 }
 
+# What the server wrote to stderr since it was last started.
 sub log_text {
     my ($self) = @_;
     open(my $fh, '<', $self->log_path) or return '';
     local $/;
-    return <$fh> // '';
+    return substr(<$fh> // '', $self->{log_from} // 0);
+}
+
+# What the server wrote to stdout since it was last started.
+sub stdout_text {
+    my ($self) = @_;
+    return substr(slurp("$self->{dir}/stdout.log"), $self->{out_from} // 0);
 }
 
 sub alive {
