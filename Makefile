@@ -134,8 +134,12 @@ fuzz-build: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%)
 fuzz: fuzz-build
 	@for n in $(FUZZ_NAMES); do \
 	    mkdir -p $(FUZZ)/corpus_$$n; \
-	    $(FUZZ)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
-	        $(FUZZ)/corpus_$$n || exit 1; \
+	    if $(FUZZ)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+	        $(FUZZ)/corpus_$$n > $(FUZZ)/fuzz_$$n.log 2>&1; then \
+	        echo "fuzz_$$n: $$(grep '^Done' $(FUZZ)/fuzz_$$n.log)"; \
+	    else \
+	        cat $(FUZZ)/fuzz_$$n.log; exit 1; \
+	    fi; \
 	done
 
 fuzz-smoke:

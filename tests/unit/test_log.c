@@ -252,9 +252,8 @@ test_json(void)
     log_setup(LOG_DEBUG, LOG_FMT_JSON);
     log_set_req_id("req-42");
     out = CAPTURE(log_event(LOG_ERROR, "store", "store.fail",
-                            "msg=%s n=%d ctl=%s hi=%s bad=%s",
-                            "say \"hi\"\\\n", 3, "\x01\x1f", "caf\xc3\xa9",
-                            "\xff\xc3("));
+                            "msg=%s n=%d ctl=%s hi=%s bad=%s", "say \"hi\"\\\n",
+                            3, "\x01\x1f", "caf\xc3\xa9", "\xff\xc3("));
     ok(json_line_ok(out), "a JSON line is one valid flat object");
     ok(strncmp(out, "{\"ts\":\"", 7) == 0, "it starts with ts");
     ok(contains(out, ",\"level\":\"error\",\"mod\":\"store\","
