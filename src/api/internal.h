@@ -38,7 +38,9 @@ int api_opt_string(json_t *o, const char *name, const char **out,
 
 /*
  * Field `name` of `o` as an integer. `*given` is 0 when absent or null.
- * ERR_INVALID naming the field when it is not an integral number.
+ * ERR_INVALID naming the field when it is not an integral number; values
+ * beyond the range of long come back as LONG_MAX or LONG_MIN, for the
+ * caller's bounds check to refuse.
  */
 int api_opt_integer(json_t *o, const char *name, int *given, long *out,
                     struct err *e);

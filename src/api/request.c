@@ -1,6 +1,7 @@
 /*
  * request.c - credentials and JSON bodies of API requests.
  */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -31,6 +32,20 @@ api_authenticate(struct http_request *req, struct app *a, const char **dev_id,
     return 0;
 }
 
+/* 1 when the `n` bytes at `p` are all JSON white space (a NUL is not). */
+static int
+blank(const char *p, size_t n)
+{
+    size_t i = 0;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int
 api_body_object(const struct http_request *req, json_t **out, struct err *e)
 {
@@ -39,7 +54,7 @@ api_body_object(const struct http_request *req, json_t **out, struct err *e)
     size_t n = req->body_len;
 
     *out = NULL;
-    if (n == 0 || req->body[strspn(req->body, " \t\r\n")] == '\0') {
+    if (blank(req->body, n)) {
         *out = json_object();
         return 0;
     }
@@ -94,20 +109,21 @@ api_opt_integer(json_t *o, const char *name, int *given, long *out,
     if (v == NULL || json_is_null(v)) {
         return 0;
     }
+    /* values past the range of long are pinned to its ends, so that the
+     * caller's own bounds check names the bounds */
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
 
-        if (i < -2147483647 || i > 2147483647) {
-            return err_set(e, ERR_INVALID, "%s: out of range", name);
-        }
-        *out = (long)i;
+        *out = i > LONG_MAX ? LONG_MAX : i < LONG_MIN ? LONG_MIN : (long)i;
         *given = 1;
         return 0;
     }
     if (json_is_real(v)) {
         d = json_real_value(v);
-        if (d == floor(d) && d > -2147483647.0 && d < 2147483647.0) {
-            *out = (long)d;
+        if (d == floor(d)) {
+            *out = d >= (double)LONG_MAX   ? LONG_MAX
+                   : d <= (double)LONG_MIN ? LONG_MIN
+                                           : (long)d;
             *given = 1;
             return 0;
         }

@@ -14,6 +14,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/rng.h"
+#include "http/url.h"
 #include "providers/registry.h"
 
 /* Every provider section must name a provider ferry knows, or be a
@@ -96,12 +97,14 @@ load_key(struct app *a, struct err *e)
 {
     const char *path = a->cfg->security_key_file;
     unsigned char raw[130];
+    struct stat st;
     int64_t tokens = 0;
     ssize_t n = 0;
     int fd = -1;
     int rc = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named as the key file must not hang start-up */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 && errno == ENOENT) {
         rc = store_token_count(a->store, &tokens, e);
         if (rc < 0) {
@@ -120,6 +123,11 @@ load_key(struct app *a, struct err *e)
     if (fd < 0) {
         rc = err_set(e, ERR_IO, "[security] key_file %s: %s", path,
                      strerror(errno));
+        goto out;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        rc = err_set(e, ERR_CONFIG,
+                     "[security] key_file %s: not a regular file", path);
         goto out;
     }
     n = read(fd, raw, sizeof(raw));
@@ -142,6 +150,43 @@ out:
     return rc;
 }
 
+/* [server] public_url is what browsers are sent to: an http(s) URL with
+ * a host and nothing after the path. */
+static int
+check_public_url(const char *u, struct err *e)
+{
+    int rc = 0;
+
+    if (u == NULL || u[0] == '\0') {
+        return 0;
+    }
+    if (strlen(u) > APP_PUBLIC_URL_MAX) {
+        return err_set(e, ERR_CONFIG,
+                       "[server] public_url: longer than %d bytes",
+                       APP_PUBLIC_URL_MAX);
+    }
+    if (strncasecmp(u, "http://", 7) != 0 &&
+        strncasecmp(u, "https://", 8) != 0) {
+        return err_set(e, ERR_CONFIG,
+                       "[server] public_url: expected http://HOST[:PORT]"
+                       "[/PATH] or https://...");
+    }
+    rc = url_check_redirect("[server] public_url", u, e);
+    if (rc == 0 && strpbrk(u, "?#") != NULL) {
+        rc = err_set(e, ERR_INVALID,
+                     "[server] public_url: must not have a query or "
+                     "fragment");
+    }
+    if (rc < 0) {
+        /* the URL is configuration, not a request's input */
+        if (e != NULL) {
+            e->code = ERR_CONFIG;
+        }
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
 int
 app_open(struct app *a, struct config *cfg, int flags, struct err *e)
 {
@@ -151,7 +196,10 @@ app_open(struct app *a, struct config *cfg, int flags, struct err *e)
 
     memset(a, 0, sizeof(*a));
     a->cfg = cfg;
-    rc = check_providers(cfg, e);
+    rc = check_public_url(cfg->server_public_url, e);
+    if (rc == 0) {
+        rc = check_providers(cfg, e);
+    }
     if (rc < 0) {
         goto out;
     }

@@ -12,7 +12,8 @@
 #include "core/err.h"
 #include "store/store.h"
 
-#define APP_URL_MAX 512
+#define APP_URL_MAX        512
+#define APP_PUBLIC_URL_MAX 256 /* leaves room for the paths after it */
 
 struct app {
     struct config *cfg;    /* borrowed; outlives the app */

@@ -10,6 +10,7 @@
 #include "core/isotime.h"
 #include "core/log.h"
 #include "core/rng.h"
+#include "core/utf8.h"
 
 static void
 random_id(const char *prefix, size_t nbytes, char *out)
@@ -26,7 +27,6 @@ static int
 check_name(const char *name, struct err *e)
 {
     size_t n = strlen(name);
-    size_t i = 0;
 
     if (n == 0) {
         return err_set(e, ERR_INVALID, "name: must not be empty");
@@ -35,11 +35,12 @@ check_name(const char *name, struct err *e)
         return err_set(e, ERR_INVALID, "name: longer than %d bytes",
                        KEYS_NAME_MAX);
     }
-    for (i = 0; i < n; i++) {
-        if ((unsigned char)name[i] < ' ' || name[i] == 0x7f) {
-            return err_set(e, ERR_INVALID,
-                           "name: must not contain control characters");
-        }
+    if (!utf8_valid(name)) {
+        return err_set(e, ERR_INVALID, "name: must be valid UTF-8");
+    }
+    if (utf8_has_control(name)) {
+        return err_set(e, ERR_INVALID,
+                       "name: must not contain control characters");
     }
     return 0;
 }

@@ -163,10 +163,15 @@ cli_main(int argc, char **argv, char **envp)
         c = name != NULL ? find(name) : NULL;
         if (c != NULL) {
             command_help(c);
-        } else {
-            usage(name == NULL ? stdout : stderr);
+            return 0;
         }
-        return name != NULL && c == NULL ? 2 : 0;
+        if (name != NULL && strcmp(name, "help") != 0) {
+            fprintf(stderr, "ferry: unknown command '%s'\n\n", name);
+            usage(stderr);
+            return 2;
+        }
+        usage(stdout);
+        return 0;
     }
     c = find(argv[1]);
     if (c == NULL) {

@@ -71,7 +71,13 @@ cmd_migrate(const struct cli_opts *o)
         close_app(&cfg, &a);
         return 1;
     }
-    printf("schema at version %d of %d (%s)\n", current, latest, cfg.store_url);
+    /* the store URL is not printed: it may hold a password */
+    if (o->json) {
+        print_json(
+            json_pack("{s:i, s:i}", "version", current, "latest", latest));
+    } else {
+        printf("schema at version %d of %d\n", current, latest);
+    }
     close_app(&cfg, &a);
     return 0;
 }
@@ -192,6 +198,7 @@ static int
 key_list(const struct cli_opts *o, struct app *a)
 {
     struct arena ar;
+    struct store_developer d;
     struct store_key *k = NULL;
     struct err e;
     char ts[ISOTIME_MAX];
@@ -203,7 +210,10 @@ key_list(const struct cli_opts *o, struct app *a)
 
     err_clear(&e);
     arena_init(&ar, 64 << 20);
-    rc = store_key_list(a->store, o->args[1], &ar, &k, &n, &e);
+    rc = store_developer_get(a->store, o->args[1], &ar, &d, &e);
+    if (rc == 0) {
+        rc = store_key_list(a->store, o->args[1], &ar, &k, &n, &e);
+    }
     if (rc < 0) {
         cli_fail(e.msg);
         goto out;
@@ -269,7 +279,10 @@ cmd_key(const struct cli_opts *o)
         }
     } else {
         rc = keys_revoke(&a, o->args[1], &e);
-        if (rc == 0) {
+        if (rc == 0 && o->json) {
+            print_json(
+                json_pack("{s:s, s:b}", "key_id", o->args[1], "revoked", 1));
+        } else if (rc == 0) {
             printf("revoked %s\n", o->args[1]);
         }
     }

@@ -127,6 +127,7 @@ run(const struct cli_opts *o, int demo)
     sigset_t set;
     int sig = 0;
     int opened = 0;
+    int listen_failed = 0;
     int rc = 0;
 
     err_clear(&e);
@@ -137,8 +138,14 @@ run(const struct cli_opts *o, int demo)
     if (cli_load_config(o, &cfg, 0) != 0) {
         return 1;
     }
-    if (demo && config_provider_add(&cfg, "sandbox") == NULL) {
-        BUG("demo: cannot add the sandbox provider");
+    if (demo) {
+        struct config_provider *sandbox = config_provider_add(&cfg, "sandbox");
+
+        if (sandbox == NULL) {
+            BUG("demo: cannot add the sandbox provider");
+        }
+        /* the demo is about SANDBOX: it is on even when the file says not */
+        sandbox->enabled = 1;
     }
     block_signals(&set);
     rc = app_open(&a, &cfg, APP_NEED_KEY, &e);
@@ -148,6 +155,9 @@ run(const struct cli_opts *o, int demo)
     opened = 1;
     if (o->role == NULL || strcmp(o->role, "worker") != 0) {
         rc = start_http(&a, &srv, &e);
+        if (rc == ERR_IO) {
+            listen_failed = 1;
+        }
         if (rc < 0) {
             goto out;
         }
@@ -173,6 +183,11 @@ out:
     config_release(&cfg);
     if (rc < 0) {
         cli_fail(e.msg);
+        if (listen_failed) {
+            fprintf(stderr, "ferry: choose another address with [server] "
+                            "listen or FERRY_SERVER_LISTEN, e.g. "
+                            "FERRY_SERVER_LISTEN=127.0.0.1:8081\n");
+        }
         return 1;
     }
     log_event(LOG_INFO, "cli", "stopped", "signal=%d", sig);

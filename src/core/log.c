@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
 #define VALUE_MAX  1024
 #define REQ_ID_MAX 64
@@ -155,43 +156,6 @@ put_logfmt_value(struct buf *b, const char *v)
     buf_addch(b, '"');
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at `p` (2 to 4 bytes), or 0
- * when the bytes there are not one (overlong forms, surrogates and code
- * points past U+10FFFF are not).
- */
-static size_t
-utf8_len(const unsigned char *p)
-{
-    size_t n = 0;
-    size_t i = 0;
-    unsigned cp = 0;
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        n = 2;
-        cp = p[0] & 0x1f;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        n = 3;
-        cp = p[0] & 0x0f;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-        return 0;
-    }
-    return n;
-}
-
 /* Append `v` as a JSON string: control bytes escaped, well-formed UTF-8
  * kept as it is, and any other byte >= 0x80 escaped as \u00XX so the
  * line stays valid JSON whatever the value holds. */
@@ -202,7 +166,7 @@ put_json_string(struct buf *b, const char *v)
 
     buf_addch(b, '"');
     while (*p != '\0') {
-        size_t n = *p >= 0x80 ? utf8_len(p) : 0;
+        size_t n = *p >= 0x80 ? utf8_seq_len(p) : 0;
 
         if (n > 0) {
             buf_add(b, p, n);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "http/reply.h"
 
 static const char json_ctype[] = "application/json";
@@ -100,24 +101,23 @@ http_reply_error(struct http_request *req, struct http_response *resp,
                  int status, const char *fmt, ...)
 {
     char msg[ERR_MSG_MAX];
+    char instance[512];
     va_list ap;
     json_t *o = NULL;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    snprintf(instance, sizeof(instance), "%s", req->path);
+    /* both may quote what a client sent, or be cut inside a character:
+     * JSON needs well-formed UTF-8 */
+    utf8_sanitize(msg);
+    utf8_sanitize(instance);
 
     o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "status", "error",
                   "message", msg, "type", "about:blank", "title",
                   http_status_title(status), "detail", msg, "instance",
-                  req->path);
-    if (o == NULL) {
-        /* json_pack fails only on invalid UTF-8 in msg or path */
-        o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "status", "error", "message",
-                      "request could not be described", "type", "about:blank",
-                      "title", http_status_title(status), "detail",
-                      "request could not be described");
-    }
+                  instance);
     if (o == NULL) {
         BUG("http_reply_error: cannot build the error body");
     }

@@ -112,6 +112,9 @@ http_route(const struct http_route *routes, size_t n, struct http_request *req,
                          req->path);
         return 0;
     }
+    if (strstr(buf_str(&allow), "GET") != NULL) {
+        buf_addstr(&allow, ", HEAD");
+    }
     allow_value = arena_strdup(req->arena, buf_str(&allow));
     buf_release(&allow);
     http_reply_error(req, resp, 405, "method %s is not allowed on %s",

@@ -25,7 +25,14 @@ is($code, 2, 'developer create without NAME is a usage error');
 
 ($code, $out, $err) = $f->cli('migrate');
 is($code, 0, 'migrate exits 0') or diag($err);
-like($out, qr/schema at version (\d+) of \1/, 'migrate reports the version');
+like($out, qr/^schema at version (\d+) of \1$/,
+    'migrate reports the version (and not the store URL)');
+($code, $out) = $f->cli('migrate', '--json');
+like($out, qr/^\{"latest":\d+,"version":\d+\}$|^\{"version":\d+,"latest":\d+\}$/,
+    'migrate --json');
+($code, undef, $err) = $f->cli('help', 'nope');
+is($code, 2, 'help for an unknown command is a usage error');
+like($err, qr/unknown command 'nope'/, '... naming it');
 
 my $dev = $f->developer('Acme Health');
 like($dev->{dev_id}, qr/^dev_[0-9a-f]{20}$/, 'dev_id shape');
@@ -47,6 +54,24 @@ like($list->[0]{created_at},
     qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/,
     'created_at with microseconds and an offset');
 
+for my $c ([ "bad\xff\xfename", qr/name: must be valid UTF-8/ ],
+    [ "ov\xc0\xafname", qr/name: must be valid UTF-8/ ],
+    [ "c1\xc2\x85name", qr/name: must not contain control characters/ ],
+    [ "tab\tname", qr/name: must not contain control characters/ ],
+    [ '', qr/name: must not be empty/ ],
+    [ 'n' x 129, qr/name: longer than 128 bytes/ ]) {
+    my ($name, $re) = @$c;
+    ($code, undef, $err) = $f->cli('developer', 'create', $name);
+    is($code, 1, 'a bad developer name is refused');
+    like($err, $re, '... saying why');
+}
+($code, $out) = $f->cli('developer', 'create', "Caf\xc3\xa9 \xe2\x82\xac",
+    '--json');
+is($code, 0, 'a UTF-8 developer name is fine');
+($code, $out) = $f->cli('developer', 'list', '--json');
+is(scalar @{ $FerryTest::JSON->decode($out) }, 3,
+    'every developer is listed in JSON');
+
 ($code, $out) = $f->cli('key', 'create', $dev->{dev_id}, '--json');
 is($code, 0, 'key create exits 0');
 my $k2 = $FerryTest::JSON->decode($out);
@@ -56,15 +81,21 @@ isnt($k2->{api_key}, $dev->{api_key}, 'a second, different key');
 is($code, 1, 'key create for an unknown developer fails');
 like($err, qr/developer/i, '... saying why');
 
+($code, undef, $err) = $f->cli('key', 'list', 'dev_nope');
+is($code, 1, 'key list for an unknown developer fails');
+like($err, qr/no developer/, '... saying so');
+
 ($code, $out) = $f->cli('key', 'list', $dev->{dev_id}, '--json');
 my $keys = $FerryTest::JSON->decode($out);
 is(scalar @$keys, 2, 'two keys listed');
 is($keys->[0]{hint}, substr($dev->{api_key}, -4), 'hint is the last four');
 ok(!defined $keys->[0]{revoked_at}, 'active key has no revoked_at');
 
-($code, $out) = $f->cli('key', 'revoke', $k2->{key_id});
+($code, $out) = $f->cli('key', 'revoke', $k2->{key_id}, '--json');
 is($code, 0, 'key revoke exits 0');
-like($out, qr/revoked \Q$k2->{key_id}\E/, '... and says so');
+is_deeply($FerryTest::JSON->decode($out),
+    { key_id => $k2->{key_id}, revoked => JSON::PP::true },
+    '... and says so');
 ($code, undef, $err) = $f->cli('key', 'revoke', $k2->{key_id});
 is($code, 1, 'revoking twice fails');
 like($err, qr/already revoked/i, '... saying it is already revoked');
@@ -75,8 +106,8 @@ is($code, 1, 'revoking an unknown key fails');
 my $db = FerryTest::slurp($f->dir . '/ferry.db')
   . FerryTest::slurp($f->dir . '/ferry.db-wal');
 unlike($db, qr/\Q$dev->{api_key}\E/, 'the key is not in the store');
-is($f->sql('select count(*) from api_keys where length(hash) = 32'), 3,
-    'three 32-byte key hashes stored');
+is($f->sql('select count(*) from api_keys where length(hash) = 32'), 4,
+    'four 32-byte key hashes stored');
 
 # Configuration errors stop start-up and name file, line and key.
 my $bad = FerryTest->new(config => "[server]\nlisen = 1\n");
@@ -94,6 +125,36 @@ $bad = FerryTest->new(config => "[provider fitbyte]\nclient_id = x\n");
 ($code, undef, $err) = $bad->serve_error;
 like($err, qr/\[provider fitbyte\]: unknown provider/,
     'an unknown provider section stops start-up');
+
+for my $c ([ "[server]\npublic_url = javascript:alert(1)//\n",
+        qr/public_url: expected http/ ],
+    [ "[server]\npublic_url = https://a.example/x?y=1\n",
+        qr/public_url: must not have a query/ ],
+    [ "[server]\npublic_url = https://a.example/" . ('a' x 300) . "\n",
+        qr/public_url: longer than/ ]) {
+    # long values come from the environment: a file line is cut at 200
+    my ($conf, $re) = @$c;
+    my $p = FerryTest->new(config => "[provider sandbox]\n");
+    my ($v) = $conf =~ /public_url = (.*)\n/;
+    my $pid = fork();
+    if ($pid == 0) {
+        %ENV = ($p->child_env, FERRY_SERVER_PUBLIC_URL => $v);
+        open(STDERR, '>', $p->dir . '/pu.err');
+        open(STDOUT, '>', '/dev/null');
+        exec(FerryTest::bin(), 'serve', '--config', $p->conf);
+    }
+    waitpid($pid, 0);
+    is($? >> 8, 1, 'a bad public_url stops start-up');
+    like(FerryTest::slurp($p->dir . '/pu.err'), $re, '... saying why');
+}
+
+{
+    my $p = FerryTest->new;
+    system('mkfifo', $p->dir . '/ferry.key') == 0 or die "mkfifo";
+    my ($c2, undef, $e2) = $p->serve_error;
+    is($c2, 1, 'a FIFO as key_file stops start-up (and does not hang)');
+    like($e2, qr/key_file .*not a regular file/, '... saying why');
+}
 
 {
     local $ENV{PATH} = $ENV{PATH};

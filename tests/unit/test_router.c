@@ -127,7 +127,7 @@ main(void)
     is_str(json_field(&resp, "title"), "method not allowed", "405 title");
 
     run(&a, "POST", "/healthz", &req, &resp);
-    is_str(resp.headers[0].value, "GET", "Allow: GET");
+    is_str(resp.headers[0].value, "GET, HEAD", "Allow: GET, HEAD");
 
     rc = run(&a, "GET", "/boom", &req, &resp);
     is_int(rc, ERR_INTERNAL, "handler failure is returned to the server");
