@@ -60,6 +60,7 @@ struct config {
     int server_max_connections;    /* 1024 */
     int server_per_ip_connections; /* 256 */
     int server_timeout_seconds;    /* idle connection timeout, 30 */
+    int server_request_timeout_seconds; /* whole body within, 60 */
     long server_max_body_bytes;    /* 1048576 */
     long server_connection_memory; /* per-connection header memory,
                                         65536 */
