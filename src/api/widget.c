@@ -81,16 +81,54 @@ parse_request(json_t *body, struct arena *ar, struct links_request *lr,
     return rc;
 }
 
+/* The answer for a stored session. */
+static int
+answer(struct http_request *req, struct http_response *resp,
+       const struct links_session *ls)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "status", "success",
+                          "session_id", ls->session_id, "url", ls->url,
+                          "expires_in", (json_int_t)ls->expires_in);
+
+    if (o == NULL) {
+        return http_reply_error(req, resp, 500, "cannot build the answer");
+    }
+    return http_reply_json(req, resp, 200, o);
+}
+
+/* The session is stored, or not: answer the deferred request `arg`.
+ * Runs on the store's writer thread. */
+static void
+on_stored(void *arg, int rc, const struct links_session *ls,
+          const struct err *e)
+{
+    struct http_request *req = arg;
+    struct http_response resp;
+
+    memset(&resp, 0, sizeof(resp));
+    if (rc < 0) {
+        rc = http_reply_err(req, &resp, e);
+    } else {
+        rc = answer(req, &resp, ls);
+    }
+    http_finish(req, rc, &resp);
+}
+
+/*
+ * Credentials, body and validation are checked here, on the event-loop
+ * thread, and answered at once when wrong; the insert is queued and
+ * on_stored() answers once it has committed.
+ */
 static int
 handle(struct http_request *req, struct http_response *resp, int auth_status)
 {
     struct app *a = req->ctx;
     struct links_request lr;
-    struct links_session ls;
+    struct links_widget *w = NULL;
+    struct http_response late;
     struct err e;
     const char *dev_id = NULL;
     json_t *body = NULL;
-    json_t *o = NULL;
     int rc = 0;
 
     err_clear(&e);
@@ -105,20 +143,30 @@ handle(struct http_request *req, struct http_response *resp, int auth_status)
         rc = parse_request(body, req->arena, &lr, &e);
     }
     if (rc == 0) {
-        rc = links_create_widget(a, dev_id, &lr, req->arena, &ls, &e);
+        w = arena_alloc(req->arena, sizeof(*w));
+        if (w == NULL) {
+            rc = err_set(&e, ERR_NOMEM, "links: out of request memory");
+        }
+    }
+    if (rc == 0) {
+        rc = links_prepare_widget(a, dev_id, &lr, req->arena, w, &e);
     }
     if (rc < 0) {
         json_decref(body);
         return http_reply_err(req, resp, &e);
     }
-    o = json_pack("{s:s, s:s, s:s, s:I}", "status", "success", "session_id",
-                  ls.session_id, "url", ls.url, "expires_in",
-                  (json_int_t)ls.expires_in);
+
+    /* from here on_stored() answers the request; `lr` borrows from body
+     * only until the store has copied it */
+    http_defer(req);
+    rc = links_store_widget(a, w, on_stored, req);
     json_decref(body);
-    if (o == NULL) {
-        return http_reply_error(req, resp, 500, "cannot build the answer");
+    if (rc < 0) {
+        memset(&late, 0, sizeof(late));
+        err_set(&e, rc, "generateWidgetSession: the store is closing");
+        http_finish(req, http_reply_err(req, &late, &e), &late);
     }
-    return http_reply_json(req, resp, 200, o);
+    return 0;
 }
 
 int

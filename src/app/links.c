@@ -183,19 +183,20 @@ check_request(struct app *a, const struct links_request *req, long *expires,
 }
 
 int
-links_create_widget(struct app *a, const char *dev_id,
-                    const struct links_request *req, struct arena *ar,
-                    struct links_session *out, struct err *e)
+links_prepare_widget(struct app *a, const char *dev_id,
+                     const struct links_request *req, struct arena *ar,
+                     struct links_widget *w, struct err *e)
 {
-    struct store_session ss;
+    struct links_session *out = &w->out;
+    struct store_session *ss = &w->row;
     struct buf providers;
     char token[RNG_TOKEN_LEN(LINKS_TOKEN_BYTES) + 1];
     long expires = 0;
     int64_t now = isotime_now_us();
     int rc = 0;
 
+    memset(w, 0, sizeof(*w));
     buf_init(&providers, LINKS_PROVIDERS_MAX);
-    memset(&ss, 0, sizeof(ss));
     rc = check_request(a, req, &expires, e);
     if (rc < 0) {
         goto out;
@@ -207,34 +208,79 @@ links_create_widget(struct app *a, const char *dev_id,
 
     uuid_v4(out->session_id);
     rng_token(token, sizeof(token), LINKS_TOKEN_BYTES);
-    ss.id = out->session_id;
-    ss.dev_id = dev_id;
-    ss.kind = "widget";
-    crypto_sha256(token, strlen(token), ss.token_hash);
-    ss.reference_id = req->reference_id;
-    ss.providers = buf_str(&providers);
-    ss.language = req->language;
-    ss.success_url = req->success_url;
-    ss.failure_url = req->failure_url;
-    ss.created_at = now;
-    ss.expires_at = now + (int64_t)expires * 1000000;
-    rc = store_session_create(a->store, &ss, e);
-    if (rc < 0) {
-        goto out;
-    }
     out->url = arena_printf(ar, "%s/widget/%s", a->public_url, token);
     out->providers = arena_strdup(ar, buf_str(&providers));
     out->expires_in = expires;
-    if (out->url == NULL || out->providers == NULL) {
+    w->dev_id = arena_strdup(ar, dev_id);
+    if (out->url == NULL || out->providers == NULL || w->dev_id == NULL) {
         rc = err_set(e, ERR_NOMEM, "links: out of request memory");
         goto out;
     }
-    log_event(LOG_INFO, "links", "session.created",
-              "session_id=%s dev_id=%s providers=%s expires_in=%ld",
-              out->session_id, dev_id, out->providers, expires);
+    ss->id = out->session_id;
+    ss->dev_id = w->dev_id;
+    ss->kind = "widget";
+    crypto_sha256(token, strlen(token), ss->token_hash);
+    ss->reference_id = req->reference_id;
+    ss->providers = out->providers;
+    ss->language = req->language;
+    ss->success_url = req->success_url;
+    ss->failure_url = req->failure_url;
+    ss->created_at = now;
+    ss->expires_at = now + (int64_t)expires * 1000000;
 
 out:
     crypto_wipe(token, sizeof(token));
     buf_release(&providers);
     return rc;
+}
+
+static void
+log_created(const struct links_widget *w)
+{
+    log_event(LOG_INFO, "links", "session.created",
+              "session_id=%s dev_id=%s providers=%s expires_in=%ld",
+              w->out.session_id, w->dev_id, w->out.providers,
+              w->out.expires_in);
+}
+
+/* The store is done with `arg`, a struct links_widget. */
+static void
+stored(void *arg, int rc, const struct err *e)
+{
+    struct links_widget *w = arg;
+
+    if (rc == 0) {
+        log_created(w);
+    }
+    /* last: the callee may end the request, and `w` with its arena */
+    w->done(w->arg, rc, &w->out, e);
+}
+
+int
+links_store_widget(struct app *a, struct links_widget *w, links_done_fn done,
+                   void *arg)
+{
+    w->done = done;
+    w->arg = arg;
+    return store_session_create_async(a->store, &w->row, stored, w);
+}
+
+int
+links_create_widget(struct app *a, const char *dev_id,
+                    const struct links_request *req, struct arena *ar,
+                    struct links_session *out, struct err *e)
+{
+    struct links_widget w;
+    int rc = 0;
+
+    rc = links_prepare_widget(a, dev_id, req, ar, &w, e);
+    if (rc == 0) {
+        rc = store_session_create(a->store, &w.row, e);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    log_created(&w);
+    *out = w.out;
+    return 0;
 }

@@ -38,11 +38,52 @@ struct links_session {
 };
 
 /*
- * Validate `req` and store a widget session for `dev_id`. Errors are
- * ERR_INVALID with a message naming the field: an unknown provider, no
- * enabled provider left, a bad redirect URL, expires_in outside the
- * [links] bounds, an over-long or control-character reference_id or
- * language. Nothing is stored on error. Strings in `out` come from `ar`.
+ * How links_store_widget() ended: `rc` is 0 and `ls` the stored session,
+ * or the store's ERR_* (ERR_NOTFOUND when the developer is gone) with
+ * `e` the detail. Both borrowed for the call. Runs on the store's writer
+ * thread (see store_done_fn in store.h).
+ */
+typedef void (*links_done_fn)(void *arg, int rc, const struct links_session *ls,
+                              const struct err *e);
+
+/* A widget session that is checked and made but not stored yet. */
+struct links_widget {
+    struct links_session out; /* the answer once stored */
+    struct store_session row; /* what links_store_widget() stores */
+    const char *dev_id;       /* arena */
+    links_done_fn done;       /* set by links_store_widget() */
+    void *arg;
+};
+
+/*
+ * Validate `req` and make a widget session for `dev_id` in `*w`: its
+ * id, a fresh URL token (kept only inside `w->out.url` and as a hash),
+ * the providers and the expiry. Errors are ERR_INVALID with a message
+ * naming the field: an unknown provider, no enabled provider left, a bad
+ * redirect URL, expires_in outside the [links] bounds, an over-long or
+ * control-character reference_id or language; ERR_NOMEM when `ar` is
+ * full. Nothing is stored. Strings in `*w` come from `ar` or are
+ * borrowed from `req`, which must outlive the store call that follows.
+ */
+int links_prepare_widget(struct app *a, const char *dev_id,
+                         const struct links_request *req, struct arena *ar,
+                         struct links_widget *w, struct err *e);
+
+/*
+ * Store the session `w` made by links_prepare_widget() without waiting.
+ * Returns 0 when the write is queued; `done(arg, ...)` is then called
+ * exactly once, after the commit or the failure, and `w` (with `ar`)
+ * must stay valid until it is; the strings borrowed from `req` are
+ * copied and may go at once. Logs `session.created` on success. Returns
+ * ERR_STORE, and never calls `done`, when the store is closing.
+ */
+int links_store_widget(struct app *a, struct links_widget *w,
+                       links_done_fn done, void *arg);
+
+/*
+ * links_prepare_widget() then a synchronous store of the session: 0
+ * with `out` filled (strings from `ar`), or the errors of either.
+ * Nothing is stored on error.
  */
 int links_create_widget(struct app *a, const char *dev_id,
                         const struct links_request *req, struct arena *ar,

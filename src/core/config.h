@@ -54,17 +54,17 @@ struct config {
     char *path; /* the file that was read, or NULL */
 
     /* [server] */
-    char *server_listen;           /* "127.0.0.1:8080"; port 0 = any */
-    char *server_public_url;       /* NULL: derived from the address */
-    int server_threads;            /* 0 = one per core */
-    int server_max_connections;    /* 1024 */
-    int server_per_ip_connections; /* 256 */
-    int server_timeout_seconds;    /* idle connection timeout, 30 */
+    char *server_listen;                /* "127.0.0.1:8080"; port 0 = any */
+    char *server_public_url;            /* NULL: derived from the address */
+    int server_threads;                 /* 0 = one per core */
+    int server_max_connections;         /* 1024 */
+    int server_per_ip_connections;      /* 256 */
+    int server_timeout_seconds;         /* idle connection timeout, 30 */
     int server_request_timeout_seconds; /* whole body within, 60 */
-    long server_max_body_bytes;    /* 1048576 */
-    long server_connection_memory; /* per-connection header memory,
+    long server_max_body_bytes;         /* 1048576 */
+    long server_connection_memory;      /* per-connection header memory,
                                         65536 */
-    long server_request_memory;    /* per-request arena, 8388608 */
+    long server_request_memory;         /* per-request arena, 8388608 */
 
     /* [store] */
     char *store_url;           /* "sqlite:ferry.db" */

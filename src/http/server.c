@@ -1,11 +1,24 @@
 /*
- * server.c - libmicrohttpd glue: request state, limits, the access log.
+ * server.c - libmicrohttpd glue: request state, limits, deferred
+ * answers, the access log.
+ *
+ * A deferred request goes through these steps, under the server's
+ * `lock`: the handler calls http_defer() and returns; park() counts the
+ * connection in `parked` and suspends it, then marks it `suspended`;
+ * http_finish() stores the answer and marks it `answered`. Whichever of
+ * the last two comes second resumes the connection and uncounts it, so
+ * a connection is resumed exactly once and only after it was suspended.
+ * The resumed final call queues the stored answer. While the server
+ * stops, park() waits for the answer instead of suspending.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +39,10 @@ struct http_server {
     struct http_server_options opt;
     char addr[INET6_ADDRSTRLEN + 16];
     unsigned port;
+    pthread_mutex_t lock; /* guards what follows and requests' deferral */
+    pthread_cond_t cond;  /* broadcast on each answer and each unpark */
+    unsigned parked;      /* deferred connections not yet resumed */
+    int stopping;         /* http_server_stop() began: no new parking */
 };
 
 /* Everything one request owns, from its headers to its completion. */
@@ -39,7 +56,20 @@ struct request_state {
     int queued;
     int status;
     char req_id[HTTP_REQ_ID_LEN + 1];
+    struct http_server *server;
+    int deferred;                /* http_defer() was called */
+    int answered;                /* http_finish() stored `answer` (lock) */
+    int suspended;               /* MHD_suspend_connection() done (lock) */
+    struct http_response answer; /* what http_finish() was given */
+    char *answer_body;           /* the copy of answer.body */
 };
+
+static struct request_state *
+state_of(struct http_request *req)
+{
+    return (struct request_state *)((char *)req -
+                                    offsetof(struct request_state, req));
+}
 
 static int64_t
 elapsed_us(const struct timespec *start)
@@ -59,6 +89,7 @@ request_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
     unsigned char id[HTTP_REQ_ID_LEN / 2];
 
     clock_gettime(CLOCK_MONOTONIC, &st->start);
+    st->server = s;
     rng_bytes(id, sizeof(id));
     codec_hex_encode(id, sizeof(id), st->req_id);
     arena_init(&st->arena, s->opt.request_memory);
@@ -82,6 +113,7 @@ request_free(struct request_state *st)
 {
     buf_release(&st->body);
     arena_release(&st->arena);
+    free(st->answer_body);
     free(st);
 }
 
@@ -153,7 +185,79 @@ discard_now(const struct http_server *s, struct MHD_Connection *conn,
     return len > discard_max(s) || expect != NULL;
 }
 
-/* The request is complete: route it and queue the answer. */
+/* A handler's outcome: `resp` stays, or becomes the 500 of a failure. */
+static void
+check_outcome(struct request_state *st, int rc, struct http_response *resp)
+{
+    if (rc < 0 || resp->status == 0) {
+        log_event(LOG_ERROR, "http", "http.handler_failed", "path=%s code=%s",
+                  st->req.path, err_str(rc));
+        memset(resp, 0, sizeof(*resp));
+        http_reply_error(&st->req, resp, 500, "internal error (request id %s)",
+                         st->req_id);
+    }
+}
+
+static void
+unpark(struct http_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->parked--;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * The handler deferred `st`: queue its answer if it is there already,
+ * else suspend the connection until http_finish(). While the server
+ * stops, wait here for the answer instead, so that no connection is
+ * suspended when the daemon stops.
+ */
+static enum MHD_Result
+park(struct http_server *s, struct request_state *st)
+{
+    int resume = 0;
+
+    pthread_mutex_lock(&s->lock);
+    while (!st->answered && s->stopping) {
+        pthread_cond_wait(&s->cond, &s->lock);
+    }
+    if (st->answered) {
+        pthread_mutex_unlock(&s->lock);
+        return queue(st, &st->answer);
+    }
+    s->parked++;
+    pthread_mutex_unlock(&s->lock);
+
+    MHD_suspend_connection(st->req.conn);
+
+    pthread_mutex_lock(&s->lock);
+    st->suspended = 1;
+    resume = st->answered; /* http_finish() came while suspending */
+    pthread_mutex_unlock(&s->lock);
+    if (resume) {
+        MHD_resume_connection(st->req.conn);
+        unpark(s);
+    }
+    return MHD_YES;
+}
+
+/* The final call after a resume: send what http_finish() stored. */
+static enum MHD_Result
+resumed(struct http_server *s, struct request_state *st)
+{
+    int answered = 0;
+
+    pthread_mutex_lock(&s->lock);
+    answered = st->answered;
+    pthread_mutex_unlock(&s->lock);
+    if (!answered) {
+        BUG("http: a deferred request resumed without an answer");
+    }
+    return queue(st, &st->answer);
+}
+
+/* The request is complete: route it and queue (or await) the answer. */
 static enum MHD_Result
 dispatch(struct http_server *s, struct request_state *st)
 {
@@ -164,13 +268,11 @@ dispatch(struct http_server *s, struct request_state *st)
     st->req.body = buf_str(&st->body);
     st->req.body_len = st->body.len;
     rc = s->opt.handler(&st->req, &resp);
-    if (rc < 0 || resp.status == 0) {
-        log_event(LOG_ERROR, "http", "http.handler_failed", "path=%s code=%s",
-                  st->req.path, err_str(rc));
-        memset(&resp, 0, sizeof(resp));
-        http_reply_error(&st->req, &resp, 500, "internal error (request id %s)",
-                         st->req_id);
+    if (st->deferred) {
+        /* the handler's rc and resp are not looked at: see http_defer() */
+        return park(s, st);
     }
+    check_outcome(st, rc, &resp);
     return queue(st, &resp);
 }
 
@@ -216,7 +318,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
         goto out;
     }
     if (!st->queued) {
-        rc = dispatch(s, st);
+        rc = st->deferred ? resumed(s, st) : dispatch(s, st);
     }
 
 out:
@@ -327,7 +429,8 @@ http_server_start(struct http_server **out,
     struct http_server *s = NULL;
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     unsigned threads = opt->threads;
     const union MHD_DaemonInfo *info = NULL;
     int rc = 0;
@@ -347,17 +450,29 @@ http_server_start(struct http_server **out,
     }
     s = xcalloc(1, sizeof(*s));
     s->opt = *opt;
+    if (pthread_mutex_init(&s->lock, NULL) != 0 ||
+        pthread_cond_init(&s->cond, NULL) != 0) {
+        BUG("http: cannot initialise a mutex");
+    }
+    /*
+     * The logger goes first, or libmicrohttpd says so on stderr. The
+     * pool size goes last and only for a pool: given 1 it warns on
+     * stderr, so with one thread the list ends one item early.
+     */
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->per_ip_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, opt->connection_memory,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        on_completed, s,
+        threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
         MHD_OPTION_END);
     if (s->daemon == NULL) {
+        pthread_cond_destroy(&s->cond);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return err_set(e, ERR_IO,
                        "cannot listen on %s (in use, or not an "
@@ -391,8 +506,57 @@ http_server_stop(struct http_server *s)
     if (s == NULL) {
         return;
     }
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    while (s->parked > 0) {
+        pthread_cond_wait(&s->cond, &s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    /* parked == 0 and stays so: no connection is or will be suspended */
     MHD_stop_daemon(s->daemon);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
     free(s);
+}
+
+void
+http_defer(struct http_request *req)
+{
+    struct request_state *st = state_of(req);
+
+    assert(!st->deferred && !st->queued);
+    st->deferred = 1;
+}
+
+void
+http_finish(struct http_request *req, int rc, const struct http_response *resp)
+{
+    struct request_state *st = state_of(req);
+    struct http_server *s = st->server;
+    struct MHD_Connection *conn = st->req.conn;
+    int resume = 0;
+
+    if (!st->deferred || st->answer_body != NULL || st->answer.status != 0) {
+        BUG("http_finish: the request was not deferred or is answered");
+    }
+    st->answer = *resp;
+    check_outcome(st, rc, &st->answer);
+    if (st->answer.body != NULL && st->answer.body_len > 0) {
+        st->answer_body = xmalloc(st->answer.body_len);
+        memcpy(st->answer_body, st->answer.body, st->answer.body_len);
+        st->answer.body = st->answer_body;
+    }
+
+    pthread_mutex_lock(&s->lock);
+    st->answered = 1;
+    resume = st->suspended;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    /* from here `st` may be gone, unless this thread resumes it */
+    if (resume) {
+        MHD_resume_connection(conn);
+        unpark(s);
+    }
 }
 
 const char *

@@ -12,6 +12,14 @@
  * epoll set. A handler runs on one of them and must not block for long;
  * it may use the request's arena and whatever the server's `ctx` points
  * to, which must be thread-safe.
+ *
+ * Answering later: a handler that waits for something (a store write)
+ * calls http_defer() before starting it and returns 0 without filling
+ * the response. The server suspends the connection; whoever finishes
+ * the work calls http_finish() once, from any thread, and the server
+ * resumes the connection and sends that answer. Until then the request
+ * (its arena, body, headers) stays valid and belongs to the finisher:
+ * the handler's thread must not touch it after starting the work.
  */
 #ifndef FERRY_HTTP_SERVER_H
 #define FERRY_HTTP_SERVER_H
@@ -91,8 +99,33 @@ const char *http_server_addr(const struct http_server *s);
 /* The bound port. */
 unsigned http_server_port(const struct http_server *s);
 
-/* Stop accepting, finish the threads and free `s`. NULL does nothing. */
+/*
+ * Stop accepting, finish the threads and free `s`. Waits until every
+ * deferred request has been answered (http_finish()) and its connection
+ * resumed; requests that defer while it stops are answered on their
+ * event-loop thread, which waits for http_finish(). NULL does nothing.
+ */
 void http_server_stop(struct http_server *s);
+
+/*
+ * From a handler, before it starts the work that will answer `req`: the
+ * answer will come through http_finish(), and the handler returns 0
+ * with the response left empty. Every deferred request must be
+ * finished exactly once, or http_server_stop() waits forever.
+ */
+void http_defer(struct http_request *req);
+
+/*
+ * Answer the deferred request `req`; callable from any thread, also
+ * from the handler itself. `rc` and `resp` mean what a handler's return
+ * value and response mean (a negative `rc` or a status of 0 answers
+ * 500). The body is copied; header names and values must live as long
+ * as the request (the arena). `req` must not be used afterwards: the
+ * request may be over by the time this returns. BUG() when called for
+ * a request that was not deferred or was finished already.
+ */
+void http_finish(struct http_request *req, int rc,
+                 const struct http_response *resp);
 
 /* Request header `name` (any case), or NULL. Borrowed for the request. */
 const char *http_header(const struct http_request *r, const char *name);

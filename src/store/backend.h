@@ -32,6 +32,7 @@ struct store_backend {
     int (*open)(struct store **out, const char *target,
                 const struct store_options *opt, struct err *e);
     void (*free)(struct store *s);
+    void (*stats)(struct store *s, struct store_stats *out);
 
     int (*migrate)(struct store *s, int *applied, struct err *e);
     int (*schema_version)(struct store *s, int *current, int *latest,
@@ -60,6 +61,8 @@ struct store_backend {
 
     int (*session_create)(struct store *s, const struct store_session *ss,
                           struct err *e);
+    int (*session_create_async)(struct store *s, const struct store_session *ss,
+                                store_done_fn done, void *arg);
     int (*session_get)(struct store *s, const char *id, struct arena *a,
                        struct store_session *out, struct err *e);
     int (*session_get_by_token)(struct store *s, const unsigned char hash[32],

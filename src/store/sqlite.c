@@ -1,16 +1,36 @@
 /*
  * sqlite.c - the SQLite backend of store.h.
  *
- * Connections: one writer and a pool of readers, all opened with
- * SQLITE_OPEN_NOMUTEX; this file's own locks make sure a connection is
- * used by one thread at a time. The writer is behind `wlock`, held for a
- * whole transaction, so in-process writers queue on a mutex instead of
- * spinning in SQLite's busy handler. Readers wait on `rcond` for a free
- * connection. WAL lets readers run while the writer commits.
+ * Connections: one writer, one checkpointer and a pool of readers, all
+ * opened with SQLITE_OPEN_NOMUTEX; this file makes sure a connection is
+ * used by one thread at a time. The writer connection belongs to the
+ * writer thread, the checkpointer's to the checkpointer thread; readers
+ * wait on `rcond` for a free connection. WAL lets readers run while the
+ * writer commits.
  *
- * Every write is BEGIN IMMEDIATE ... COMMIT, with ROLLBACK on any
- * failure. Every read is one SELECT, which SQLite runs in one implicit
- * read transaction, so a read sees one snapshot.
+ * Writes (group commit): a write function fills a `struct wop` and
+ * queues it; the writer thread takes every queued write (at most
+ * BATCH_MAX) and runs them in one BEGIN IMMEDIATE ... COMMIT, each
+ * isolated from the others: a write of one statement by SQLite's own
+ * statement rollback, any other between SAVEPOINT and RELEASE; so a
+ * failing write leaves nothing and fails alone. Then it reports each
+ * outcome: it wakes
+ * the synchronous callers and calls the done callbacks of asynchronous
+ * ones. Every read is one SELECT, which SQLite runs in one implicit read
+ * transaction, so a read sees one snapshot.
+ *
+ * Checkpoints: the writer has wal_autocheckpoint off, so no commit ever
+ * copies the log back into the database. Its WAL hook wakes the
+ * checkpointer thread each time CHECKPOINT_PAGES pages were added to
+ * the log; that runs a PASSIVE checkpoint (which waits for nobody) on
+ * its own connection while the writer goes on. The log starts over from
+ * its beginning only when a write transaction begins with all of it
+ * copied, which a writer that never pauses would not allow: so once the
+ * log holds RESTART_PAGES, the checkpointer's next pass is followed by
+ * a PASSIVE checkpoint on the writer, between two batches, of the
+ * little written since that pass began; the writer's next transaction
+ * then starts the log over. store_free() ends with a TRUNCATE
+ * checkpoint.
  *
  * Statements are prepared once per connection (SQLITE_PREPARE_PERSISTENT)
  * on first use and kept until the connection closes; after each use they
@@ -21,7 +41,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,10 +61,18 @@
 #define DEFAULT_BUSY_MS 5000
 #define HASH_LEN        32
 
+#define BATCH_MAX        256   /* writes in one transaction, at most */
+#define CHECKPOINT_PAGES 4000  /* new log pages that wake the checkpointer */
+#define RESTART_PAGES    16000 /* log size at which the log starts over */
+#define REQ_ID_MAX       40    /* log request ids kept for done callbacks */
+
 enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_VERSION_TABLE,
     ST_VERSION,
     ST_VERSION_ADD,
@@ -80,6 +110,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT w",
+    [ST_RELEASE] = "RELEASE w",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO w",
     [ST_VERSION_TABLE] = "SELECT count(*) FROM sqlite_master"
                          " WHERE type = 'table'"
                          " AND name = 'schema_migrations'",
@@ -119,8 +152,16 @@ static const char version_table_sql[] =
     " version INTEGER PRIMARY KEY,"
     " applied_at INTEGER NOT NULL)";
 
+/*
+ * wal_autocheckpoint = 0: checkpoints are the checkpointer's job. A
+ * page cache of 32 MiB, not SQLite's 2 MiB, for the writer, whose
+ * inserts into random-key indexes (ids, token hashes) touch pages all
+ * over them; a miss is a pread() on the commit path.
+ */
 static const char writer_pragmas[] = "PRAGMA foreign_keys = ON;"
-                                     "PRAGMA synchronous = NORMAL;";
+                                     "PRAGMA synchronous = NORMAL;"
+                                     "PRAGMA wal_autocheckpoint = 0;"
+                                     "PRAGMA cache_size = -32768;";
 
 static const char reader_pragmas[] = "PRAGMA foreign_keys = ON;"
                                      "PRAGMA synchronous = NORMAL;"
@@ -132,10 +173,72 @@ struct conn {
     struct conn *next;            /* in the idle list, readers only */
 };
 
+/*
+ * One write for the writer thread. `run` does its statements on the
+ * writer connection, inside the batch's transaction (and, unless it is
+ * `one_statement`, a savepoint of its own) or, when `alone`, in
+ * transactions of its own. A
+ * synchronous caller keeps the op on its stack and waits for
+ * `finished`; an asynchronous one is allocated with a copy of its
+ * arguments, reported through `done` and freed.
+ */
+struct wop {
+    int (*run)(struct conn *w, const struct wop *op, struct err *e);
+    const char *name;  /* the public function, for messages */
+    int alone;         /* runs its own transactions (migrations) */
+    int one_statement; /* runs exactly one statement */
+    union {
+        const struct store_developer *dev;
+        const struct store_key *key;
+        const struct store_session *session;
+        struct {
+            const char *key_id;
+            int64_t now;
+        } revoke;
+        int *applied;
+    } in;                    /* borrowed until the op is reported */
+    struct err *e;           /* the detail; NULL if the caller wants none */
+    int rc;                  /* the outcome; 1 while not run */
+    store_done_fn done;      /* NULL for a synchronous caller */
+    void *arg;               /* for done */
+    int finished;            /* synchronous: rc is final (under qlock) */
+    char req_id[REQ_ID_MAX]; /* asynchronous: the caller's log request id */
+    struct wop *next;        /* in the queue, then in its batch */
+};
+
+/* An asynchronous store_session_create(): the op and copies. */
+struct async_session {
+    struct wop op; /* first: the op is freed as the whole */
+    struct err err;
+    struct store_session ss;
+    char strings[]; /* the strings of ss, one after the other */
+};
+_Static_assert(offsetof(struct async_session, op) == 0,
+               "an async op is freed through its struct wop");
+
 struct sq_store {
     struct store base;     /* first, so a struct store * casts to this */
-    pthread_mutex_t wlock; /* held across each write transaction */
-    struct conn writer;
+    pthread_mutex_t qlock; /* guards the queue, the flags, the stats */
+    pthread_cond_t qcond;  /* the writer waits for work */
+    pthread_cond_t dcond;  /* synchronous callers wait for `finished` */
+    pthread_cond_t ccond;  /* the checkpointer waits for ck_wanted */
+    struct wop *qhead;     /* queued writes, oldest first */
+    struct wop **qtail;
+    int closing;    /* store_free() began: no new writes */
+    int ck_wanted;  /* the log has grown: a pass is wanted */
+    int ck_restart; /* ... and the writer is to help after it */
+    int ck_stop;    /* the checkpointer is to end */
+    int help_due;   /* a restart pass is over: the writer helps */
+    int ck_base;    /* writer only: the log size at the last wake */
+    int restart_at; /* writer only: the log size to start over at */
+    int wrote;      /* writer only: a commit added to the log */
+    struct store_stats stats;
+    pthread_t writer_thread;
+    pthread_t ck_thread;
+    int writer_running;
+    int ck_running;
+    struct conn writer;    /* the writer thread's only */
+    struct conn ckpt;      /* the checkpointer thread's only */
     pthread_mutex_t rlock; /* guards ridle */
     pthread_cond_t rcond;  /* signalled when a reader goes idle */
     struct conn *readers;  /* array of nreaders */
@@ -538,19 +641,6 @@ create_file(const char *path, struct err *e)
     return 0;
 }
 
-static struct conn *
-writer_get(struct sq_store *q)
-{
-    pthread_mutex_lock(&q->wlock);
-    return &q->writer;
-}
-
-static void
-writer_put(struct sq_store *q)
-{
-    pthread_mutex_unlock(&q->wlock);
-}
-
 /* An idle reader; waits while all of them are in use. */
 static struct conn *
 reader_get(struct sq_store *q)
@@ -617,7 +707,403 @@ tx_end(struct conn *w, int rc, const char *op, struct err *e)
     return rc;
 }
 
+/* ---- checkpoints ---- */
+
+/*
+ * SQLite's WAL hook, run by the writer after each commit: `pages` is
+ * the size of the log. Wakes the checkpointer each CHECKPOINT_PAGES
+ * pages, and from `restart_at` on asks it to have the writer help.
+ */
+static int
+on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct sq_store *q = arg;
+
+    (void)db;
+    (void)name;
+    q->wrote = 1;
+    if (pages < q->ck_base) {
+        /* the log started over */
+        q->ck_base = 0;
+        q->restart_at = RESTART_PAGES;
+        pthread_mutex_lock(&q->qlock);
+        q->stats.log_restarts++;
+        pthread_mutex_unlock(&q->qlock);
+    }
+    if (pages - q->ck_base < CHECKPOINT_PAGES && pages < q->restart_at) {
+        return SQLITE_OK;
+    }
+    q->ck_base = pages;
+    pthread_mutex_lock(&q->qlock);
+    q->ck_wanted = 1;
+    if (pages >= q->restart_at) {
+        q->ck_restart = 1;
+        /* should that not start the log over, ask again later */
+        q->restart_at = pages + CHECKPOINT_PAGES;
+    }
+    pthread_cond_signal(&q->ccond);
+    pthread_mutex_unlock(&q->qlock);
+    return SQLITE_OK;
+}
+
+/*
+ * On the writer thread, between batches, after a checkpointer pass:
+ * copy what was written since that pass began, so that the next write
+ * transaction starts the log over. SQLITE_BUSY when another pass is at
+ * work; the hook asks again later.
+ */
+static void
+writer_help_checkpoint(struct sq_store *q)
+{
+    int rc = 0;
+
+    rc = sqlite3_wal_checkpoint_v2(q->writer.db, NULL,
+                                   SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        log_event(LOG_WARN, "store", "store.checkpoint_failed",
+                  "mode=passive msg=%s", sqlite3_errmsg(q->writer.db));
+    }
+    pthread_mutex_lock(&q->qlock);
+    q->stats.checkpoints += rc == SQLITE_OK;
+    pthread_mutex_unlock(&q->qlock);
+}
+
+/*
+ * The checkpointer thread: a PASSIVE checkpoint each time the writer
+ * asks. PASSIVE copies what no reader still needs and waits for nobody.
+ */
+static void *
+checkpointer_main(void *arg)
+{
+    struct sq_store *q = arg;
+    int restart = 0;
+    int rc = 0;
+
+    pthread_mutex_lock(&q->qlock);
+    for (;;) {
+        while (!q->ck_wanted && !q->ck_stop) {
+            pthread_cond_wait(&q->ccond, &q->qlock);
+        }
+        if (q->ck_stop) {
+            break;
+        }
+        restart = q->ck_restart;
+        q->ck_wanted = 0;
+        q->ck_restart = 0;
+        pthread_mutex_unlock(&q->qlock);
+        rc = sqlite3_wal_checkpoint_v2(q->ckpt.db, NULL,
+                                       SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            log_event(LOG_WARN, "store", "store.checkpoint_failed",
+                      "mode=passive msg=%s", sqlite3_errmsg(q->ckpt.db));
+        }
+        pthread_mutex_lock(&q->qlock);
+        q->stats.checkpoints += rc == SQLITE_OK;
+        q->help_due |= restart;
+    }
+    pthread_mutex_unlock(&q->qlock);
+    return NULL;
+}
+
+/*
+ * At close, when this store has written: copy the whole log into the
+ * database and empty it. Without waiting: when another process (a
+ * running server, for a CLI command) is using the log, SQLITE_BUSY
+ * leaves the log to that process's own checkpoints.
+ */
+static void
+checkpoint_truncate(struct sq_store *q)
+{
+    int rc = 0;
+
+    if (!q->wrote) {
+        return;
+    }
+    sqlite3_busy_timeout(q->writer.db, 0);
+    rc = sqlite3_wal_checkpoint_v2(q->writer.db, NULL,
+                                   SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc == SQLITE_OK) {
+        q->stats.checkpoints++;
+    } else if (rc != SQLITE_BUSY) {
+        log_event(LOG_WARN, "store", "store.checkpoint_failed",
+                  "mode=truncate msg=%s", sqlite3_errmsg(q->writer.db));
+    }
+}
+
+/* ---- the writer thread ---- */
+
+/*
+ * Run `p` so that, should it fail, it leaves nothing behind and the
+ * batch goes on. A write of exactly one statement needs nothing more:
+ * SQLite undoes a failed statement and keeps the transaction. Any other
+ * (a key revoke, which may look again after its UPDATE) runs inside a
+ * savepoint of its own, released when it succeeds, rolled back to when
+ * it fails. When SQLite cannot undo a failure that way the whole
+ * transaction is rolled back, which batch_run() notices.
+ */
+static int
+write_one(struct conn *w, struct wop *p)
+{
+    int rc = 0;
+    int rc2 = 0;
+
+    if (p->one_statement) {
+        return p->run(w, p, p->e);
+    }
+    rc = tx_exec(w, ST_SAVEPOINT, p->name, p->e);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = p->run(w, p, p->e);
+    if (rc != 0 && !sqlite3_get_autocommit(w->db) &&
+        tx_exec(w, ST_ROLLBACK_TO, p->name, NULL) != 0) {
+        tx_exec(w, ST_ROLLBACK, p->name, NULL);
+    }
+    if (!sqlite3_get_autocommit(w->db)) {
+        rc2 = tx_exec(w, ST_RELEASE, p->name, rc == 0 ? p->e : NULL);
+        if (rc2 != 0) {
+            tx_exec(w, ST_ROLLBACK, p->name, NULL);
+            rc = rc == 0 ? rc2 : rc;
+        }
+    }
+    return rc;
+}
+
+/*
+ * Run the writes of `batch` in one transaction and commit it. Each
+ * write's outcome goes to its `rc`. A write that fails by itself fails
+ * alone. When the transaction fails (BEGIN, COMMIT, or an error after
+ * which SQLite rolled it back), nothing of the batch is kept and every
+ * write that had not failed by itself fails with ERR_STORE. Returns 1
+ * when a transaction was committed.
+ */
+static int
+batch_run(struct conn *w, struct wop *batch)
+{
+    static const char op[] = "store write";
+    struct wop *p = NULL;
+    struct err e;
+    int rc = 0;
+
+    if (batch->alone) {
+        batch->rc = batch->run(w, batch, batch->e);
+        return 0;
+    }
+    err_clear(&e);
+    for (p = batch; p != NULL; p = p->next) {
+        p->rc = 1;
+    }
+    rc = tx_begin(w, op, &e);
+    for (p = batch; p != NULL && rc == 0; p = p->next) {
+        p->rc = write_one(w, p);
+        if (p->rc != 0 && sqlite3_get_autocommit(w->db)) {
+            rc = err_set(&e, ERR_STORE, "%s: rolled back after a failure: %s",
+                         op, sqlite3_errmsg(w->db));
+        }
+    }
+    if (rc == 0) {
+        rc = tx_end(w, 0, op, &e);
+    } else {
+        rc = tx_end(w, rc, op, NULL);
+    }
+    if (rc == 0) {
+        return 1;
+    }
+    log_event(LOG_ERROR, "store", "store.write_failed", "msg=%s", e.msg);
+    for (p = batch; p != NULL; p = p->next) {
+        if (p->rc >= 0) {
+            p->rc = err_set(p->e, ERR_STORE, "%s", e.msg);
+        }
+    }
+    return 0;
+}
+
+/*
+ * Detach the next batch from the queue, which is not empty (qlock
+ * held): the oldest writes up to BATCH_MAX, stopping before one that
+ * runs alone; or that one by itself.
+ */
+static struct wop *
+batch_take(struct sq_store *q)
+{
+    struct wop *first = q->qhead;
+    struct wop *last = first;
+    int n = 1;
+
+    while (!first->alone && last->next != NULL && !last->next->alone &&
+           n < BATCH_MAX) {
+        last = last->next;
+        n++;
+    }
+    q->qhead = last->next;
+    if (q->qhead == NULL) {
+        q->qtail = &q->qhead;
+    }
+    last->next = NULL;
+    return first;
+}
+
+/*
+ * Report every write of `batch`: count them, wake the synchronous
+ * callers (whose ops must not be touched once `finished` is set), then
+ * call the done callbacks of the asynchronous ones and free them. So
+ * the stats include a write by the time its caller hears of it.
+ */
+static void
+batch_report(struct sq_store *q, struct wop *batch, int committed)
+{
+    struct wop *async = NULL;
+    struct wop **async_tail = &async;
+    struct wop *sync = NULL;
+    struct wop *p = NULL;
+    struct wop *next = NULL;
+    uint64_t n = 0;
+
+    /* split, keeping the asynchronous ones in the order they came */
+    for (p = batch; p != NULL; p = next) {
+        next = p->next;
+        n++;
+        if (p->done == NULL) {
+            p->next = sync;
+            sync = p;
+        } else {
+            p->next = NULL;
+            *async_tail = p;
+            async_tail = &p->next;
+        }
+    }
+
+    pthread_mutex_lock(&q->qlock);
+    q->stats.writes += n;
+    q->stats.commits += (uint64_t)committed;
+    for (p = sync; p != NULL; p = next) {
+        next = p->next;
+        p->finished = 1;
+    }
+    if (sync != NULL) {
+        pthread_cond_broadcast(&q->dcond);
+    }
+    pthread_mutex_unlock(&q->qlock);
+
+    for (p = async; p != NULL; p = next) {
+        next = p->next;
+        log_set_req_id(p->req_id[0] != '\0' ? p->req_id : NULL);
+        p->done(p->arg, p->rc, p->e);
+        log_set_req_id(NULL);
+        free(p);
+    }
+}
+
+/* The writer thread: batches until store_free() and an empty queue. */
+static void *
+writer_main(void *arg)
+{
+    struct sq_store *q = arg;
+    struct wop *batch = NULL;
+    int committed = 0;
+    int help = 0;
+
+    pthread_mutex_lock(&q->qlock);
+    for (;;) {
+        while (q->qhead == NULL && !q->closing) {
+            pthread_cond_wait(&q->qcond, &q->qlock);
+        }
+        if (q->qhead == NULL) {
+            break; /* closing, and every write is reported */
+        }
+        batch = batch_take(q);
+        help = q->help_due;
+        q->help_due = 0;
+        pthread_mutex_unlock(&q->qlock);
+        committed = batch_run(&q->writer, batch);
+        batch_report(q, batch, committed);
+        if (help) {
+            writer_help_checkpoint(q);
+        }
+        pthread_mutex_lock(&q->qlock);
+    }
+    pthread_mutex_unlock(&q->qlock);
+    return NULL;
+}
+
+/* Queue `op` for the writer. ERR_STORE when the store is closing. */
+static int
+enqueue(struct sq_store *q, struct wop *op)
+{
+    int rc = 0;
+
+    op->next = NULL;
+    pthread_mutex_lock(&q->qlock);
+    if (q->closing) {
+        rc = ERR_STORE;
+    } else {
+        *q->qtail = op;
+        q->qtail = &op->next;
+        pthread_cond_signal(&q->qcond);
+    }
+    pthread_mutex_unlock(&q->qlock);
+    return rc;
+}
+
+/* Run `op` on the writer thread and wait for its outcome. */
+static int
+write_sync(struct store *s, struct wop *op, struct err *e)
+{
+    struct sq_store *q = sq(s);
+    int rc = 0;
+
+    if (pthread_equal(pthread_self(), q->writer_thread)) {
+        BUG("store: a synchronous write on the writer thread");
+    }
+    op->e = e;
+    rc = enqueue(q, op);
+    if (rc != 0) {
+        return err_set(e, rc, "%s: the store is closing", op->name);
+    }
+    pthread_mutex_lock(&q->qlock);
+    while (!op->finished) {
+        pthread_cond_wait(&q->dcond, &q->qlock);
+    }
+    pthread_mutex_unlock(&q->qlock);
+    return op->rc;
+}
+
 /* ---- open, free, migrate ---- */
+
+static int
+threads_start(struct sq_store *q, struct err *e)
+{
+    if (pthread_create(&q->writer_thread, NULL, writer_main, q) != 0) {
+        return err_set(e, ERR_STORE, "store_open: cannot start a thread");
+    }
+    q->writer_running = 1;
+    if (pthread_create(&q->ck_thread, NULL, checkpointer_main, q) != 0) {
+        return err_set(e, ERR_STORE, "store_open: cannot start a thread");
+    }
+    q->ck_running = 1;
+    return 0;
+}
+
+/* Let the writer finish the queue, then end both threads. */
+static void
+threads_stop(struct sq_store *q)
+{
+    pthread_mutex_lock(&q->qlock);
+    q->closing = 1;
+    pthread_cond_signal(&q->qcond);
+    pthread_mutex_unlock(&q->qlock);
+    if (q->writer_running) {
+        pthread_join(q->writer_thread, NULL);
+    }
+
+    pthread_mutex_lock(&q->qlock);
+    q->ck_stop = 1;
+    pthread_cond_signal(&q->ccond);
+    pthread_mutex_unlock(&q->qlock);
+    if (q->ck_running) {
+        pthread_join(q->ck_thread, NULL);
+    }
+}
 
 static void
 sq_free(struct store *s)
@@ -625,15 +1111,56 @@ sq_free(struct store *s)
     struct sq_store *q = sq(s);
     int i;
 
+    threads_stop(q);
+    if (q->writer_running) {
+        checkpoint_truncate(q);
+        log_event(LOG_DEBUG, "store", "store.closed",
+                  "writes=%llu commits=%llu checkpoints=%llu restarts=%llu",
+                  (unsigned long long)q->stats.writes,
+                  (unsigned long long)q->stats.commits,
+                  (unsigned long long)q->stats.checkpoints,
+                  (unsigned long long)q->stats.log_restarts);
+    }
     for (i = q->nreaders - 1; i >= 0; i--) {
         conn_close(&q->readers[i]);
     }
+    conn_close(&q->ckpt);
     conn_close(&q->writer);
     free(q->readers);
     pthread_cond_destroy(&q->rcond);
     pthread_mutex_destroy(&q->rlock);
-    pthread_mutex_destroy(&q->wlock);
+    pthread_cond_destroy(&q->ccond);
+    pthread_cond_destroy(&q->dcond);
+    pthread_cond_destroy(&q->qcond);
+    pthread_mutex_destroy(&q->qlock);
     free(q);
+}
+
+static void
+sq_stats(struct store *s, struct store_stats *out)
+{
+    struct sq_store *q = sq(s);
+
+    pthread_mutex_lock(&q->qlock);
+    *out = q->stats;
+    pthread_mutex_unlock(&q->qlock);
+}
+
+/*
+ * The checkpointer's connection: a reader that has read the schema once,
+ * since SQLite opens the log of a connection (and can checkpoint it)
+ * only after its first read.
+ */
+static int
+ckpt_open(struct conn *c, const char *path, int busy_ms, struct err *e)
+{
+    int rc = conn_open(c, path, busy_ms, 1, e);
+
+    if (rc == 0) {
+        rc =
+            conn_exec(c, "SELECT count(*) FROM sqlite_master", "store_open", e);
+    }
+    return rc;
 }
 
 static int
@@ -667,7 +1194,12 @@ sq_open(struct store **out, const char *path, const struct store_options *opt,
 
     q = xcalloc(1, sizeof(*q));
     q->base.be = &store_sqlite_backend;
-    if (pthread_mutex_init(&q->wlock, NULL) != 0 ||
+    q->qtail = &q->qhead;
+    q->restart_at = RESTART_PAGES;
+    if (pthread_mutex_init(&q->qlock, NULL) != 0 ||
+        pthread_cond_init(&q->qcond, NULL) != 0 ||
+        pthread_cond_init(&q->dcond, NULL) != 0 ||
+        pthread_cond_init(&q->ccond, NULL) != 0 ||
         pthread_mutex_init(&q->rlock, NULL) != 0 ||
         pthread_cond_init(&q->rcond, NULL) != 0) {
         BUG("store: cannot initialise a mutex");
@@ -683,6 +1215,11 @@ sq_open(struct store **out, const char *path, const struct store_options *opt,
     if (rc != 0) {
         goto out;
     }
+    sqlite3_wal_hook(q->writer.db, on_wal_commit, q);
+    rc = ckpt_open(&q->ckpt, path, busy, e);
+    if (rc != 0) {
+        goto out;
+    }
     for (i = 0; i < n; i++) {
         rc = conn_open(&q->readers[i], path, busy, 1, e);
         if (rc != 0) {
@@ -690,6 +1227,10 @@ sq_open(struct store **out, const char *path, const struct store_options *opt,
         }
         q->readers[i].next = q->ridle;
         q->ridle = &q->readers[i];
+    }
+    rc = threads_start(q, e);
+    if (rc != 0) {
+        goto out;
     }
     *out = &q->base;
 out:
@@ -792,35 +1333,41 @@ migrate_next(struct conn *w, int *version, struct err *e)
 /*
  * Each pending migration gets its own transaction; the version is read
  * again inside each, so two processes migrating at once do not apply
- * anything twice.
+ * anything twice. Runs alone on the writer thread, not in a batch.
  */
 static int
-sq_migrate(struct store *s, int *applied, struct err *e)
+run_migrate(struct conn *w, const struct wop *op, struct err *e)
 {
-    struct sq_store *q = sq(s);
-    struct conn *w = writer_get(q);
     int version = 0;
     int n = 0;
     int rc = 0;
 
     for (;;) {
         version = 0;
-        rc = tx_begin(w, "store_migrate", e);
+        rc = tx_begin(w, op->name, e);
         if (rc != 0) {
             break;
         }
         rc = migrate_next(w, &version, e);
-        rc = tx_end(w, rc, "store_migrate", e);
+        rc = tx_end(w, rc, op->name, e);
         if (rc != 0 || version == 0) {
             break;
         }
         n++;
     }
-    writer_put(q);
-    if (applied != NULL) {
-        *applied = n;
+    if (op->in.applied != NULL) {
+        *op->in.applied = n;
     }
     return rc;
+}
+
+static int
+sq_migrate(struct store *s, int *applied, struct err *e)
+{
+    struct wop op = {.run = run_migrate, .name = "store_migrate", .alone = 1};
+
+    op.in.applied = applied;
+    return write_sync(s, &op, e);
 }
 
 /*
@@ -851,20 +1398,13 @@ sq_schema_version(struct store *s, int *current, int *latest, struct err *e)
 /* ---- developers ---- */
 
 static int
-sq_developer_create(struct store *s, const struct store_developer *d,
-                    struct err *e)
+run_developer_create(struct conn *w, const struct wop *op, struct err *e)
 {
-    static const char op[] = "store_developer_create";
-    struct sq_store *q = sq(s);
-    struct conn *w = writer_get(q);
+    const struct store_developer *d = op->in.dev;
     struct call c = {0};
     int rc = 0;
 
-    rc = tx_begin(w, op, e);
-    if (rc != 0) {
-        goto out;
-    }
-    rc = call_start(&c, w, ST_DEV_INSERT, NULL, op, e);
+    rc = call_start(&c, w, ST_DEV_INSERT, NULL, op->name, e);
     if (rc == 0) {
         bind_text(&c, d->id);
         bind_text(&c, d->name);
@@ -875,10 +1415,19 @@ sq_developer_create(struct store *s, const struct store_developer *d,
     if (rc == ERR_CONFLICT) {
         err_set(e, rc, "developer '%s' exists", d->id);
     }
-    rc = tx_end(w, rc, op, e);
-out:
-    writer_put(q);
     return rc;
+}
+
+static int
+sq_developer_create(struct store *s, const struct store_developer *d,
+                    struct err *e)
+{
+    struct wop op = {.run = run_developer_create,
+                     .name = "store_developer_create",
+                     .one_statement = 1};
+
+    op.in.dev = d;
+    return write_sync(s, &op, e);
 }
 
 static int
@@ -974,19 +1523,13 @@ out:
 /* ---- API keys ---- */
 
 static int
-sq_key_create(struct store *s, const struct store_key *k, struct err *e)
+run_key_create(struct conn *w, const struct wop *op, struct err *e)
 {
-    static const char op[] = "store_key_create";
-    struct sq_store *q = sq(s);
-    struct conn *w = writer_get(q);
+    const struct store_key *k = op->in.key;
     struct call c = {0};
     int rc = 0;
 
-    rc = tx_begin(w, op, e);
-    if (rc != 0) {
-        goto out;
-    }
-    rc = call_start(&c, w, ST_KEY_INSERT, NULL, op, e);
+    rc = call_start(&c, w, ST_KEY_INSERT, NULL, op->name, e);
     if (rc == 0) {
         bind_text(&c, k->id);
         bind_text(&c, k->dev_id);
@@ -1000,10 +1543,17 @@ sq_key_create(struct store *s, const struct store_key *k, struct err *e)
     if (rc == ERR_NOTFOUND) {
         err_set(e, rc, "no developer with id '%s'", k->dev_id);
     }
-    rc = tx_end(w, rc, op, e);
-out:
-    writer_put(q);
     return rc;
+}
+
+static int
+sq_key_create(struct store *s, const struct store_key *k, struct err *e)
+{
+    struct wop op = {
+        .run = run_key_create, .name = "store_key_create", .one_statement = 1};
+
+    op.in.key = k;
+    return write_sync(s, &op, e);
 }
 
 /* After an UPDATE that matched nothing: was the key missing or revoked? */
@@ -1031,33 +1581,34 @@ out:
 }
 
 static int
-sq_key_revoke(struct store *s, const char *key_id, int64_t now, struct err *e)
+run_key_revoke(struct conn *w, const struct wop *op, struct err *e)
 {
-    static const char op[] = "store_key_revoke";
-    struct sq_store *q = sq(s);
-    struct conn *w = writer_get(q);
+    const char *key_id = op->in.revoke.key_id;
     struct call c = {0};
     int rc = 0;
 
-    assert(now > 0); /* 0 means "active" in struct store_key */
-    rc = tx_begin(w, op, e);
-    if (rc != 0) {
-        goto out;
-    }
-    rc = call_start(&c, w, ST_KEY_REVOKE, NULL, op, e);
+    rc = call_start(&c, w, ST_KEY_REVOKE, NULL, op->name, e);
     if (rc == 0) {
-        bind_int(&c, now);
+        bind_int(&c, op->in.revoke.now);
         bind_text(&c, key_id);
         rc = call_run(&c);
     }
     call_end(&c);
     if (rc == 0 && sqlite3_changes(w->db) == 0) {
-        rc = key_why_unchanged(w, key_id, op, e);
+        rc = key_why_unchanged(w, key_id, op->name, e);
     }
-    rc = tx_end(w, rc, op, e);
-out:
-    writer_put(q);
     return rc;
+}
+
+static int
+sq_key_revoke(struct store *s, const char *key_id, int64_t now, struct err *e)
+{
+    struct wop op = {.run = run_key_revoke, .name = "store_key_revoke"};
+
+    assert(now > 0); /* 0 means "active" in struct store_key */
+    op.in.revoke.key_id = key_id;
+    op.in.revoke.now = now;
+    return write_sync(s, &op, e);
 }
 
 static int
@@ -1152,20 +1703,13 @@ out:
 /* ---- link sessions ---- */
 
 static int
-sq_session_create(struct store *s, const struct store_session *ss,
-                  struct err *e)
+run_session_create(struct conn *w, const struct wop *op, struct err *e)
 {
-    static const char op[] = "store_session_create";
-    struct sq_store *q = sq(s);
-    struct conn *w = writer_get(q);
+    const struct store_session *ss = op->in.session;
     struct call c = {0};
     int rc = 0;
 
-    rc = tx_begin(w, op, e);
-    if (rc != 0) {
-        goto out;
-    }
-    rc = call_start(&c, w, ST_SESSION_INSERT, NULL, op, e);
+    rc = call_start(&c, w, ST_SESSION_INSERT, NULL, op->name, e);
     if (rc == 0) {
         bind_text(&c, ss->id);
         bind_text(&c, ss->dev_id);
@@ -1185,9 +1729,91 @@ sq_session_create(struct store *s, const struct store_session *ss,
     if (rc == ERR_NOTFOUND) {
         err_set(e, rc, "no developer with id '%s'", ss->dev_id);
     }
-    rc = tx_end(w, rc, op, e);
-out:
-    writer_put(q);
+    return rc;
+}
+
+static int
+sq_session_create(struct store *s, const struct store_session *ss,
+                  struct err *e)
+{
+    struct wop op = {.run = run_session_create,
+                     .name = "store_session_create",
+                     .one_statement = 1};
+
+    op.in.session = ss;
+    return write_sync(s, &op, e);
+}
+
+/* Append a copy of `s` (NULL stays NULL) at `*at` and move past it. */
+static const char *
+copy_str(char **at, const char *s)
+{
+    char *p = *at;
+    size_t n = 0;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    n = strlen(s) + 1;
+    memcpy(p, s, n);
+    *at = p + n;
+    return p;
+}
+
+static size_t
+str_size(const char *s)
+{
+    return s == NULL ? 0 : strlen(s) + 1;
+}
+
+/* A heap op for `ss`, with a copy of it and of all its strings. */
+static struct async_session *
+async_session_new(const struct store_session *ss)
+{
+    struct async_session *as = NULL;
+    char *at = NULL;
+    size_t n = str_size(ss->id) + str_size(ss->dev_id) + str_size(ss->kind) +
+               str_size(ss->reference_id) + str_size(ss->providers) +
+               str_size(ss->language) + str_size(ss->success_url) +
+               str_size(ss->failure_url);
+
+    as = xcalloc(1, sizeof(*as) + n);
+    as->ss = *ss;
+    at = as->strings;
+    as->ss.id = copy_str(&at, ss->id);
+    as->ss.dev_id = copy_str(&at, ss->dev_id);
+    as->ss.kind = copy_str(&at, ss->kind);
+    as->ss.reference_id = copy_str(&at, ss->reference_id);
+    as->ss.providers = copy_str(&at, ss->providers);
+    as->ss.language = copy_str(&at, ss->language);
+    as->ss.success_url = copy_str(&at, ss->success_url);
+    as->ss.failure_url = copy_str(&at, ss->failure_url);
+    return as;
+}
+
+static int
+sq_session_create_async(struct store *s, const struct store_session *ss,
+                        store_done_fn done, void *arg)
+{
+    struct async_session *as = async_session_new(ss);
+    const char *req_id = log_req_id();
+    int rc = 0;
+
+    assert(done != NULL);
+    as->op.run = run_session_create;
+    as->op.name = "store_session_create";
+    as->op.one_statement = 1;
+    as->op.in.session = &as->ss;
+    as->op.e = &as->err;
+    as->op.done = done;
+    as->op.arg = arg;
+    if (req_id != NULL) {
+        snprintf(as->op.req_id, sizeof(as->op.req_id), "%s", req_id);
+    }
+    rc = enqueue(sq(s), &as->op);
+    if (rc != 0) {
+        free(as);
+    }
     return rc;
 }
 
@@ -1273,6 +1899,7 @@ const struct store_backend store_sqlite_backend = {
     .name = "sqlite",
     .open = sq_open,
     .free = sq_free,
+    .stats = sq_stats,
     .migrate = sq_migrate,
     .schema_version = sq_schema_version,
     .developer_create = sq_developer_create,
@@ -1284,6 +1911,7 @@ const struct store_backend store_sqlite_backend = {
     .key_list = sq_key_list,
     .key_active_hashes = sq_key_active_hashes,
     .session_create = sq_session_create,
+    .session_create_async = sq_session_create_async,
     .session_get = sq_session_get,
     .session_get_by_token = sq_session_get_by_token,
     .token_count = sq_token_count,

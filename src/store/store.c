@@ -100,6 +100,12 @@ store_free(struct store *s)
     s->be->free(s);
 }
 
+void
+store_stats(struct store *s, struct store_stats *out)
+{
+    s->be->stats(s, out);
+}
+
 int
 store_migrate(struct store *s, int *applied, struct err *e)
 {
@@ -172,6 +178,13 @@ store_session_create(struct store *s, const struct store_session *ss,
                      struct err *e)
 {
     return s->be->session_create(s, ss, e);
+}
+
+int
+store_session_create_async(struct store *s, const struct store_session *ss,
+                           store_done_fn done, void *arg)
+{
+    return s->be->session_create_async(s, ss, done, arg);
 }
 
 int

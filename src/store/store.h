@@ -5,7 +5,9 @@
  * by URL at store_open(): `sqlite:PATH` (the embedded default) today,
  * `postgresql://...` later, with the same functions and the same meaning,
  * so callers never change. Every function is one transaction: it either
- * happens completely or not at all.
+ * happens completely or not at all. (Writes may share a database
+ * transaction with other writes, each isolated from the others; see
+ * "Writes" below.)
  *
  * Conventions:
  * - Ids are strings (UUIDs, or "dev_..." / "key_..." for developers and
@@ -19,6 +21,16 @@
  *   ERR_STORE for a failure of the database itself (the detail names the
  *   operation and the database's message).
  * - A `struct store` is safe to use from many threads at once.
+ *
+ * Writes: one writer thread owned by the store runs every write. A
+ * write function queues its operation and waits for the result; the
+ * writer takes all that are queued (up to a bound) and runs them in one
+ * transaction, each isolated from the others, so a failing write (a
+ * conflict, a missing developer) fails alone and leaves nothing behind,
+ * and many concurrent writes cost one commit (group commit). A write
+ * returns only once its transaction has committed or failed. The
+ * *_async() functions queue the operation and return at once; see
+ * store_session_create_async().
  */
 #ifndef FERRY_STORE_STORE_H
 #define FERRY_STORE_STORE_H
@@ -45,8 +57,36 @@ struct store_options {
 int store_open(struct store **out, const char *url,
                const struct store_options *opt, struct err *e);
 
-/* Close every connection and free `s`. NULL does nothing. */
+/*
+ * Finish every queued write (calling the done callbacks of asynchronous
+ * ones), stop the store's threads, checkpoint the log, close every
+ * connection and free `s`. No other call may be running or start. NULL
+ * does nothing.
+ */
 void store_free(struct store *s);
+
+/*
+ * How an asynchronous write ended: `rc` is 0 once the write has
+ * committed, or the negative ERR_* it failed with and `e` its detail
+ * (`e` is never NULL; borrowed for the call). Called exactly once per
+ * queued write, from the store's writer thread, with the log request id
+ * of the thread that queued it. It must not make a synchronous store_*
+ * write, which would wait for the thread it runs on (BUG()); reads and
+ * further *_async() calls are fine. It should be quick: the next batch
+ * waits for it.
+ */
+typedef void (*store_done_fn)(void *arg, int rc, const struct err *e);
+
+/* Counters since store_open(), for tests and metrics. */
+struct store_stats {
+    uint64_t writes;       /* write operations finished, failed or not */
+    uint64_t commits;      /* transactions committed by the writer */
+    uint64_t checkpoints;  /* log checkpoints, none inside a commit */
+    uint64_t log_restarts; /* times the log started over from the top */
+};
+
+/* Fill `out`. Never fails. */
+void store_stats(struct store *s, struct store_stats *out);
 
 /*
  * Bring the schema to the newest version, applying each pending migration
@@ -142,6 +182,17 @@ struct store_session {
  * id or the token hash exists. */
 int store_session_create(struct store *s, const struct store_session *ss,
                          struct err *e);
+
+/*
+ * store_session_create() without waiting. `ss` and its strings are
+ * copied: the caller may free them on return. Returns 0 when the write
+ * is queued, and `done(arg, ...)` is then called exactly once, from the
+ * writer thread, after the commit or the failure, with the errors of
+ * store_session_create(). Returns ERR_STORE when the store is closing;
+ * `done` is then never called.
+ */
+int store_session_create_async(struct store *s, const struct store_session *ss,
+                               store_done_fn done, void *arg);
 
 /* By id; ERR_NOTFOUND when unknown. */
 int store_session_get(struct store *s, const char *id, struct arena *a,

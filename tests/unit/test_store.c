@@ -6,6 +6,12 @@
  * synchronous, query_only) cannot be seen from another connection, so
  * the store's own connections are captured with sqlite3_auto_extension()
  * while it opens and asked directly.
+ *
+ * The group-commit writer is tested by holding the database's write
+ * lock from the side connection while writes queue up: the writer waits
+ * in BEGIN (the busy timeout), so everything queued meanwhile is known
+ * to share the next one or two transactions. The backend's source is
+ * included, so that a test can queue a write of its own making.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +22,8 @@
 
 #include <sqlite3.h>
 
+#include "core/log.h"
+#include "store/sqlite.c"
 #include "store/store.h"
 #include "tap.h"
 
@@ -23,6 +31,7 @@
 #define MAX_CAPTURED 16
 #define THREADS      4
 #define PER_THREAD   500
+#define ASYNC_MAX    300
 
 static char dir[64];
 static char dbpath[128];
@@ -270,7 +279,8 @@ test_pragmas(void)
            "journal_mode is wal (seen from another connection)");
     sqlite3_close(side);
 
-    is_int(ncaptured, 1 + 4, "one writer and 4 readers by default");
+    is_int(ncaptured, 1 + 1 + 4,
+           "a writer, a checkpointer and 4 readers by default");
     for (i = 0; i < ncaptured; i++) {
         fk += side_int(captured[i], "PRAGMA foreign_keys") == 1;
         sync += side_int(captured[i], "PRAGMA synchronous") == 1;
@@ -281,6 +291,10 @@ test_pragmas(void)
     is_int(ro, ncaptured - 1, "every reader is query_only, the writer not");
     is_int(side_int(captured[0], "PRAGMA busy_timeout"), 1000,
            "busy_timeout from the options");
+    is_int(side_int(captured[0], "PRAGMA wal_autocheckpoint"), 0,
+           "no checkpoint inside the writer's commits");
+    is_int(side_int(captured[0], "PRAGMA cache_size"), -32768,
+           "the writer has a 32 MiB page cache");
 
     ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 0777) == 0600,
        "the database file has mode 0600");
@@ -563,6 +577,435 @@ test_arena_ceiling(struct store *s)
     arena_release(&a);
 }
 
+/* ---- asynchronous writes and group commit ---- */
+
+/* One asynchronous write and what its done callback saw. */
+struct async_op {
+    char id[48];
+    struct store_session ss;
+    int calls; /* done callbacks: must end at exactly 1 */
+    int rc;
+    char msg[ERR_MSG_MAX];
+    char req_id[32];
+    int on_caller; /* the callback ran on the thread that queued it */
+};
+
+static pthread_mutex_t async_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t async_cond = PTHREAD_COND_INITIALIZER;
+static int async_pending;
+static pthread_t async_caller;
+
+static void
+async_done(void *arg, int rc, const struct err *e)
+{
+    struct async_op *op = arg;
+    const char *id = log_req_id();
+
+    pthread_mutex_lock(&async_lock);
+    op->calls++;
+    op->rc = rc;
+    snprintf(op->msg, sizeof(op->msg), "%s", e != NULL ? e->msg : "(no e)");
+    snprintf(op->req_id, sizeof(op->req_id), "%s", id != NULL ? id : "");
+    op->on_caller = pthread_equal(pthread_self(), async_caller);
+    async_pending--;
+    pthread_cond_signal(&async_cond);
+    pthread_mutex_unlock(&async_lock);
+}
+
+/* A widget session of dev_a, id "async-TAG-N", token hash from (tag, n),
+ * for the caller to change before async_start(). */
+static void
+async_make(struct async_op *op, unsigned tag, unsigned n)
+{
+    struct store_session ss = {
+        op->id, "dev_a", "widget", {0}, "ref", "SANDBOX",
+        "en",   NULL,    NULL,     1,   2,     0,
+    };
+
+    snprintf(op->id, sizeof(op->id), "async-%u-%u", tag, n);
+    fill_hash(ss.token_hash, tag, n);
+    op->ss = ss;
+    op->calls = 0;
+    op->rc = 1;
+}
+
+/* Queue `op`; 0 when queued. */
+static int
+async_start(struct store *s, struct async_op *op)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&async_lock);
+    async_pending++;
+    pthread_mutex_unlock(&async_lock);
+    rc = store_session_create_async(s, &op->ss, async_done, op);
+    if (rc != 0) {
+        pthread_mutex_lock(&async_lock);
+        async_pending--;
+        pthread_mutex_unlock(&async_lock);
+    }
+    return rc;
+}
+
+static void
+async_wait(void)
+{
+    pthread_mutex_lock(&async_lock);
+    while (async_pending > 0) {
+        pthread_cond_wait(&async_cond, &async_lock);
+    }
+    pthread_mutex_unlock(&async_lock);
+}
+
+static int
+calls_exactly_once(const struct async_op *ops, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (ops[i].calls != 1) {
+            printf("# op %d: %d done calls\n", i, ops[i].calls);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Many writes queued at once share few transactions. */
+static void
+test_group_commit(struct store *s)
+{
+    static struct async_op ops[ASYNC_MAX];
+    struct store_stats before;
+    struct store_stats after;
+    sqlite3 *side = side_open(dbpath);
+    long long rows = side_int(side, "SELECT count(*) FROM sessions");
+    int queued = 0;
+    int ok_rc = 0;
+    int on_caller = 0;
+    int i;
+
+    async_caller = pthread_self();
+    store_stats(s, &before);
+    side_exec(side, "BEGIN IMMEDIATE");
+    log_set_req_id("req-group-commit");
+    for (i = 0; i < ASYNC_MAX; i++) {
+        async_make(&ops[i], 7, (unsigned)i);
+        queued += async_start(s, &ops[i]) == 0;
+    }
+    log_set_req_id(NULL);
+    usleep(50 * 1000); /* the writer waits in BEGIN meanwhile */
+    side_exec(side, "COMMIT");
+    async_wait();
+    store_stats(s, &after);
+
+    is_int(queued, ASYNC_MAX, "every asynchronous write was queued");
+    ok(calls_exactly_once(ops, ASYNC_MAX), "done was called once per write");
+    for (i = 0; i < ASYNC_MAX; i++) {
+        ok_rc += ops[i].rc == 0;
+        on_caller += ops[i].on_caller;
+    }
+    is_int(ok_rc, ASYNC_MAX, "and every write succeeded");
+    is_int(on_caller, 0, "done runs on the writer thread, not the caller's");
+    is_str(ops[0].req_id, "req-group-commit",
+           "done runs with the caller's log request id");
+    is_int(after.writes - before.writes, ASYNC_MAX, "writes counted");
+    /* one write taken before BEGIN waited, then batches of 256 at most */
+    ok(after.commits - before.commits <= 1 + (ASYNC_MAX + 255) / 256,
+       "queued together, they took a few commits");
+    ok(after.commits - before.commits < ASYNC_MAX, "fewer commits than writes");
+    is_int(side_int(side, "SELECT count(*) FROM sessions") - rows, ASYNC_MAX,
+           "every row is there");
+    sqlite3_close(side);
+}
+
+/* A write that fails in a batch fails alone; its neighbours commit. */
+static void
+test_batch_isolation(struct store *s)
+{
+    static struct async_op ops[7];
+    struct store_session got;
+    struct store_stats before;
+    struct store_stats after;
+    sqlite3 *side = side_open(dbpath);
+    long long rows = side_int(side, "SELECT count(*) FROM sessions");
+    struct arena a;
+    struct err e;
+    int i;
+
+    arena_init(&a, ARENA_MAX);
+    err_clear(&e);
+    store_stats(s, &before);
+    for (i = 0; i < 7; i++) {
+        async_make(&ops[i], 8, (unsigned)i);
+    }
+    fill_hash(ops[1].ss.token_hash, 8, 0); /* the token hash of [0] */
+    ops[2].ss.dev_id = "dev_missing";
+    ops[4].ss.kind = "carrier-pigeon"; /* a CHECK constraint */
+    side_exec(side, "BEGIN IMMEDIATE");
+    for (i = 0; i < 7; i++) {
+        async_start(s, &ops[i]);
+    }
+    usleep(50 * 1000);
+    side_exec(side, "COMMIT");
+    async_wait();
+    store_stats(s, &after);
+
+    ok(calls_exactly_once(ops, 7), "done was called once per write");
+    is_int(ops[0].rc, 0, "first write committed");
+    is_int(ops[1].rc, ERR_CONFLICT, "a taken token hash in the batch fails");
+    ok(strstr(ops[1].msg, "token_hash") != NULL, "with its own detail");
+    is_int(ops[2].rc, ERR_NOTFOUND, "a missing developer fails");
+    ok(strstr(ops[2].msg, "dev_missing") != NULL, "naming the developer");
+    is_int(ops[3].rc, 0, "the write after two failures committed");
+    is_int(ops[4].rc, ERR_STORE, "a CHECK failure fails");
+    ok(strstr(ops[4].msg, "store_session_create") != NULL,
+       "naming the operation");
+    is_int(ops[5].rc, 0, "the write after it committed");
+    is_int(ops[6].rc, 0, "and the last");
+    ok(after.commits - before.commits <= 2, "in at most two transactions");
+    is_int(side_int(side, "SELECT count(*) FROM sessions") - rows, 4,
+           "four rows written, none for the failures");
+    is_int(store_session_get(s, "async-8-3", &a, &got, &e), 0,
+           "a neighbour of the failures reads back");
+    is_str(got.dev_id, "dev_a", "intact");
+    is_int(store_session_get(s, "async-8-2", &a, &got, &e), ERR_NOTFOUND,
+           "the failed write left nothing");
+    sqlite3_close(side);
+    arena_release(&a);
+}
+
+/* A write of two statements whose second fails: not `one_statement`,
+ * so it runs in a savepoint, which must undo the first. */
+static int
+run_twice(struct conn *w, const struct wop *op, struct err *e)
+{
+    int rc = run_developer_create(w, op, e);
+
+    return rc == 0 ? run_developer_create(w, op, e) : rc;
+}
+
+/* A synchronous write on a thread of its own. */
+struct sync_write {
+    struct store *s;
+    int what; /* 0: run_twice(); 1, 2: revoke key_sp; 3: revoke key_nope */
+    int rc;
+    pthread_t t;
+};
+
+static void *
+sync_write_main(void *arg)
+{
+    struct sync_write *sw = arg;
+    struct store_developer d = {"dev_twice", "Twice", 1, 0};
+    struct wop op = {.run = run_twice, .name = "test_twice"};
+    struct err e;
+
+    err_clear(&e);
+    if (sw->what == 0) {
+        op.in.dev = &d;
+        sw->rc = write_sync(sw->s, &op, &e);
+    } else {
+        sw->rc = store_key_revoke(sw->s, sw->what == 3 ? "key_nope" : "key_sp",
+                                  9000 + sw->what, &e);
+    }
+    return NULL;
+}
+
+/* Writes with savepoints, failing or not, in a batch of other writes. */
+static void
+test_batch_savepoints(struct store *s)
+{
+    static struct async_op ops[2];
+    struct store_key k = {"key_sp", "dev_a", {0}, "spsp", 8000, 0};
+    struct sync_write sw[4];
+    struct store_developer d;
+    struct store_key *keys = NULL;
+    struct store_stats before;
+    struct store_stats after;
+    sqlite3 *side = side_open(dbpath);
+    struct arena a;
+    struct err e;
+    size_t n = 0;
+    size_t i = 0;
+    int64_t revoked_at = -1;
+
+    arena_init(&a, ARENA_MAX);
+    err_clear(&e);
+    fill_hash(k.hash, 12, 99);
+    is_int(store_key_create(s, &k, &e), 0, "a key to revoke in a batch");
+    store_stats(s, &before);
+    side_exec(side, "BEGIN IMMEDIATE");
+    async_make(&ops[0], 12, 0);
+    async_start(s, &ops[0]);
+    for (i = 0; i < 4; i++) {
+        sw[i].s = s;
+        sw[i].what = (int)i;
+        sw[i].rc = 1;
+        pthread_create(&sw[i].t, NULL, sync_write_main, &sw[i]);
+        usleep(20 * 1000); /* queued in this order */
+    }
+    async_make(&ops[1], 12, 1);
+    async_start(s, &ops[1]);
+    usleep(30 * 1000);
+    side_exec(side, "COMMIT");
+    for (i = 0; i < 4; i++) {
+        pthread_join(sw[i].t, NULL);
+    }
+    async_wait();
+    store_stats(s, &after);
+
+    is_int(sw[0].rc, ERR_CONFLICT, "a two-statement write failing late");
+    is_int(store_developer_get(s, "dev_twice", &a, &d, &e), ERR_NOTFOUND,
+           "left nothing: its savepoint undid the first statement");
+    is_int(sw[1].rc, 0, "a revoke in the batch");
+    is_int(sw[2].rc, ERR_CONFLICT, "the same revoke after it sees it done");
+    is_int(sw[3].rc, ERR_NOTFOUND, "a revoke of an unknown key fails");
+    is_int(ops[0].rc, 0, "the write before them committed");
+    is_int(ops[1].rc, 0, "the write after them committed");
+    ok(after.commits - before.commits <= 2, "in at most two transactions");
+    is_int(store_key_list(s, "dev_a", &a, &keys, &n, &e), 0, "list keys");
+    for (i = 0; i < n; i++) {
+        if (strcmp(keys[i].id, "key_sp") == 0) {
+            revoked_at = keys[i].revoked_at;
+        }
+    }
+    is_int(revoked_at, 9001, "the first revoke is the one kept");
+    sqlite3_close(side);
+    arena_release(&a);
+}
+
+/* A fresh store in `name` with dev_a, or NULL. */
+static struct store *
+fresh_store(const char *name, char *path, size_t len)
+{
+    struct store_developer d = {"dev_a", "Acme", 1000, 0};
+    char url[192];
+    struct store *s = NULL;
+    struct err e;
+
+    err_clear(&e);
+    snprintf(path, len, "%s/%s", dir, name);
+    snprintf(url, sizeof(url), "sqlite:%s", path);
+    s = open_store(url, 1);
+    if (s != NULL && (store_migrate(s, NULL, &e) != 0 ||
+                      store_developer_create(s, &d, &e) != 0)) {
+        printf("# fresh_store %s: %s\n", name, e.msg);
+    }
+    return s;
+}
+
+/* store_free() with writes queued: every one is run and reported. */
+static void
+test_free_in_flight(void)
+{
+    static struct async_op ops[ASYNC_MAX];
+    char path[160];
+    char wal[176];
+    struct store *s = fresh_store("inflight.db", path, sizeof(path));
+    struct stat sb;
+    sqlite3 *side = NULL;
+    int queued = 0;
+    int ok_rc = 0;
+    int notfound = 0;
+    int pending = 0;
+    int i;
+
+    if (s == NULL) {
+        ok(0, "open a store to free with writes in flight");
+        return;
+    }
+    for (i = 0; i < ASYNC_MAX; i++) {
+        async_make(&ops[i], 9, (unsigned)i);
+        if (i % 10 == 9) {
+            ops[i].ss.dev_id = "dev_missing";
+        }
+        queued += async_start(s, &ops[i]) == 0;
+    }
+    store_free(s); /* most of them are still queued */
+    pthread_mutex_lock(&async_lock);
+    pending = async_pending;
+    pthread_mutex_unlock(&async_lock);
+
+    is_int(queued, ASYNC_MAX, "writes queued");
+    is_int(pending, 0, "store_free() reported every queued write");
+    ok(calls_exactly_once(ops, ASYNC_MAX), "done was called once per write");
+    for (i = 0; i < ASYNC_MAX; i++) {
+        ok_rc += ops[i].rc == 0;
+        notfound += ops[i].rc == ERR_NOTFOUND;
+    }
+    is_int(ok_rc, ASYNC_MAX - ASYNC_MAX / 10, "the good ones committed");
+    is_int(notfound, ASYNC_MAX / 10, "the bad ones failed alone");
+    side = side_open(path);
+    is_int(side_int(side, "SELECT count(*) FROM sessions"),
+           ASYNC_MAX - ASYNC_MAX / 10, "and their rows are in the file");
+    sqlite3_close(side);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    ok(stat(wal, &sb) != 0 || sb.st_size == 0,
+       "the log was checkpointed and emptied at close");
+}
+
+/* Random-looking bytes from `x`, the way token hashes spread. */
+static void
+spread(unsigned char h[32], uint64_t x)
+{
+    int i;
+
+    for (i = 0; i < 32; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        h[i] = (unsigned char)x;
+    }
+}
+
+/*
+ * Under a steady stream of writes with random keys (a window of
+ * ASYNC_MAX in flight, never an idle writer) the checkpointer runs, and
+ * the log still starts over from its beginning: it does not grow for
+ * ever.
+ */
+static void
+test_checkpoints(void)
+{
+    static struct async_op ops[ASYNC_MAX];
+    char path[160];
+    struct store *s = fresh_store("checkpoints.db", path, sizeof(path));
+    struct store_stats st;
+    unsigned n = 0;
+    int i = 0;
+
+    if (s == NULL) {
+        ok(0, "open a store for checkpoints");
+        return;
+    }
+    memset(&st, 0, sizeof(st));
+    for (n = 0; n < 200000 && st.log_restarts == 0; n++) {
+        i = (int)(n % ASYNC_MAX);
+        pthread_mutex_lock(&async_lock);
+        while (n >= ASYNC_MAX && ops[i].calls == 0) {
+            pthread_cond_wait(&async_cond, &async_lock);
+        }
+        pthread_mutex_unlock(&async_lock);
+        async_make(&ops[i], 11, n);
+        spread(ops[i].ss.token_hash, n + 1);
+        snprintf(ops[i].id, sizeof(ops[i].id), "%02x%02x%02x%02x-%u",
+                 ops[i].ss.token_hash[0], ops[i].ss.token_hash[1],
+                 ops[i].ss.token_hash[2], ops[i].ss.token_hash[3], n);
+        async_start(s, &ops[i]);
+        if (n % 1000 == 0) {
+            store_stats(s, &st);
+        }
+    }
+    async_wait();
+    store_stats(s, &st);
+    ok(st.checkpoints >= 2, "the checkpointer ran");
+    ok(st.log_restarts >= 1, "the log started over under continuous writes");
+    printf("# %u writes, %llu commits, %llu checkpoints\n", n,
+           (unsigned long long)st.commits, (unsigned long long)st.checkpoints);
+    store_free(s);
+}
+
 static void
 test_newer_schema(void)
 {
@@ -708,8 +1151,13 @@ main(void)
     test_tokens(s);
     test_arena_ceiling(s);
     test_threads(s);
+    test_group_commit(s);
+    test_batch_isolation(s);
+    test_batch_savepoints(s);
     store_free(s);
     test_newer_schema();
+    test_free_in_flight();
+    test_checkpoints();
 
     if (tap_failed == 0) {
         char cmd[96];
