@@ -42,6 +42,10 @@ get_providers(json_t *body, struct arena *ar, const char **out, struct err *e)
             goto out;
         }
     }
+    if (b.len == 0) {
+        rc = err_set(e, ERR_INVALID, "providers: the list names no provider");
+        goto out;
+    }
     *out = arena_strdup(ar, buf_str(&b));
     if (*out == NULL) {
         rc = err_set(e, ERR_NOMEM, "providers: out of request memory");

@@ -11,22 +11,21 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "http/url.h"
+#include "core/utf8.h"
 #include "providers/registry.h"
 
 static int
 check_text(const char *field, const char *s, size_t max, struct err *e)
 {
-    size_t n = strlen(s);
-    size_t i = 0;
-
-    if (n > max) {
+    if (strlen(s) > max) {
         return err_set(e, ERR_INVALID, "%s: longer than %zu bytes", field, max);
     }
-    for (i = 0; i < n; i++) {
-        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
-            return err_set(e, ERR_INVALID,
-                           "%s: must not contain control characters", field);
-        }
+    if (!utf8_valid(s)) {
+        return err_set(e, ERR_INVALID, "%s: must be valid UTF-8", field);
+    }
+    if (utf8_has_control(s)) {
+        return err_set(e, ERR_INVALID,
+                       "%s: must not contain control characters", field);
     }
     return 0;
 }

@@ -29,12 +29,20 @@ block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Paths whose last part is a link token, kept out of the access log. */
+static const char *const secret_paths[] = {"/widget/", "/connect/", NULL};
+
+static void
+on_bound(void *ctx, const char *addr)
+{
+    app_set_public_url(ctx, addr);
+}
+
 static int
 start_http(struct app *a, struct http_server **srv, struct err *e)
 {
     const struct config *c = a->cfg;
     struct http_server_options so;
-    int rc = 0;
 
     memset(&so, 0, sizeof(so));
     so.listen = c->server_listen;
@@ -45,13 +53,12 @@ start_http(struct app *a, struct http_server **srv, struct err *e)
     so.max_body_bytes = (size_t)c->server_max_body_bytes;
     so.connection_memory = (size_t)c->server_connection_memory;
     so.request_memory = (size_t)c->server_request_memory;
+    so.request_timeout_seconds = (unsigned)c->server_request_timeout_seconds;
+    so.secret_paths = secret_paths;
+    so.on_bound = on_bound;
     so.handler = api_handle;
     so.ctx = a;
-    rc = http_server_start(srv, &so, e);
-    if (rc == 0) {
-        app_set_public_url(a, http_server_addr(*srv));
-    }
-    return rc;
+    return http_server_start(srv, &so, e);
 }
 
 static int

@@ -63,7 +63,7 @@ struct config {
     int server_request_timeout_seconds; /* whole body within, 60 */
     long server_max_body_bytes;         /* 1048576 */
     long server_connection_memory;      /* per-connection header memory,
-                                        65536 */
+                                        32768 */
     long server_request_memory;         /* per-request arena, 8388608 */
 
     /* [store] */

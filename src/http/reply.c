@@ -157,8 +157,8 @@ http_reply_err(struct http_request *req, struct http_response *resp,
     int status = http_status_for(e->code);
 
     if (status >= 500 && e->code != ERR_UPSTREAM) {
-        log_event(LOG_ERROR, "http", "http.internal_error", "code=%s detail=%s",
-                  err_str(e->code), e->msg);
+        log_event(LOG_ERROR, "http", "http.internal_error",
+                  "error=%s detail=%s", err_str(e->code), e->msg);
         return http_reply_error(req, resp, status,
                                 "internal error (request id %s)", req->req_id);
     }

@@ -17,6 +17,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/xmalloc.h"
+#include "http/guard.h"
 #include "http/reply.h"
 #include "http/server.h"
 
@@ -52,6 +55,8 @@ struct request_state {
     struct buf body;
     struct timespec start;
     unsigned long long seen; /* body bytes received, kept or not */
+    const char *target;      /* the request target as sent, undecoded */
+    int started;             /* the first access-handler call was made */
     int too_big;
     int queued;
     int status;
@@ -81,9 +86,10 @@ elapsed_us(const struct timespec *start)
            (now.tv_nsec - start->tv_nsec) / 1000;
 }
 
+/* Made by the URI callback, before the headers are parsed: only the
+ * request target is known then. */
 static struct request_state *
-request_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
-            const char *method)
+request_new(struct http_server *s, const char *target)
 {
     struct request_state *st = xcalloc(1, sizeof(*st));
     unsigned char id[HTTP_REQ_ID_LEN / 2];
@@ -97,15 +103,37 @@ request_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
     st->req.arena = &st->arena;
     st->req.req_id = st->req_id;
     st->req.ctx = s->opt.ctx;
-    st->req.conn = conn;
-    st->req.method = arena_strdup(&st->arena, method);
-    st->req.path = arena_strdup(&st->arena, url);
+    st->req.method = "?";
+    st->req.path = "/";
     st->req.body = "";
-    if (st->req.method == NULL || st->req.path == NULL) {
-        st->req.method = "?";
-        st->req.path = "/";
+    st->target = arena_strdup(&st->arena, target);
+    if (st->target == NULL) {
+        st->target = "";
     }
     return st;
+}
+
+/* The first access-handler call: the headers are in. */
+static void
+request_start(struct request_state *st, struct MHD_Connection *conn,
+              const char *url, const char *method)
+{
+    const char *m = arena_strdup(&st->arena, method);
+    const char *p = arena_strdup(&st->arena, url);
+
+    st->started = 1;
+    st->req.conn = conn;
+    if (m != NULL && p != NULL) {
+        st->req.method = m;
+        st->req.path = p;
+    }
+}
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return request_new(cls, uri);
 }
 
 static void
@@ -146,6 +174,28 @@ queue(struct request_state *st, const struct http_response *resp)
     rc = MHD_queue_response(st->req.conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return rc;
+}
+
+/* Answer `status` and close the connection: what follows the headers of
+ * such a request cannot be trusted to be a next request. */
+static enum MHD_Result
+refuse(struct request_state *st, int status, const char *msg)
+{
+    struct http_response resp;
+
+    memset(&resp, 0, sizeof(resp));
+    http_reply_error(&st->req, &resp, status, "%s", msg);
+    http_add_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    log_event(LOG_INFO, "http", "http.refused", "status=%d why=%s", status,
+              msg);
+    return queue(st, &resp);
+}
+
+static int
+body_late(const struct http_server *s, const struct request_state *st)
+{
+    return elapsed_us(&st->start) >
+           (int64_t)s->opt.request_timeout_seconds * 1000000;
 }
 
 static enum MHD_Result
@@ -190,7 +240,7 @@ static void
 check_outcome(struct request_state *st, int rc, struct http_response *resp)
 {
     if (rc < 0 || resp->status == 0) {
-        log_event(LOG_ERROR, "http", "http.handler_failed", "path=%s code=%s",
+        log_event(LOG_ERROR, "http", "http.handler_failed", "path=%s error=%s",
                   st->req.path, err_str(rc));
         memset(resp, 0, sizeof(*resp));
         http_reply_error(&st->req, resp, 500, "internal error (request id %s)",
@@ -288,9 +338,22 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 
     (void)version;
     if (st == NULL) {
-        st = request_new(s, conn, url, method);
+        /* the URI callback makes the state; this is only a fallback */
+        st = request_new(s, url);
         *con_cls = st;
+    }
+    if (!st->started) {
+        struct err e;
+
+        request_start(st, conn, url, method);
         log_set_req_id(st->req_id);
+        err_clear(&e);
+        if (http_guard_target(st->target, &e) < 0 ||
+            http_guard_headers(conn, &e) < 0) {
+            st->too_big = 1; /* what follows is dropped */
+            rc = refuse(st, 400, e.msg);
+            goto out;
+        }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && strtoull(cl, NULL, 10) > s->opt.max_body_bytes) {
@@ -302,6 +365,14 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
         goto out;
     }
     log_set_req_id(st->req_id);
+    if (*upload_size > 0 && !st->queued && body_late(s, st)) {
+        /* libmicrohttpd 0.9.75 cannot queue an answer while a body is
+         * coming in: a slow sender is cut off without one */
+        log_event(LOG_INFO, "http", "http.body_timeout", "bytes_in=%llu",
+                  st->seen);
+        rc = MHD_NO;
+        goto out;
+    }
     if (*upload_size > 0) {
         st->seen += *upload_size;
         if (!st->too_big && buf_add(&st->body, upload, *upload_size) < 0) {
@@ -326,6 +397,25 @@ out:
     return rc;
 }
 
+/* The path as the access log shows it: link tokens are secrets. */
+static const char *
+log_path(struct request_state *st)
+{
+    const char *const *p = st->server->opt.secret_paths;
+    const char *path = st->req.path;
+    const char *shown = NULL;
+
+    for (; p != NULL && *p != NULL; p++) {
+        size_t n = strlen(*p);
+
+        if (strncmp(path, *p, n) == 0 && path[n] != '\0') {
+            shown = arena_printf(&st->arena, "%.*s[redacted]", (int)n, path);
+            return shown != NULL ? shown : "[redacted]";
+        }
+    }
+    return path;
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
@@ -340,7 +430,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     log_set_req_id(st->req_id);
     log_event(LOG_INFO, "http", "http.request",
               "method=%s path=%s status=%d bytes_in=%zu us=%lld ok=%d",
-              st->req.method, st->req.path, st->status, st->body.len,
+              st->req.method, log_path(st), st->status, st->body.len,
               (long long)elapsed_us(&st->start),
               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     log_set_req_id(NULL);
@@ -363,45 +453,48 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_event(LOG_INFO, "http", "http.mhd", "msg=%s", msg);
 }
 
-/* Split "host:port" or "[v6]:port" and resolve it numerically. */
+/*
+ * Bind and listen on `listen` ourselves rather than through
+ * libmicrohttpd, so the real port is known (and can be handed to
+ * on_bound) before any request is served, and a failure says why.
+ * Returns the socket, or -1 with `e` set.
+ */
 static int
-parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
-             struct err *e)
+listen_on(int fd)
 {
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    const char *h = listen;
-    size_t hlen = 0;
-    struct addrinfo hints;
-    struct addrinfo *ai = NULL;
-    int rc = 0;
+    return listen(fd, 1024);
+}
 
-    if (colon == NULL || colon[1] == '\0') {
-        return err_set(e, ERR_CONFIG, "[server] listen: '%s' is not host:port",
-                       listen);
+static int
+bind_listen(const char *listen, struct sockaddr_storage *ss, struct err *e)
+{
+    unsigned len = 0;
+    socklen_t got = sizeof(*ss);
+    int one = 1;
+    int fd = -1;
+    char why[128];
+
+    if (http_listen_parse(listen, ss, &len, e) < 0) {
+        return -1;
     }
-    hlen = (size_t)(colon - listen);
-    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
-        h++;
-        hlen -= 2;
+    fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        goto fail;
     }
-    if (hlen >= sizeof(host)) {
-        return err_set(e, ERR_CONFIG, "[server] listen: host too long");
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)ss, len) < 0 || listen_on(fd) < 0 ||
+        getsockname(fd, (struct sockaddr *)ss, &got) < 0) {
+        goto fail;
     }
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    rc = getaddrinfo(hlen == 0 ? NULL : host, colon + 1, &hints, &ai);
-    if (rc != 0) {
-        return err_set(e, ERR_CONFIG, "[server] listen: '%s': %s", listen,
-                       gai_strerror(rc));
+    return fd;
+
+fail:
+    snprintf(why, sizeof(why), "%s", strerror(errno));
+    if (fd >= 0) {
+        close(fd);
     }
-    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-    *sslen = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    return 0;
+    err_set(e, ERR_IO, "cannot listen on %s: %s", listen, why);
+    return -1;
 }
 
 static void
@@ -428,17 +521,15 @@ http_server_start(struct http_server **out,
 {
     struct http_server *s = NULL;
     struct sockaddr_storage ss;
-    socklen_t sslen = 0;
+    int fd = -1;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;
     unsigned threads = opt->threads;
-    const union MHD_DaemonInfo *info = NULL;
-    int rc = 0;
 
     *out = NULL;
-    rc = parse_listen(opt->listen, &ss, &sslen, e);
-    if (rc < 0) {
-        return rc;
+    fd = bind_listen(opt->listen, &ss, e);
+    if (fd < 0) {
+        return e != NULL ? e->code : ERR_IO;
     }
     if (ss.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
@@ -454,6 +545,13 @@ http_server_start(struct http_server **out,
         pthread_cond_init(&s->cond, NULL) != 0) {
         BUG("http: cannot initialise a mutex");
     }
+    s->port = ss.ss_family == AF_INET6
+                  ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                  : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    format_addr(s, &ss);
+    if (opt->on_bound != NULL) {
+        opt->on_bound(opt->ctx, s->addr);
+    }
     /*
      * The logger goes first, or libmicrohttpd says so on stderr. The
      * pool size goes last and only for a pool: given 1 it warns on
@@ -461,27 +559,21 @@ http_server_start(struct http_server **out,
      */
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->per_ip_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_seconds,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opt->connection_memory,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s,
+        on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_CONNECTION_LIMIT,
+        opt->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        opt->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        opt->timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        opt->connection_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
         MHD_OPTION_END);
     if (s->daemon == NULL) {
+        close(fd);
         pthread_cond_destroy(&s->cond);
         pthread_mutex_destroy(&s->lock);
         free(s);
-        return err_set(e, ERR_IO,
-                       "cannot listen on %s (in use, or not an "
-                       "address of this machine?)",
-                       opt->listen);
+        return err_set(e, ERR_IO, "cannot serve on %s", opt->listen);
     }
-    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info != NULL ? info->port : 0;
-    format_addr(s, &ss);
     log_event(LOG_INFO, "http", "listening", "addr=%s threads=%u", s->addr,
               threads);
     *out = s;

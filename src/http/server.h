@@ -75,8 +75,16 @@ struct http_server_options {
     unsigned per_ip_connections; /* 0 = no per-address limit */
     unsigned timeout_seconds;    /* idle connection timeout */
     size_t max_body_bytes;
-    size_t connection_memory; /* per-connection memory for headers */
-    size_t request_memory;    /* per-request arena ceiling */
+    size_t connection_memory;         /* per-connection memory for headers */
+    size_t request_memory;            /* per-request arena ceiling */
+    unsigned request_timeout_seconds; /* the body must arrive within */
+    /* path prefixes whose rest is a secret (a link token): the access log
+     * shows the prefix and "[redacted]"; NULL-terminated, may be NULL */
+    const char *const *secret_paths;
+    /* called with the bound address once the socket listens and before
+     * any request is served, so `ctx` can learn it race-free; may be
+     * NULL */
+    void (*on_bound)(void *ctx, const char *addr);
     http_handler_fn handler;
     void *ctx; /* given to the handler as req->ctx */
 };
@@ -85,10 +93,17 @@ struct http_server;
 
 /*
  * Bind and start serving. The bound address (with the real port when 0
- * was asked for) is logged as `event=listening addr=HOST:PORT` and can be
- * read with http_server_addr(). `*out` is freed with http_server_stop().
- * ERR_CONFIG for a listen address that does not parse, ERR_IO when the
- * address cannot be bound.
+ * was asked for) is given to opt->on_bound, logged as
+ * `event=listening addr=HOST:PORT` and can be read with
+ * http_server_addr(). `*out` is freed with http_server_stop().
+ * ERR_CONFIG for a listen address that does not parse (see
+ * http_listen_parse()), ERR_IO when the address cannot be bound.
+ *
+ * Before any handler runs, every request is screened by http/guard.h
+ * (request target and framing headers: 400 and the connection closed),
+ * and the connection of one whose body has not arrived within
+ * request_timeout_seconds is closed (libmicrohttpd cannot answer while a
+ * body is coming in).
  */
 int http_server_start(struct http_server **out,
                       const struct http_server_options *opt, struct err *e);

@@ -605,6 +605,12 @@ conn_open(struct conn *c, const char *path, int busy_ms, int reader,
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, busy_ms);
+    if (!reader && sqlite3_db_readonly(c->db, "main") == 1) {
+        /* SQLite falls back to read-only when the file is not writable:
+         * every write would fail later, so refuse now */
+        rc = err_set(e, ERR_STORE, "store_open: %s is read-only", path);
+        goto out;
+    }
     if (!reader) {
         rc = conn_wal(c, e);
         if (rc != 0) {

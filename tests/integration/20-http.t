@@ -83,9 +83,110 @@ FerryTest::is_error($r, 413, qr/larger than the limit of 1048576 bytes/,
     pass('garbage request answered or closed');
 }
 
+# Raw requests: the answer's status line, and whether the server closed.
+sub raw {
+    my ($req, $wait) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => $f->{addr}, Proto => 'tcp')
+      or die "connect: $!";
+    print $s $req;
+    my $answer = '';
+    my $sel = IO::Select->new($s);
+    while ($sel->can_read($wait // 3)) {
+        my $n = sysread($s, my $chunk, 65536);
+        last if !$n;
+        $answer .= $chunk;
+    }
+    close($s);
+    return $answer;
+}
+
+my @framing = (
+    [ 'encoded NUL in the path', "GET /healthz%00junk HTTP/1.1\r\nHost: x\r\n\r\n",
+        qr/encoded NUL/ ],
+    [ 'encoded NUL in the query', "GET /healthz?a=%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+        qr/encoded NUL/ ],
+    [ 'encoded slash in the path',
+        "POST /v2%2Fauth%2FgenerateWidgetSession HTTP/1.1\r\nHost: x\r\n"
+          . "Content-Length: 0\r\n\r\n", qr/encoded '\/'/ ],
+    [ 'bad percent-encoding', "GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+        qr/two hex digits/ ],
+    [ 'two Content-Length headers',
+        "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+          . "Content-Length: 5\r\n\r\n{}GET /healthz HTTP/1.1\r\n\r\n",
+        qr/Content-Length: given more than once/ ],
+    [ 'Content-Length with Transfer-Encoding',
+        "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+          . "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        qr/must not be sent together/ ],
+    [ 'Transfer-Encoding: gzip',
+        "POST /healthz HTTP/1.1\r\nHost: x\r\n"
+          . "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        qr/only 'chunked'/ ],
+);
+for my $c (@framing) {
+    my ($name, $req, $re) = @$c;
+    my $answer = raw($req);
+    like($answer, qr{^HTTP/1\.1 400 }, "$name: 400");
+    like($answer, qr/\r\nConnection: close\r\n/i, "$name: connection closed");
+    like($answer, $re, "$name: the body says why");
+    my @status = $answer =~ m{HTTP/1\.1 (\d+)}g;
+    is(scalar @status, 1, "$name: one answer only (nothing smuggled)");
+}
+
+# A request line and then nothing: the state made for it is freed.
+raw("GET /healthz HTTP/1.1\r\n", 0.2);
+
+# Link tokens stay out of the access log.
+$f->request(GET => '/widget/SeCrEtToKeN123');
+for (1 .. 50) {
+    last if $f->log_text =~ m{path=/widget/};
+    select(undef, undef, undef, 0.05);
+}
+unlike($f->log_text, qr/SeCrEtToKeN123/, 'link tokens are not logged');
+like($f->log_text, qr{path=/widget/\[redacted\]}, '... the prefix is');
+
 $r = $f->request(GET => '/healthz');
 is($r->{status}, 200, 'still serving after the bad requests');
 ok($f->alive, 'the server process is alive');
 
 $f->stop;
+
+# A body that does not arrive in time is cut off: libmicrohttpd 0.9.75
+# cannot answer while a body is coming in, so the connection is closed.
+my $slow = FerryTest->new(config => "[server]\nrequest_timeout_seconds = 1\n"
+      . "[provider sandbox]\n");
+$slow->start;
+{
+    my $s = IO::Socket::INET->new(PeerAddr => $slow->{addr}, Proto => 'tcp')
+      or die "connect: $!";
+    print $s "POST /v2/auth/generateWidgetSession HTTP/1.1\r\nHost: x\r\n"
+      . "Content-Length: 10\r\n\r\n{";
+    sleep 2;
+    print $s '"';
+    my $answer = '';
+    IO::Select->new($s)->can_read(5);
+    my $n = sysread($s, $answer, 65536);
+    ok(defined $n && $n == 0, 'slow body: the connection is closed');
+    close($s);
+    like($slow->log_text, qr/event=http\.body_timeout/, '... and logged');
+    is($slow->sql('select count(*) from sessions'), 0, '... nothing stored');
+}
+$slow->stop;
+
+# Listen addresses are checked before anything is created.
+for my $l ('127.0.0.1:99999', '999.1.1.1:80', ':0', 'example.com:80') {
+    my $b = FerryTest->new(config => "[server]\nlisten = $l\n");
+    my $pid = fork();
+    if ($pid == 0) {
+        %ENV = $b->child_env;
+        open(STDERR, '>', $b->dir . '/l.err');
+        open(STDOUT, '>', '/dev/null');
+        exec(FerryTest::bin(), 'serve', '--config', $b->conf);
+    }
+    waitpid($pid, 0);
+    is($? >> 8, 1, "listen = $l stops start-up");
+    like(FerryTest::slurp($b->dir . '/l.err'), qr/\[server\] listen/,
+        '... naming the key');
+}
+
 done_testing;
