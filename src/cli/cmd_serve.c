@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api/api.h"
 #include "app/keys.h"
@@ -13,6 +14,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "http/guard.h"
 #include "http/server.h"
 
 #define DEMO_DEVELOPER "demo"
@@ -153,6 +155,16 @@ run(const struct cli_opts *o, int demo)
         }
         /* the demo is about SANDBOX: it is on even when the file says not */
         sandbox->enabled = 1;
+    }
+    if (o->role == NULL || strcmp(o->role, "worker") != 0) {
+        struct sockaddr_storage ss;
+        unsigned len = 0;
+
+        /* a bad address stops start-up before the store or key is made */
+        rc = http_listen_parse(cfg.server_listen, &ss, &len, &e);
+        if (rc < 0) {
+            goto out;
+        }
     }
     block_signals(&set);
     rc = app_open(&a, &cfg, APP_NEED_KEY, &e);
