@@ -26,7 +26,7 @@
 #include "core/uuid.h"
 #include "store/store.h"
 
-#define DEV_ID "dev_00000000000000bench"
+#define DEV_ID  "dev_00000000000000bench"
 #define API_KEY "fk_bench-key-not-secret-0000000000000000000000"
 
 static int
@@ -39,7 +39,7 @@ setup(struct store *s, struct err *e)
     d.id = DEV_ID;
     d.name = "bench";
     d.created_at = isotime_now_us();
-    if (store_developer_create(s, &d, e) < 0) {
+    if (store_developer_create(s, &d, NULL, e) < 0) {
         return -1;
     }
     memset(&k, 0, sizeof(k));
@@ -57,7 +57,7 @@ check_key(struct store *s, struct err *e)
 {
     struct arena ar;
     unsigned char hash[32];
-    unsigned char (*active)[32] = NULL;
+    unsigned char(*active)[32] = NULL;
     size_t n = 0;
     size_t i = 0;
     int match = 0;

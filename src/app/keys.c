@@ -45,36 +45,44 @@ check_name(const char *name, struct err *e)
     return 0;
 }
 
+/* Mint a key for `dev_id` into `out` and describe its row in `k`, which
+ * borrows from `out`. */
+static void
+mint(const char *dev_id, struct keys_new *out, struct store_key *k)
+{
+    unsigned char secret[32];
+    char body[RNG_TOKEN_LEN(32) + 1];
+
+    memset(k, 0, sizeof(*k));
+    random_id("key_", KEYS_ID_LEN / 2 - 2, out->key_id);
+    rng_bytes(secret, sizeof(secret));
+    codec_b64url_encode(secret, sizeof(secret), body, sizeof(body));
+    snprintf(out->api_key, sizeof(out->api_key), "%s%s", KEYS_PREFIX, body);
+    k->id = out->key_id;
+    k->dev_id = dev_id;
+    crypto_sha256(out->api_key, strlen(out->api_key), k->hash);
+    k->hint = out->api_key + strlen(out->api_key) - 4;
+    k->created_at = isotime_now_us();
+    crypto_wipe(secret, sizeof(secret));
+    crypto_wipe(body, sizeof(body));
+}
+
 int
 keys_create(struct app *a, const char *dev_id, struct keys_new *out,
             struct err *e)
 {
     struct store_key k;
-    unsigned char secret[32];
-    char body[RNG_TOKEN_LEN(32) + 1];
     int rc = 0;
 
-    memset(&k, 0, sizeof(k));
-    random_id("key_", KEYS_ID_LEN / 2 - 2, out->key_id);
-    rng_bytes(secret, sizeof(secret));
-    codec_b64url_encode(secret, sizeof(secret), body, sizeof(body));
-    snprintf(out->api_key, sizeof(out->api_key), "%s%s", KEYS_PREFIX, body);
-
-    k.id = out->key_id;
-    k.dev_id = dev_id;
-    crypto_sha256(out->api_key, strlen(out->api_key), k.hash);
-    k.hint = out->api_key + strlen(out->api_key) - 4;
-    k.created_at = isotime_now_us();
+    mint(dev_id, out, &k);
     rc = store_key_create(a->store, &k, e);
-    if (rc == 0) {
-        log_event(LOG_INFO, "app", "key.created", "dev_id=%s key_id=%s", dev_id,
-                  out->key_id);
-    } else {
+    if (rc < 0) {
         crypto_wipe(out->api_key, sizeof(out->api_key));
+        return rc;
     }
-    crypto_wipe(secret, sizeof(secret));
-    crypto_wipe(body, sizeof(body));
-    return rc;
+    log_event(LOG_INFO, "app", "key.created", "dev_id=%s key_id=%s", dev_id,
+              out->key_id);
+    return 0;
 }
 
 int
@@ -82,6 +90,7 @@ keys_developer_create(struct app *a, const char *name, struct keys_new *out,
                       struct err *e)
 {
     struct store_developer d;
+    struct store_key k;
     int rc = 0;
 
     rc = check_name(name, e);
@@ -93,12 +102,16 @@ keys_developer_create(struct app *a, const char *name, struct keys_new *out,
     d.id = out->dev_id;
     d.name = name;
     d.created_at = isotime_now_us();
-    rc = store_developer_create(a->store, &d, e);
+    mint(out->dev_id, out, &k);
+    /* the developer and its first key are one write: never one alone */
+    rc = store_developer_create(a->store, &d, &k, e);
     if (rc < 0) {
+        crypto_wipe(out->api_key, sizeof(out->api_key));
         return rc;
     }
-    log_event(LOG_INFO, "app", "developer.created", "dev_id=%s", out->dev_id);
-    return keys_create(a, out->dev_id, out, e);
+    log_event(LOG_INFO, "app", "developer.created", "dev_id=%s key_id=%s",
+              out->dev_id, out->key_id);
+    return 0;
 }
 
 int

@@ -39,7 +39,7 @@ struct store_backend {
                           struct err *e);
 
     int (*developer_create)(struct store *s, const struct store_developer *d,
-                            struct err *e);
+                            const struct store_key *first_key, struct err *e);
     int (*developer_get)(struct store *s, const char *id, struct arena *a,
                          struct store_developer *out, struct err *e);
     int (*developer_find_by_name)(struct store *s, const char *name,

@@ -187,6 +187,7 @@ struct wop {
     const char *name;  /* the public function, for messages */
     int alone;         /* runs its own transactions (migrations) */
     int one_statement; /* runs exactly one statement */
+    const struct store_key *first_key; /* developer_create only */
     union {
         const struct store_developer *dev;
         const struct store_key *key;
@@ -1403,6 +1404,8 @@ sq_schema_version(struct store *s, int *current, int *latest, struct err *e)
 
 /* ---- developers ---- */
 
+static int run_key_create(struct conn *w, const struct wop *op, struct err *e);
+
 static int
 run_developer_create(struct conn *w, const struct wop *op, struct err *e)
 {
@@ -1421,18 +1424,26 @@ run_developer_create(struct conn *w, const struct wop *op, struct err *e)
     if (rc == ERR_CONFLICT) {
         err_set(e, rc, "developer '%s' exists", d->id);
     }
+    if (rc == 0 && op->first_key != NULL) {
+        struct wop kop = *op;
+
+        kop.in.key = op->first_key;
+        rc = run_key_create(w, &kop, e);
+    }
     return rc;
 }
 
 static int
 sq_developer_create(struct store *s, const struct store_developer *d,
-                    struct err *e)
+                    const struct store_key *first_key, struct err *e)
 {
+    /* with a key it is two statements: the savepoint keeps them whole */
     struct wop op = {.run = run_developer_create,
                      .name = "store_developer_create",
-                     .one_statement = 1};
+                     .one_statement = first_key == NULL};
 
     op.in.dev = d;
+    op.first_key = first_key;
     return write_sync(s, &op, e);
 }
 

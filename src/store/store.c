@@ -120,9 +120,9 @@ store_schema_version(struct store *s, int *current, int *latest, struct err *e)
 
 int
 store_developer_create(struct store *s, const struct store_developer *d,
-                       struct err *e)
+                       const struct store_key *first_key, struct err *e)
 {
-    return s->be->developer_create(s, d, e);
+    return s->be->developer_create(s, d, first_key, e);
 }
 
 int

@@ -42,6 +42,7 @@
 #include "core/err.h"
 
 struct store;
+struct store_key;
 
 struct store_options {
     int busy_timeout_ms; /* how long a writer waits for a lock */
@@ -109,9 +110,13 @@ struct store_developer {
     int active_keys; /* filled by store_developer_list() and _get() */
 };
 
-/* ERR_CONFLICT when `d->id` exists. */
+/*
+ * Create `d` and, when `first_key` is not NULL, that key with it, in one
+ * transaction: both are stored or neither. ERR_CONFLICT when `d->id` or
+ * the key id exists. `first_key->dev_id` must be `d->id`.
+ */
 int store_developer_create(struct store *s, const struct store_developer *d,
-                           struct err *e);
+                           const struct store_key *first_key, struct err *e);
 
 /* ERR_NOTFOUND when there is no such developer. */
 int store_developer_get(struct store *s, const char *id, struct arena *a,

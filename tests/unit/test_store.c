@@ -303,6 +303,39 @@ test_pragmas(void)
        "the -wal file has mode 0600");
 }
 
+/* A developer made with its first key: both or neither. */
+static void
+test_developer_with_key(struct store *s)
+{
+    struct store_developer d = {"dev_wk", "With key", 1000, 0};
+    struct store_developer d2 = {"dev_wk2", "Clash", 1000, 0};
+    struct store_developer got;
+    struct store_key k;
+    struct arena a;
+    struct err e;
+
+    arena_init(&a, ARENA_MAX);
+    memset(&k, 0, sizeof(k));
+    k.id = "key_wk";
+    k.dev_id = "dev_wk";
+    memset(k.hash, 0x5a, sizeof(k.hash));
+    k.hint = "wxyz";
+    k.created_at = 1000;
+    is_int(store_developer_create(s, &d, &k, &e), 0,
+           "developer with its first key");
+    is_int(store_developer_get(s, "dev_wk", &a, &got, &e), 0, "... stored");
+    is_int(got.active_keys, 1, "... with its key");
+
+    /* same key id again: the key fails, so the developer must not stay */
+    k.dev_id = "dev_wk2";
+    memset(k.hash, 0x5b, sizeof(k.hash));
+    is_int(store_developer_create(s, &d2, &k, &e), ERR_CONFLICT,
+           "a clashing first key fails the whole write");
+    is_int(store_developer_get(s, "dev_wk2", &a, &got, &e), ERR_NOTFOUND,
+           "... and leaves no developer behind");
+    arena_release(&a);
+}
+
 static void
 test_developers(struct store *s)
 {
@@ -317,15 +350,15 @@ test_developers(struct store *s)
 
     arena_init(&a, ARENA_MAX);
     err_clear(&e);
-    is_int(store_developer_create(s, &d, &e), 0, "developer create");
-    is_int(store_developer_create(s, &d, &e), ERR_CONFLICT,
+    is_int(store_developer_create(s, &d, NULL, &e), 0, "developer create");
+    is_int(store_developer_create(s, &d, NULL, &e), ERR_CONFLICT,
            "duplicate developer id: ERR_CONFLICT");
     ok(strstr(e.msg, "dev_a") != NULL, "the detail names the id");
     is_int(store_developer_create(
-               s, &(struct store_developer){"dev_n", NULL, 1, 0}, &e),
+               s, &(struct store_developer){"dev_n", NULL, 1, 0}, NULL, &e),
            ERR_STORE, "a developer without a name: ERR_STORE");
-    is_int(store_developer_create(s, &b, &e), 0, "second developer");
-    is_int(store_developer_create(s, &b2, &e), 0, "older namesake");
+    is_int(store_developer_create(s, &b, NULL, &e), 0, "second developer");
+    is_int(store_developer_create(s, &b2, NULL, &e), 0, "older namesake");
 
     is_int(store_developer_get(s, "dev_a", &a, &got, &e), 0, "get");
     is_str(got.id, "dev_a", "id");
@@ -889,7 +922,7 @@ fresh_store(const char *name, char *path, size_t len)
     snprintf(url, sizeof(url), "sqlite:%s", path);
     s = open_store(url, 1);
     if (s != NULL && (store_migrate(s, NULL, &e) != 0 ||
-                      store_developer_create(s, &d, &e) != 0)) {
+                      store_developer_create(s, &d, NULL, &e) != 0)) {
         printf("# fresh_store %s: %s\n", name, e.msg);
     }
     return s;
@@ -1154,6 +1187,7 @@ main(void)
     test_group_commit(s);
     test_batch_isolation(s);
     test_batch_savepoints(s);
+    test_developer_with_key(s);
     store_free(s);
     test_newer_schema();
     test_free_in_flight();
