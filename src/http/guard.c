@@ -45,6 +45,7 @@ http_guard_target(const char *t, struct err *e)
 }
 
 struct framing {
+    int bad_name;       /* a header name that is not a token */
     int content_length; /* how many Content-Length headers */
     int bad_length;     /* one was not plain digits */
     int transfer_encoding;
@@ -68,6 +69,21 @@ all_digits(const char *v, size_t n)
     return 1;
 }
 
+/* RFC 9110 token characters, the only ones a header name may hold. */
+#define TOKEN_CHARS                                                            \
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"                      \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/* "chunked", in any case, with optional white space after it. */
+static int
+is_chunked(const char *v, size_t n)
+{
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) {
+        n--;
+    }
+    return n == 7 && strncasecmp(v, "chunked", 7) == 0;
+}
+
 static enum MHD_Result
 look(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
      const char *value, size_t value_size)
@@ -75,6 +91,10 @@ look(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
     struct framing *f = cls;
 
     (void)kind;
+    if (key_size == 0 || strspn(key, TOKEN_CHARS) != key_size) {
+        /* e.g. "Content-Length :", which a proxy may read as framing */
+        f->bad_name = 1;
+    }
     if (value != NULL && strlen(value) != value_size &&
         f->nul_header[0] == '\0') {
         snprintf(f->nul_header, sizeof(f->nul_header), "%.*s",
@@ -88,7 +108,7 @@ look(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
         }
     } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         f->transfer_encoding++;
-        if (value == NULL || strcasecmp(value, "chunked") != 0) {
+        if (value == NULL || !is_chunked(value, value_size)) {
             f->bad_encoding = 1;
         }
     }
@@ -96,12 +116,23 @@ look(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
 }
 
 int
-http_guard_headers(struct MHD_Connection *conn, struct err *e)
+http_guard_headers(struct MHD_Connection *conn, const char *version,
+                   struct err *e)
 {
     struct framing f;
 
     memset(&f, 0, sizeof(f));
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, look, &f);
+    if (f.bad_name) {
+        return err_set(e, ERR_INVALID,
+                       "a header name holds a space or another character "
+                       "that is not allowed there");
+    }
+    if (f.transfer_encoding > 0 && version != NULL &&
+        strcmp(version, "HTTP/1.0") == 0) {
+        return err_set(e, ERR_INVALID,
+                       "Transfer-Encoding is not allowed in HTTP/1.0");
+    }
     if (f.nul_header[0] != '\0') {
         return err_set(e, ERR_INVALID, "header %s: must not contain a NUL byte",
                        f.nul_header);

@@ -25,12 +25,17 @@ int http_guard_target(const char *target, struct err *e);
 
 /*
  * Check the framing headers and header values of the request on `conn`.
- * ERR_INVALID for: more than one Content-Length, one that is not plain
- * decimal digits, Content-Length together with Transfer-Encoding, a
- * Transfer-Encoding other than `chunked`, or a header value holding a
- * NUL byte. The answer to such a request must close the connection.
+ * ERR_INVALID for: a header name that is not an RFC 9110 token (a space
+ * before the colon, say), Transfer-Encoding in an HTTP/1.0 request, more
+ * than one Content-Length, one that is not plain decimal digits,
+ * Content-Length together with Transfer-Encoding, a Transfer-Encoding
+ * other than `chunked`, or a header value holding a NUL byte
+ * (libmicrohttpd cuts values at a NUL, so this catches only what it lets
+ * through). `version` is the request's HTTP version. The answer to such
+ * a request must close the connection.
  */
-int http_guard_headers(struct MHD_Connection *conn, struct err *e);
+int http_guard_headers(struct MHD_Connection *conn, const char *version,
+                       struct err *e);
 
 /*
  * Parse a listen address: `HOST:PORT` with a numeric IPv4 host or

@@ -69,6 +69,8 @@ struct request_state {
     char *answer_body;           /* the copy of answer.body */
 };
 
+static const char *log_path(struct request_state *st);
+
 static struct request_state *
 state_of(struct http_request *req)
 {
@@ -106,10 +108,8 @@ request_new(struct http_server *s, const char *target)
     st->req.method = "?";
     st->req.path = "/";
     st->req.body = "";
+    /* NULL when it does not fit the request memory: refused later */
     st->target = arena_strdup(&st->arena, target);
-    if (st->target == NULL) {
-        st->target = "";
-    }
     return st;
 }
 
@@ -241,7 +241,7 @@ check_outcome(struct request_state *st, int rc, struct http_response *resp)
 {
     if (rc < 0 || resp->status == 0) {
         log_event(LOG_ERROR, "http", "http.handler_failed", "path=%s error=%s",
-                  st->req.path, err_str(rc));
+                  log_path(st), err_str(rc));
         memset(resp, 0, sizeof(*resp));
         http_reply_error(&st->req, resp, 500, "internal error (request id %s)",
                          st->req_id);
@@ -336,7 +336,6 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
     enum MHD_Result rc = MHD_YES;
     const char *cl = NULL;
 
-    (void)version;
     if (st == NULL) {
         /* the URI callback makes the state; this is only a fallback */
         st = request_new(s, url);
@@ -348,8 +347,13 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
         request_start(st, conn, url, method);
         log_set_req_id(st->req_id);
         err_clear(&e);
+        if (st->target == NULL) {
+            st->too_big = 1;
+            rc = refuse(st, 414, "request target: too long");
+            goto out;
+        }
         if (http_guard_target(st->target, &e) < 0 ||
-            http_guard_headers(conn, &e) < 0) {
+            http_guard_headers(conn, version, &e) < 0) {
             st->too_big = 1; /* what follows is dropped */
             rc = refuse(st, 400, e.msg);
             goto out;
@@ -386,6 +390,11 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
     }
     if (st->too_big && !st->queued) {
         rc = reply_too_big(s, st);
+        goto out;
+    }
+    if (!st->queued && !st->deferred && st->seen > 0 && body_late(s, st)) {
+        /* the data came in time but the end of the body did not */
+        rc = refuse(st, 408, "body: not received in time");
         goto out;
     }
     if (!st->queued) {

@@ -118,6 +118,17 @@ my @framing = (
         "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
           . "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         qr/must not be sent together/ ],
+    [ 'space before the colon of Content-Length',
+        "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length : 18\r\n\r\n"
+          . "GET /healthz HTTP/1.1\r\n\r\n", qr/header name holds a space/ ],
+    [ 'space before the colon of Transfer-Encoding',
+        "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+          . "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+        qr/header name holds a space/ ],
+    [ 'chunked in HTTP/1.0',
+        "POST /healthz HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n"
+          . "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        qr/not allowed in HTTP\/1\.0/ ],
     [ 'Transfer-Encoding: gzip',
         "POST /healthz HTTP/1.1\r\nHost: x\r\n"
           . "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
