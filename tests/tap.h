@@ -57,6 +57,20 @@ tap_ok(int pass, const char *name, const char *file, int line)
 
 #define is_mem(got, want, n, name) ok(memcmp((got), (want), (n)) == 0, name)
 
+/* 1 when the `n` bytes at `p` are all zero. */
+static int __attribute__((unused)) tap_all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t i = 0;
+
+    for (i = 0; i < n; i++) {
+        if (b[i] != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int
 done_testing(void)
 {

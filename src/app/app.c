@@ -263,12 +263,3 @@ app_provider_enabled(const struct app *a, const char *resource)
     }
     return p->type != NULL || provider_lookup(p->resource) != NULL;
 }
-
-const char *
-app_provider_name(const struct app *a, const char *resource)
-{
-    const struct provider_info *pi = provider_lookup(resource);
-
-    (void)a;
-    return pi != NULL ? pi->name : resource;
-}

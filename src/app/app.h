@@ -45,8 +45,4 @@ void app_set_public_url(struct app *a, const char *bound_addr);
 /* 1 when `resource` (any case) is a provider enabled on this server. */
 int app_provider_enabled(const struct app *a, const char *resource);
 
-/* The display name of an enabled or known provider; `resource` itself
- * when it has none. Borrowed. */
-const char *app_provider_name(const struct app *a, const char *resource);
-
 #endif

@@ -173,11 +173,8 @@ cmd_developer(const struct cli_opts *o)
     struct app a;
     int rc = 0;
 
-    if (o->nargs == 2 && strcmp(o->args[0], "create") == 0) {
-        rc = 0;
-    } else if (o->nargs == 1 && strcmp(o->args[0], "list") == 0) {
-        rc = 0;
-    } else {
+    if (!(o->nargs == 2 && strcmp(o->args[0], "create") == 0) &&
+        !(o->nargs == 1 && strcmp(o->args[0], "list") == 0)) {
         cli_fail("usage: ferry developer create NAME [--json] | "
                  "developer list [--json]");
         return 2;

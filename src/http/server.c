@@ -589,18 +589,6 @@ http_server_start(struct http_server **out,
     return 0;
 }
 
-const char *
-http_server_addr(const struct http_server *s)
-{
-    return s->addr;
-}
-
-unsigned
-http_server_port(const struct http_server *s)
-{
-    return s->port;
-}
-
 void
 http_server_stop(struct http_server *s)
 {

@@ -94,8 +94,8 @@ struct http_server;
 /*
  * Bind and start serving. The bound address (with the real port when 0
  * was asked for) is given to opt->on_bound, logged as
- * `event=listening addr=HOST:PORT` and can be read with
- * http_server_addr(). `*out` is freed with http_server_stop().
+ * `event=listening addr=HOST:PORT`. `*out` is freed with
+ * http_server_stop().
  * ERR_CONFIG for a listen address that does not parse (see
  * http_listen_parse()), ERR_IO when the address cannot be bound.
  *
@@ -107,12 +107,6 @@ struct http_server;
  */
 int http_server_start(struct http_server **out,
                       const struct http_server_options *opt, struct err *e);
-
-/* "127.0.0.1:8080" or "[::1]:8080". Borrowed. */
-const char *http_server_addr(const struct http_server *s);
-
-/* The bound port. */
-unsigned http_server_port(const struct http_server *s);
 
 /*
  * Stop accepting, finish the threads and free `s`. Waits until every

@@ -15,19 +15,6 @@ aligned(const void *p)
     return (uintptr_t)p % alignof(max_align_t) == 0;
 }
 
-static int
-all_zero(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-
-    for (i = 0; i < n; i++) {
-        if (p[i] != 0) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static void
 test_alloc(void)
 {
@@ -40,15 +27,15 @@ test_alloc(void)
     arena_init(&a, 1 << 20);
     p = arena_alloc(&a, 100);
     ok(p != NULL, "alloc");
-    ok(all_zero(p, 100), "memory is zero-filled");
+    ok(tap_all_zero(p, 100), "memory is zero-filled");
     memset(p, 0xaa, 100);
     q = arena_alloc(&a, 100);
-    ok(q != NULL && all_zero(q, 100), "the next block is zeroed too");
+    ok(q != NULL && tap_all_zero(q, 100), "the next block is zeroed too");
     ok(q >= p + 100 || q + 100 <= p, "blocks do not overlap");
 
     for (i = 1; i < 200; i++) {
         p = arena_alloc(&a, i);
-        if (p == NULL || !aligned(p) || !all_zero(p, i)) {
+        if (p == NULL || !aligned(p) || !tap_all_zero(p, i)) {
             good = 0;
         }
         if (p != NULL) {
@@ -58,7 +45,7 @@ test_alloc(void)
     ok(good, "allocations of 1..199 bytes are aligned and zeroed");
 
     p = arena_alloc(&a, 10000);
-    ok(p != NULL && aligned(p) && all_zero(p, 10000),
+    ok(p != NULL && aligned(p) && tap_all_zero(p, 10000),
        "a block bigger than a chunk");
     p = arena_alloc(&a, 0);
     ok(p != NULL, "a zero-size allocation gives a pointer");

@@ -31,19 +31,6 @@ tohex(const unsigned char *in, size_t n, char *out)
     return out;
 }
 
-static int
-all_zero(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-
-    for (i = 0; i < n; i++) {
-        if (p[i] != 0) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static void
 test_sha256(void)
 {
@@ -247,7 +234,7 @@ run_gcm_case(const struct gcm_case *c)
     snprintf(name, sizeof(name), "%s: flipped tag bit rejected", c->name);
     is_int(rc, ERR_CRYPTO, name);
     snprintf(name, sizeof(name), "%s: output wiped on rejection", c->name);
-    ok(all_zero(out, g.n), name);
+    ok(tap_all_zero(out, g.n), name);
 
     if (g.n > 0) {
         g.ct[g.n / 2] ^= 0x80;
@@ -379,7 +366,7 @@ test_ct_eq_wipe(void)
     is_int(crypto_ct_eq(a, b, 8), 0, "first byte differs");
 
     crypto_wipe(a, sizeof(a));
-    ok(all_zero(a, sizeof(a)), "wipe zeroes");
+    ok(tap_all_zero(a, sizeof(a)), "wipe zeroes");
     crypto_wipe(NULL, 0);
     ok(1, "wipe of NULL, 0 is a no-op");
 }
