@@ -67,6 +67,8 @@ err_str(int code)
         return "config";
     case ERR_INTERNAL:
         return "internal";
+    case ERR_TIMEOUT:
+        return "timeout";
     }
     return "unknown";
 }

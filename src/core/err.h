@@ -30,6 +30,7 @@ enum err_code {
     ERR_LIMIT = -13,    /* a rate limit was hit */
     ERR_CONFIG = -14,   /* the configuration is wrong */
     ERR_INTERNAL = -15, /* our own fault */
+    ERR_TIMEOUT = -16,  /* a peer did not answer in time */
 };
 
 #define ERR_MSG_MAX 512

@@ -146,6 +146,8 @@ http_status_for(int code)
         return 429;
     case ERR_UPSTREAM:
         return 502;
+    case ERR_TIMEOUT:
+        return 504;
     }
     return 500;
 }
@@ -156,7 +158,8 @@ http_reply_err(struct http_request *req, struct http_response *resp,
 {
     int status = http_status_for(e->code);
 
-    if (status >= 500 && e->code != ERR_UPSTREAM) {
+    if (status >= 500 && e->code != ERR_UPSTREAM &&
+        e->code != ERR_TIMEOUT) {
         log_event(LOG_ERROR, "http", "http.internal_error",
                   "error=%s detail=%s", err_str(e->code), e->msg);
         return http_reply_error(req, resp, status,
