@@ -50,101 +50,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "core/log.h"
 #include "core/xmalloc.h"
-#include "store/backend.h"
+#include "store/sqlite_int.h"
 
 #define DEFAULT_READERS 4
 #define MAX_READERS     64
 #define DEFAULT_BUSY_MS 5000
-#define HASH_LEN        32
 
 #define BATCH_MAX        256   /* writes in one transaction, at most */
 #define CHECKPOINT_PAGES 4000  /* new log pages that wake the checkpointer */
 #define RESTART_PAGES    16000 /* log size at which the log starts over */
 #define REQ_ID_MAX       40    /* log request ids kept for done callbacks */
 
-enum stmt_id {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
-    ST_VERSION_TABLE,
-    ST_VERSION,
-    ST_VERSION_ADD,
-    ST_DEV_INSERT,
-    ST_DEV_GET,
-    ST_DEV_BY_NAME,
-    ST_DEV_LIST,
-    ST_KEY_INSERT,
-    ST_KEY_REVOKE,
-    ST_KEY_EXISTS,
-    ST_KEY_LIST,
-    ST_KEY_ACTIVE,
-    ST_SESSION_INSERT,
-    ST_SESSION_GET,
-    ST_SESSION_BY_TOKEN,
-    ST_TOKEN_COUNT,
-    ST_COUNT
-};
-
-#define DEV_COLS                                                               \
-    "SELECT d.id, d.name, d.created_at,"                                       \
-    " (SELECT count(*) FROM api_keys k"                                        \
-    "  WHERE k.dev_id = d.id AND k.revoked_at IS NULL)"                        \
-    " FROM developers d"
-
-#define KEY_COLS "SELECT id, dev_id, hash, hint, created_at, revoked_at"
-
-#define SESSION_COLS                                                           \
-    "SELECT id, dev_id, kind, token_hash, reference_id, providers,"            \
-    " language, success_url, failure_url, created_at, expires_at,"             \
-    " completed_at FROM sessions"
-
-/* Parameters are `?` in the order the code binds them. */
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_BEGIN] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    [ST_SAVEPOINT] = "SAVEPOINT w",
-    [ST_RELEASE] = "RELEASE w",
-    [ST_ROLLBACK_TO] = "ROLLBACK TO w",
-    [ST_VERSION_TABLE] = "SELECT count(*) FROM sqlite_master"
-                         " WHERE type = 'table'"
-                         " AND name = 'schema_migrations'",
-    [ST_VERSION] = "SELECT coalesce(max(version), 0)"
-                   " FROM schema_migrations",
-    [ST_VERSION_ADD] = "INSERT INTO schema_migrations (version, applied_at)"
-                       " VALUES (?, ?)",
-    [ST_DEV_INSERT] = "INSERT INTO developers (id, name, created_at)"
-                      " VALUES (?, ?, ?)",
-    [ST_DEV_GET] = DEV_COLS " WHERE d.id = ?",
-    [ST_DEV_BY_NAME] = DEV_COLS " WHERE d.name = ?"
-                                " ORDER BY d.created_at, d.id LIMIT 1",
-    [ST_DEV_LIST] = DEV_COLS " ORDER BY d.created_at, d.id",
-    [ST_KEY_INSERT] = "INSERT INTO api_keys"
-                      " (id, dev_id, hash, hint, created_at, revoked_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?)",
-    [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?"
-                      " WHERE id = ? AND revoked_at IS NULL",
-    [ST_KEY_EXISTS] = "SELECT 1 FROM api_keys WHERE id = ?",
-    [ST_KEY_LIST] = KEY_COLS " FROM api_keys WHERE dev_id = ?"
-                             " ORDER BY created_at, id",
-    [ST_KEY_ACTIVE] = "SELECT hash FROM api_keys"
-                      " WHERE dev_id = ? AND revoked_at IS NULL",
-    [ST_SESSION_INSERT] = "INSERT INTO sessions"
-                          " (id, dev_id, kind, token_hash, reference_id,"
-                          " providers, language, success_url, failure_url,"
-                          " created_at, expires_at, completed_at)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [ST_SESSION_GET] = SESSION_COLS " WHERE id = ?",
-    [ST_SESSION_BY_TOKEN] = SESSION_COLS " WHERE token_hash = ?",
-    [ST_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
-};
+static const char ST_BEGIN[] = "BEGIN IMMEDIATE";
+static const char ST_COMMIT[] = "COMMIT";
+static const char ST_ROLLBACK[] = "ROLLBACK";
+static const char ST_SAVEPOINT[] = "SAVEPOINT w";
+static const char ST_RELEASE[] = "RELEASE w";
+static const char ST_ROLLBACK_TO[] = "ROLLBACK TO w";
+static const char ST_VERSION_TABLE[] = "SELECT count(*) FROM sqlite_master"
+                                       " WHERE type = 'table'"
+                                       " AND name = 'schema_migrations'";
+static const char ST_VERSION[] = "SELECT coalesce(max(version), 0)"
+                                 " FROM schema_migrations";
+static const char ST_VERSION_ADD[] =
+    "INSERT INTO schema_migrations (version, applied_at)"
+    " VALUES (?, ?)";
 
 /* Run before each migration; the table is not part of any migration. */
 static const char version_table_sql[] =
@@ -167,110 +99,8 @@ static const char reader_pragmas[] = "PRAGMA foreign_keys = ON;"
                                      "PRAGMA synchronous = NORMAL;"
                                      "PRAGMA query_only = ON;";
 
-struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use */
-    struct conn *next;            /* in the idle list, readers only */
-};
-
-/*
- * One write for the writer thread. `run` does its statements on the
- * writer connection, inside the batch's transaction (and, unless it is
- * `one_statement`, a savepoint of its own) or, when `alone`, in
- * transactions of its own. A
- * synchronous caller keeps the op on its stack and waits for
- * `finished`; an asynchronous one is allocated with a copy of its
- * arguments, reported through `done` and freed.
- */
-struct wop {
-    int (*run)(struct conn *w, const struct wop *op, struct err *e);
-    const char *name;  /* the public function, for messages */
-    int alone;         /* runs its own transactions (migrations) */
-    int one_statement; /* runs exactly one statement */
-    const struct store_key *first_key; /* developer_create only */
-    union {
-        const struct store_developer *dev;
-        const struct store_key *key;
-        const struct store_session *session;
-        struct {
-            const char *key_id;
-            int64_t now;
-        } revoke;
-        int *applied;
-    } in;                    /* borrowed until the op is reported */
-    struct err *e;           /* the detail; NULL if the caller wants none */
-    int rc;                  /* the outcome; 1 while not run */
-    store_done_fn done;      /* NULL for a synchronous caller */
-    void *arg;               /* for done */
-    int finished;            /* synchronous: rc is final (under qlock) */
-    char req_id[REQ_ID_MAX]; /* asynchronous: the caller's log request id */
-    struct wop *next;        /* in the queue, then in its batch */
-};
-
-/* An asynchronous store_session_create(): the op and copies. */
-struct async_session {
-    struct wop op; /* first: the op is freed as the whole */
-    struct err err;
-    struct store_session ss;
-    char strings[]; /* the strings of ss, one after the other */
-};
-_Static_assert(offsetof(struct async_session, op) == 0,
-               "an async op is freed through its struct wop");
-
-struct sq_store {
-    struct store base;     /* first, so a struct store * casts to this */
-    pthread_mutex_t qlock; /* guards the queue, the flags, the stats */
-    pthread_cond_t qcond;  /* the writer waits for work */
-    pthread_cond_t dcond;  /* synchronous callers wait for `finished` */
-    pthread_cond_t ccond;  /* the checkpointer waits for ck_wanted */
-    struct wop *qhead;     /* queued writes, oldest first */
-    struct wop **qtail;
-    int closing;    /* store_free() began: no new writes */
-    int ck_wanted;  /* the log has grown: a pass is wanted */
-    int ck_restart; /* ... and the writer is to help after it */
-    int ck_stop;    /* the checkpointer is to end */
-    int help_due;   /* a restart pass is over: the writer helps */
-    int ck_base;    /* writer only: the log size at the last wake */
-    int restart_at; /* writer only: the log size to start over at */
-    int wrote;      /* writer only: a commit added to the log */
-    struct store_stats stats;
-    pthread_t writer_thread;
-    pthread_t ck_thread;
-    int writer_running;
-    int ck_running;
-    struct conn writer;    /* the writer thread's only */
-    struct conn ckpt;      /* the checkpointer thread's only */
-    pthread_mutex_t rlock; /* guards ridle */
-    pthread_cond_t rcond;  /* signalled when a reader goes idle */
-    struct conn *readers;  /* array of nreaders */
-    int nreaders;
-    struct conn *ridle; /* idle readers */
-};
-
-/*
- * One use of a cached statement: parameters are bound in order, columns
- * read in order. The first failure sticks in `rc` (with its detail in
- * `e`), so a run of binds or reads needs one check at the end.
- */
-struct call {
-    struct conn *conn;
-    sqlite3_stmt *st; /* NULL until call_start() succeeds */
-    struct arena *a;  /* where column strings are copied; may be NULL */
-    const char *op;   /* the public function, for messages */
-    struct err *e;
-    int param; /* parameters bound so far */
-    int col;   /* next column of the current row */
-    int rc;    /* 0, or the first ERR_* met */
-};
-
-static struct sq_store *
-sq(struct store *s)
-{
-    return (struct sq_store *)s;
-}
-
-static int64_t
-now_us(void)
+int64_t
+sq_now_us(void)
 {
     struct timespec ts;
 
@@ -282,8 +112,8 @@ now_us(void)
  * Map the failure `src` (an extended result code) of `c` to an ERR_*
  * code, with the operation and SQLite's message as the detail.
  */
-static int
-conn_fail(struct conn *c, int src, const char *op, struct err *e)
+int
+sq_conn_fail(struct conn *c, int src, const char *op, struct err *e)
 {
     const char *msg = sqlite3_errmsg(c->db);
 
@@ -299,44 +129,58 @@ conn_fail(struct conn *c, int src, const char *op, struct err *e)
 }
 
 /* Run `sql` (any number of statements, no results wanted) on `c`. */
-static int
-conn_exec(struct conn *c, const char *sql, const char *op, struct err *e)
+int
+sq_conn_exec(struct conn *c, const char *sql, const char *op, struct err *e)
 {
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 
     if (rc != SQLITE_OK) {
-        return conn_fail(c, rc, op, e);
+        return sq_conn_fail(c, rc, op, e);
     }
     return 0;
 }
 
-static int
-call_start(struct call *c, struct conn *conn, enum stmt_id id, struct arena *a,
-           const char *op, struct err *e)
+int
+sq_call_start(struct call *c, struct conn *conn, const char *sql,
+              struct arena *a, const char *op, struct err *e)
 {
+    struct stmt_slot *slot = NULL;
     int rc = SQLITE_OK;
+    int i;
 
     memset(c, 0, sizeof(*c));
     c->conn = conn;
     c->a = a;
     c->op = op;
     c->e = e;
-    if (conn->stmt[id] == NULL) {
-        rc = sqlite3_prepare_v3(conn->db, stmt_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &conn->stmt[id],
-                                NULL);
-        if (rc != SQLITE_OK) {
-            /* A failed prepare leaves conn->stmt[id] NULL: retried later */
-            return conn_fail(conn, rc, op, e);
+    for (i = 0; i < conn->nstmt; i++) {
+        if (conn->stmt[i].sql == sql) {
+            slot = &conn->stmt[i];
+            break;
         }
     }
-    c->st = conn->stmt[id];
+    if (slot == NULL) {
+        if (conn->nstmt == SQ_STMT_MAX) {
+            BUG("store: more than SQ_STMT_MAX distinct statements");
+        }
+        slot = &conn->stmt[conn->nstmt];
+        rc = sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &slot->st, NULL);
+        if (rc != SQLITE_OK) {
+            /* a failed prepare adds no slot: retried on the next use */
+            slot->st = NULL;
+            return sq_conn_fail(conn, rc, op, e);
+        }
+        slot->sql = sql;
+        conn->nstmt++;
+    }
+    c->st = slot->st;
     return 0;
 }
 
 /* Reset the statement for its next use. Safe after a failed start. */
-static void
-call_end(struct call *c)
+void
+sq_call_end(struct call *c)
 {
     if (c->st == NULL) {
         return;
@@ -350,13 +194,13 @@ static void
 bind_check(struct call *c, int rc)
 {
     if (rc != SQLITE_OK) {
-        c->rc = conn_fail(c->conn, rc, c->op, c->e);
+        c->rc = sq_conn_fail(c->conn, rc, c->op, c->e);
     }
 }
 
-/* Bind the string `s` (borrowed until call_end()); NULL binds NULL. */
-static void
-bind_text(struct call *c, const char *s)
+/* Bind the string `s` (borrowed until sq_call_end()); NULL binds NULL. */
+void
+sq_bind_text(struct call *c, const char *s)
 {
     int i = ++c->param;
 
@@ -370,8 +214,8 @@ bind_text(struct call *c, const char *s)
     bind_check(c, sqlite3_bind_text(c->st, i, s, -1, SQLITE_STATIC));
 }
 
-static void
-bind_int(struct call *c, int64_t v)
+void
+sq_bind_int(struct call *c, int64_t v)
 {
     int i = ++c->param;
 
@@ -382,8 +226,8 @@ bind_int(struct call *c, int64_t v)
 }
 
 /* A time where 0 means "not yet": stored as NULL. */
-static void
-bind_time(struct call *c, int64_t t)
+void
+sq_bind_time(struct call *c, int64_t t)
 {
     int i = ++c->param;
 
@@ -397,8 +241,8 @@ bind_time(struct call *c, int64_t t)
     bind_check(c, sqlite3_bind_int64(c->st, i, t));
 }
 
-static void
-bind_hash(struct call *c, const unsigned char hash[HASH_LEN])
+void
+sq_bind_hash(struct call *c, const unsigned char hash[HASH_LEN])
 {
     int i = ++c->param;
 
@@ -409,8 +253,8 @@ bind_hash(struct call *c, const unsigned char hash[HASH_LEN])
 }
 
 /* 1 with a row to read, 0 when there are no more, or a negative ERR_*. */
-static int
-call_step(struct call *c)
+int
+sq_call_step(struct call *c)
 {
     int rc = 0;
 
@@ -425,15 +269,15 @@ call_step(struct call *c)
     if (rc == SQLITE_DONE) {
         return 0;
     }
-    c->rc = conn_fail(c->conn, rc, c->op, c->e);
+    c->rc = sq_conn_fail(c->conn, rc, c->op, c->e);
     return c->rc;
 }
 
 /* Step a statement that returns no rows: 0 or a negative ERR_*. */
-static int
-call_run(struct call *c)
+int
+sq_call_run(struct call *c)
 {
-    int rc = call_step(c);
+    int rc = sq_call_step(c);
 
     return rc < 0 ? rc : 0;
 }
@@ -448,8 +292,8 @@ col_nomem(struct call *c)
 }
 
 /* The next column as an arena string; NULL for SQL NULL (or failure). */
-static const char *
-col_text(struct call *c)
+const char *
+sq_col_text(struct call *c)
 {
     int i = c->col++;
     const unsigned char *p = NULL;
@@ -471,8 +315,8 @@ col_text(struct call *c)
     return s;
 }
 
-static int64_t
-col_int(struct call *c)
+int64_t
+sq_col_int(struct call *c)
 {
     int i = c->col++;
 
@@ -483,14 +327,14 @@ col_int(struct call *c)
 }
 
 /* A time column where NULL means "not yet": 0. */
-static int64_t
-col_time(struct call *c)
+int64_t
+sq_col_time(struct call *c)
 {
-    return col_int(c);
+    return sq_col_int(c);
 }
 
-static void
-col_hash(struct call *c, unsigned char out[HASH_LEN])
+void
+sq_col_hash(struct call *c, unsigned char out[HASH_LEN])
 {
     int i = c->col++;
     const void *p = NULL;
@@ -512,8 +356,8 @@ col_hash(struct call *c, unsigned char out[HASH_LEN])
  * with `*cap` allocated. Returns the (maybe moved) array, or NULL with
  * c->rc set when the arena is full.
  */
-static void *
-call_grow(struct call *c, void *arr, size_t n, size_t *cap, size_t size)
+void *
+sq_call_grow(struct call *c, void *arr, size_t n, size_t *cap, size_t size)
 {
     size_t want = *cap == 0 ? 8 : *cap * 2;
     void *p = NULL;
@@ -549,12 +393,12 @@ conn_wal(struct conn *c, struct err *e)
 
     rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        rc = conn_fail(c, rc, "store_open", e);
+        rc = sq_conn_fail(c, rc, "store_open", e);
         goto out;
     }
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        rc = conn_fail(c, rc, "store_open", e);
+        rc = sq_conn_fail(c, rc, "store_open", e);
         goto out;
     }
     mode = sqlite3_column_text(st, 0);
@@ -573,10 +417,12 @@ conn_close(struct conn *c)
 {
     int i;
 
-    for (i = 0; i < ST_COUNT; i++) {
-        sqlite3_finalize(c->stmt[i]);
-        c->stmt[i] = NULL;
+    for (i = 0; i < c->nstmt; i++) {
+        sqlite3_finalize(c->stmt[i].st);
+        c->stmt[i].st = NULL;
+        c->stmt[i].sql = NULL;
     }
+    c->nstmt = 0;
     sqlite3_close_v2(c->db);
     c->db = NULL;
 }
@@ -618,7 +464,7 @@ conn_open(struct conn *c, const char *path, int busy_ms, int reader,
             goto out;
         }
     }
-    rc = conn_exec(c, pragmas, "store_open", e);
+    rc = sq_conn_exec(c, pragmas, "store_open", e);
 out:
     if (rc != 0) {
         conn_close(c);
@@ -649,8 +495,8 @@ create_file(const char *path, struct err *e)
 }
 
 /* An idle reader; waits while all of them are in use. */
-static struct conn *
-reader_get(struct sq_store *q)
+struct conn *
+sq_reader_get(struct sq_store *q)
 {
     struct conn *c = NULL;
 
@@ -664,8 +510,8 @@ reader_get(struct sq_store *q)
     return c;
 }
 
-static void
-reader_put(struct sq_store *q, struct conn *c)
+void
+sq_reader_put(struct sq_store *q, struct conn *c)
 {
     pthread_mutex_lock(&q->rlock);
     c->next = q->ridle;
@@ -677,16 +523,16 @@ reader_put(struct sq_store *q, struct conn *c)
 /* ---- transactions (writer only) ---- */
 
 static int
-tx_exec(struct conn *w, enum stmt_id id, const char *op, struct err *e)
+tx_exec(struct conn *w, const char *sql, const char *op, struct err *e)
 {
     struct call c = {0};
     int rc = 0;
 
-    rc = call_start(&c, w, id, NULL, op, e);
+    rc = sq_call_start(&c, w, sql, NULL, op, e);
     if (rc == 0) {
-        rc = call_run(&c);
+        rc = sq_call_run(&c);
     }
-    call_end(&c);
+    sq_call_end(&c);
     return rc;
 }
 
@@ -1034,8 +880,8 @@ writer_main(void *arg)
 }
 
 /* Queue `op` for the writer. ERR_STORE when the store is closing. */
-static int
-enqueue(struct sq_store *q, struct wop *op)
+int
+sq_enqueue(struct sq_store *q, struct wop *op)
 {
     int rc = 0;
 
@@ -1053,8 +899,8 @@ enqueue(struct sq_store *q, struct wop *op)
 }
 
 /* Run `op` on the writer thread and wait for its outcome. */
-static int
-write_sync(struct store *s, struct wop *op, struct err *e)
+int
+sq_write_sync(struct store *s, struct wop *op, struct err *e)
 {
     struct sq_store *q = sq(s);
     int rc = 0;
@@ -1063,7 +909,7 @@ write_sync(struct store *s, struct wop *op, struct err *e)
         BUG("store: a synchronous write on the writer thread");
     }
     op->e = e;
-    rc = enqueue(q, op);
+    rc = sq_enqueue(q, op);
     if (rc != 0) {
         return err_set(e, rc, "%s: the store is closing", op->name);
     }
@@ -1112,7 +958,7 @@ threads_stop(struct sq_store *q)
     }
 }
 
-static void
+void
 sq_free(struct store *s)
 {
     struct sq_store *q = sq(s);
@@ -1143,7 +989,7 @@ sq_free(struct store *s)
     free(q);
 }
 
-static void
+void
 sq_stats(struct store *s, struct store_stats *out)
 {
     struct sq_store *q = sq(s);
@@ -1164,13 +1010,13 @@ ckpt_open(struct conn *c, const char *path, int busy_ms, struct err *e)
     int rc = conn_open(c, path, busy_ms, 1, e);
 
     if (rc == 0) {
-        rc =
-            conn_exec(c, "SELECT count(*) FROM sqlite_master", "store_open", e);
+        rc = sq_conn_exec(c, "SELECT count(*) FROM sqlite_master", "store_open",
+                          e);
     }
     return rc;
 }
 
-static int
+int
 sq_open(struct store **out, const char *path, const struct store_options *opt,
         struct err *e)
 {
@@ -1250,26 +1096,26 @@ out:
 /*
  * Run `id`, a query of one value and no parameters, on `conn` into `*v`.
  */
-static int
-query_int(struct conn *conn, enum stmt_id id, int64_t *v, const char *op,
-          struct err *e)
+int
+sq_query_int(struct conn *conn, const char *sql, int64_t *v, const char *op,
+             struct err *e)
 {
     struct call c = {0};
     int rc = 0;
 
-    rc = call_start(&c, conn, id, NULL, op, e);
+    rc = sq_call_start(&c, conn, sql, NULL, op, e);
     if (rc != 0) {
         goto out;
     }
-    rc = call_step(&c);
+    rc = sq_call_step(&c);
     if (rc == 1) {
-        *v = col_int(&c);
+        *v = sq_col_int(&c);
         rc = 0;
     } else if (rc == 0) {
         rc = err_set(e, ERR_STORE, "%s: the query gave no row", op);
     }
 out:
-    call_end(&c);
+    sq_call_end(&c);
     return rc;
 }
 
@@ -1279,15 +1125,15 @@ record_version(struct conn *w, int version, const char *op, struct err *e)
     struct call c = {0};
     int rc = 0;
 
-    rc = call_start(&c, w, ST_VERSION_ADD, NULL, op, e);
+    rc = sq_call_start(&c, w, ST_VERSION_ADD, NULL, op, e);
     if (rc != 0) {
         goto out;
     }
-    bind_int(&c, version);
-    bind_int(&c, now_us());
-    rc = call_run(&c);
+    sq_bind_int(&c, version);
+    sq_bind_int(&c, sq_now_us());
+    rc = sq_call_run(&c);
 out:
-    call_end(&c);
+    sq_call_end(&c);
     return rc;
 }
 
@@ -1305,11 +1151,11 @@ migrate_next(struct conn *w, int *version, struct err *e)
     int64_t cur = 0;
     int rc = 0;
 
-    rc = conn_exec(w, version_table_sql, op, e);
+    rc = sq_conn_exec(w, version_table_sql, op, e);
     if (rc != 0) {
         return rc;
     }
-    rc = query_int(w, ST_VERSION, &cur, op, e);
+    rc = sq_query_int(w, ST_VERSION, &cur, op, e);
     if (rc != 0) {
         return rc;
     }
@@ -1368,547 +1214,37 @@ run_migrate(struct conn *w, const struct wop *op, struct err *e)
     return rc;
 }
 
-static int
+int
 sq_migrate(struct store *s, int *applied, struct err *e)
 {
     struct wop op = {.run = run_migrate, .name = "store_migrate", .alone = 1};
 
     op.in.applied = applied;
-    return write_sync(s, &op, e);
+    return sq_write_sync(s, &op, e);
 }
 
 /*
  * Two statements without a transaction: a migration committing between
  * them can only make the answer newer, never wrong.
  */
-static int
+int
 sq_schema_version(struct store *s, int *current, int *latest, struct err *e)
 {
     static const char op[] = "store_schema_version";
     struct sq_store *q = sq(s);
-    struct conn *r = reader_get(q);
+    struct conn *r = sq_reader_get(q);
     int64_t tables = 0;
     int64_t version = 0;
     int rc = 0;
 
     *current = 0;
     *latest = store_sqlite_migration_count;
-    rc = query_int(r, ST_VERSION_TABLE, &tables, op, e);
+    rc = sq_query_int(r, ST_VERSION_TABLE, &tables, op, e);
     if (rc == 0 && tables > 0) {
-        rc = query_int(r, ST_VERSION, &version, op, e);
+        rc = sq_query_int(r, ST_VERSION, &version, op, e);
         *current = (int)version;
     }
-    reader_put(q, r);
-    return rc;
-}
-
-/* ---- developers ---- */
-
-static int run_key_create(struct conn *w, const struct wop *op, struct err *e);
-
-static int
-run_developer_create(struct conn *w, const struct wop *op, struct err *e)
-{
-    const struct store_developer *d = op->in.dev;
-    struct call c = {0};
-    int rc = 0;
-
-    rc = call_start(&c, w, ST_DEV_INSERT, NULL, op->name, e);
-    if (rc == 0) {
-        bind_text(&c, d->id);
-        bind_text(&c, d->name);
-        bind_int(&c, d->created_at);
-        rc = call_run(&c);
-    }
-    call_end(&c);
-    if (rc == ERR_CONFLICT) {
-        err_set(e, rc, "developer '%s' exists", d->id);
-    }
-    if (rc == 0 && op->first_key != NULL) {
-        struct wop kop = *op;
-
-        kop.in.key = op->first_key;
-        rc = run_key_create(w, &kop, e);
-    }
-    return rc;
-}
-
-static int
-sq_developer_create(struct store *s, const struct store_developer *d,
-                    const struct store_key *first_key, struct err *e)
-{
-    /* with a key it is two statements: the savepoint keeps them whole */
-    struct wop op = {.run = run_developer_create,
-                     .name = "store_developer_create",
-                     .one_statement = first_key == NULL};
-
-    op.in.dev = d;
-    op.first_key = first_key;
-    return write_sync(s, &op, e);
-}
-
-static int
-read_developer(struct call *c, struct store_developer *out)
-{
-    out->id = col_text(c);
-    out->name = col_text(c);
-    out->created_at = col_int(c);
-    out->active_keys = (int)col_int(c);
-    return c->rc;
-}
-
-/* Run a developer query `id` with one text parameter; one row wanted. */
-static int
-developer_one(struct store *s, enum stmt_id id, const char *arg,
-              struct arena *a, struct store_developer *out, const char *op,
-              struct err *e)
-{
-    struct sq_store *q = sq(s);
-    struct conn *r = reader_get(q);
-    struct call c = {0};
-    int rc = 0;
-
-    rc = call_start(&c, r, id, a, op, e);
-    if (rc != 0) {
-        goto out;
-    }
-    bind_text(&c, arg);
-    rc = call_step(&c);
-    if (rc == 0) {
-        rc = err_set(e, ERR_NOTFOUND, "no developer %s '%s'",
-                     id == ST_DEV_GET ? "with id" : "called", arg);
-    } else if (rc == 1) {
-        rc = read_developer(&c, out);
-    }
-out:
-    call_end(&c);
-    reader_put(q, r);
-    return rc;
-}
-
-static int
-sq_developer_get(struct store *s, const char *id, struct arena *a,
-                 struct store_developer *out, struct err *e)
-{
-    return developer_one(s, ST_DEV_GET, id, a, out, "store_developer_get", e);
-}
-
-static int
-sq_developer_find_by_name(struct store *s, const char *name, struct arena *a,
-                          struct store_developer *out, struct err *e)
-{
-    return developer_one(s, ST_DEV_BY_NAME, name, a, out,
-                         "store_developer_find_by_name", e);
-}
-
-static int
-sq_developer_list(struct store *s, struct arena *a,
-                  struct store_developer **out, size_t *n, struct err *e)
-{
-    struct sq_store *q = sq(s);
-    struct conn *r = reader_get(q);
-    struct store_developer *devs = NULL;
-    size_t cap = 0;
-    size_t len = 0;
-    struct call c = {0};
-    int rc = 0;
-
-    *out = NULL;
-    *n = 0;
-    rc = call_start(&c, r, ST_DEV_LIST, a, "store_developer_list", e);
-    if (rc != 0) {
-        goto out;
-    }
-    while (call_step(&c) == 1) {
-        devs = call_grow(&c, devs, len, &cap, sizeof(*devs));
-        if (devs == NULL || read_developer(&c, &devs[len]) != 0) {
-            break;
-        }
-        len++;
-    }
-    rc = c.rc;
-    if (rc == 0) {
-        *out = devs;
-        *n = len;
-    }
-out:
-    call_end(&c);
-    reader_put(q, r);
-    return rc;
-}
-
-/* ---- API keys ---- */
-
-static int
-run_key_create(struct conn *w, const struct wop *op, struct err *e)
-{
-    const struct store_key *k = op->in.key;
-    struct call c = {0};
-    int rc = 0;
-
-    rc = call_start(&c, w, ST_KEY_INSERT, NULL, op->name, e);
-    if (rc == 0) {
-        bind_text(&c, k->id);
-        bind_text(&c, k->dev_id);
-        bind_hash(&c, k->hash);
-        bind_text(&c, k->hint);
-        bind_int(&c, k->created_at);
-        bind_time(&c, k->revoked_at);
-        rc = call_run(&c);
-    }
-    call_end(&c);
-    if (rc == ERR_NOTFOUND) {
-        err_set(e, rc, "no developer with id '%s'", k->dev_id);
-    }
-    return rc;
-}
-
-static int
-sq_key_create(struct store *s, const struct store_key *k, struct err *e)
-{
-    struct wop op = {
-        .run = run_key_create, .name = "store_key_create", .one_statement = 1};
-
-    op.in.key = k;
-    return write_sync(s, &op, e);
-}
-
-/* After an UPDATE that matched nothing: was the key missing or revoked? */
-static int
-key_why_unchanged(struct conn *w, const char *key_id, const char *op,
-                  struct err *e)
-{
-    struct call c = {0};
-    int rc = 0;
-
-    rc = call_start(&c, w, ST_KEY_EXISTS, NULL, op, e);
-    if (rc != 0) {
-        goto out;
-    }
-    bind_text(&c, key_id);
-    rc = call_step(&c);
-    if (rc == 1) {
-        rc = err_set(e, ERR_CONFLICT, "key '%s' is already revoked", key_id);
-    } else if (rc == 0) {
-        rc = err_set(e, ERR_NOTFOUND, "no key with id '%s'", key_id);
-    }
-out:
-    call_end(&c);
-    return rc;
-}
-
-static int
-run_key_revoke(struct conn *w, const struct wop *op, struct err *e)
-{
-    const char *key_id = op->in.revoke.key_id;
-    struct call c = {0};
-    int rc = 0;
-
-    rc = call_start(&c, w, ST_KEY_REVOKE, NULL, op->name, e);
-    if (rc == 0) {
-        bind_int(&c, op->in.revoke.now);
-        bind_text(&c, key_id);
-        rc = call_run(&c);
-    }
-    call_end(&c);
-    if (rc == 0 && sqlite3_changes(w->db) == 0) {
-        rc = key_why_unchanged(w, key_id, op->name, e);
-    }
-    return rc;
-}
-
-static int
-sq_key_revoke(struct store *s, const char *key_id, int64_t now, struct err *e)
-{
-    struct wop op = {.run = run_key_revoke, .name = "store_key_revoke"};
-
-    assert(now > 0); /* 0 means "active" in struct store_key */
-    op.in.revoke.key_id = key_id;
-    op.in.revoke.now = now;
-    return write_sync(s, &op, e);
-}
-
-static int
-sq_key_list(struct store *s, const char *dev_id, struct arena *a,
-            struct store_key **out, size_t *n, struct err *e)
-{
-    struct sq_store *q = sq(s);
-    struct conn *r = reader_get(q);
-    struct store_key *keys = NULL;
-    struct store_key *k = NULL;
-    size_t cap = 0;
-    size_t len = 0;
-    struct call c = {0};
-    int rc = 0;
-
-    *out = NULL;
-    *n = 0;
-    rc = call_start(&c, r, ST_KEY_LIST, a, "store_key_list", e);
-    if (rc != 0) {
-        goto out;
-    }
-    bind_text(&c, dev_id);
-    while (call_step(&c) == 1) {
-        keys = call_grow(&c, keys, len, &cap, sizeof(*keys));
-        if (keys == NULL) {
-            break;
-        }
-        k = &keys[len];
-        k->id = col_text(&c);
-        k->dev_id = col_text(&c);
-        col_hash(&c, k->hash);
-        k->hint = col_text(&c);
-        k->created_at = col_int(&c);
-        k->revoked_at = col_time(&c);
-        if (c.rc != 0) {
-            break;
-        }
-        len++;
-    }
-    rc = c.rc;
-    if (rc == 0) {
-        *out = keys;
-        *n = len;
-    }
-out:
-    call_end(&c);
-    reader_put(q, r);
-    return rc;
-}
-
-static int
-sq_key_active_hashes(struct store *s, const char *dev_id, struct arena *a,
-                     unsigned char (**out)[32], size_t *n, struct err *e)
-{
-    struct sq_store *q = sq(s);
-    struct conn *r = reader_get(q);
-    unsigned char(*hashes)[HASH_LEN] = NULL;
-    size_t cap = 0;
-    size_t len = 0;
-    struct call c = {0};
-    int rc = 0;
-
-    *out = NULL;
-    *n = 0;
-    rc = call_start(&c, r, ST_KEY_ACTIVE, a, "store_key_active_hashes", e);
-    if (rc != 0) {
-        goto out;
-    }
-    bind_text(&c, dev_id);
-    while (call_step(&c) == 1) {
-        hashes = call_grow(&c, hashes, len, &cap, sizeof(*hashes));
-        if (hashes == NULL) {
-            break;
-        }
-        col_hash(&c, hashes[len]);
-        if (c.rc != 0) {
-            break;
-        }
-        len++;
-    }
-    rc = c.rc;
-    if (rc == 0) {
-        *out = hashes;
-        *n = len;
-    }
-out:
-    call_end(&c);
-    reader_put(q, r);
-    return rc;
-}
-
-/* ---- link sessions ---- */
-
-static int
-run_session_create(struct conn *w, const struct wop *op, struct err *e)
-{
-    const struct store_session *ss = op->in.session;
-    struct call c = {0};
-    int rc = 0;
-
-    rc = call_start(&c, w, ST_SESSION_INSERT, NULL, op->name, e);
-    if (rc == 0) {
-        bind_text(&c, ss->id);
-        bind_text(&c, ss->dev_id);
-        bind_text(&c, ss->kind);
-        bind_hash(&c, ss->token_hash);
-        bind_text(&c, ss->reference_id);
-        bind_text(&c, ss->providers);
-        bind_text(&c, ss->language);
-        bind_text(&c, ss->success_url);
-        bind_text(&c, ss->failure_url);
-        bind_int(&c, ss->created_at);
-        bind_int(&c, ss->expires_at);
-        bind_time(&c, ss->completed_at);
-        rc = call_run(&c);
-    }
-    call_end(&c);
-    if (rc == ERR_NOTFOUND) {
-        err_set(e, rc, "no developer with id '%s'", ss->dev_id);
-    }
-    return rc;
-}
-
-static int
-sq_session_create(struct store *s, const struct store_session *ss,
-                  struct err *e)
-{
-    struct wop op = {.run = run_session_create,
-                     .name = "store_session_create",
-                     .one_statement = 1};
-
-    op.in.session = ss;
-    return write_sync(s, &op, e);
-}
-
-/* Append a copy of `s` (NULL stays NULL) at `*at` and move past it. */
-static const char *
-copy_str(char **at, const char *s)
-{
-    char *p = *at;
-    size_t n = 0;
-
-    if (s == NULL) {
-        return NULL;
-    }
-    n = strlen(s) + 1;
-    memcpy(p, s, n);
-    *at = p + n;
-    return p;
-}
-
-static size_t
-str_size(const char *s)
-{
-    return s == NULL ? 0 : strlen(s) + 1;
-}
-
-/* A heap op for `ss`, with a copy of it and of all its strings. */
-static struct async_session *
-async_session_new(const struct store_session *ss)
-{
-    struct async_session *as = NULL;
-    char *at = NULL;
-    size_t n = str_size(ss->id) + str_size(ss->dev_id) + str_size(ss->kind) +
-               str_size(ss->reference_id) + str_size(ss->providers) +
-               str_size(ss->language) + str_size(ss->success_url) +
-               str_size(ss->failure_url);
-
-    as = xcalloc(1, sizeof(*as) + n);
-    as->ss = *ss;
-    at = as->strings;
-    as->ss.id = copy_str(&at, ss->id);
-    as->ss.dev_id = copy_str(&at, ss->dev_id);
-    as->ss.kind = copy_str(&at, ss->kind);
-    as->ss.reference_id = copy_str(&at, ss->reference_id);
-    as->ss.providers = copy_str(&at, ss->providers);
-    as->ss.language = copy_str(&at, ss->language);
-    as->ss.success_url = copy_str(&at, ss->success_url);
-    as->ss.failure_url = copy_str(&at, ss->failure_url);
-    return as;
-}
-
-static int
-sq_session_create_async(struct store *s, const struct store_session *ss,
-                        store_done_fn done, void *arg)
-{
-    struct async_session *as = async_session_new(ss);
-    const char *req_id = log_req_id();
-    int rc = 0;
-
-    assert(done != NULL);
-    as->op.run = run_session_create;
-    as->op.name = "store_session_create";
-    as->op.one_statement = 1;
-    as->op.in.session = &as->ss;
-    as->op.e = &as->err;
-    as->op.done = done;
-    as->op.arg = arg;
-    if (req_id != NULL) {
-        snprintf(as->op.req_id, sizeof(as->op.req_id), "%s", req_id);
-    }
-    rc = enqueue(sq(s), &as->op);
-    if (rc != 0) {
-        free(as);
-    }
-    return rc;
-}
-
-static int
-session_one(struct store *s, enum stmt_id id, const char *sid,
-            const unsigned char *hash, struct arena *a,
-            struct store_session *out, const char *op, struct err *e)
-{
-    struct sq_store *q = sq(s);
-    struct conn *r = reader_get(q);
-    struct call c = {0};
-    int rc = 0;
-
-    rc = call_start(&c, r, id, a, op, e);
-    if (rc != 0) {
-        goto out;
-    }
-    if (hash != NULL) {
-        bind_hash(&c, hash);
-    } else {
-        bind_text(&c, sid);
-    }
-    rc = call_step(&c);
-    if (rc == 0) {
-        rc = hash != NULL ? err_set(e, ERR_NOTFOUND, "no such link session")
-                          : err_set(e, ERR_NOTFOUND,
-                                    "no link session with id '%s'", sid);
-        goto out;
-    }
-    if (rc < 0) {
-        goto out;
-    }
-    out->id = col_text(&c);
-    out->dev_id = col_text(&c);
-    out->kind = col_text(&c);
-    col_hash(&c, out->token_hash);
-    out->reference_id = col_text(&c);
-    out->providers = col_text(&c);
-    out->language = col_text(&c);
-    out->success_url = col_text(&c);
-    out->failure_url = col_text(&c);
-    out->created_at = col_int(&c);
-    out->expires_at = col_int(&c);
-    out->completed_at = col_time(&c);
-    rc = c.rc;
-out:
-    call_end(&c);
-    reader_put(q, r);
-    return rc;
-}
-
-static int
-sq_session_get(struct store *s, const char *id, struct arena *a,
-               struct store_session *out, struct err *e)
-{
-    return session_one(s, ST_SESSION_GET, id, NULL, a, out, "store_session_get",
-                       e);
-}
-
-static int
-sq_session_get_by_token(struct store *s, const unsigned char hash[32],
-                        struct arena *a, struct store_session *out,
-                        struct err *e)
-{
-    return session_one(s, ST_SESSION_BY_TOKEN, NULL, hash, a, out,
-                       "store_session_get_by_token", e);
-}
-
-static int
-sq_token_count(struct store *s, int64_t *n, struct err *e)
-{
-    struct sq_store *q = sq(s);
-    struct conn *r = reader_get(q);
-    int rc = 0;
-
-    *n = 0;
-    rc = query_int(r, ST_TOKEN_COUNT, n, "store_token_count", e);
-    reader_put(q, r);
+    sq_reader_put(q, r);
     return rc;
 }
 

@@ -23,7 +23,7 @@
 #include <sqlite3.h>
 
 #include "core/log.h"
-#include "store/sqlite.c"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -810,12 +810,31 @@ test_batch_isolation(struct store *s)
 
 /* A write of two statements whose second fails: not `one_statement`,
  * so it runs in a savepoint, which must undo the first. */
+static const char twice_sql[] =
+    "INSERT INTO developers (id, name, created_at) VALUES (?, ?, ?)";
+
+static int
+insert_dev(struct conn *w, const struct wop *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, twice_sql, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, op->in.dev->id);
+        sq_bind_text(&c, op->in.dev->name);
+        sq_bind_int(&c, op->in.dev->created_at);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
 static int
 run_twice(struct conn *w, const struct wop *op, struct err *e)
 {
-    int rc = run_developer_create(w, op, e);
+    int rc = insert_dev(w, op, e);
 
-    return rc == 0 ? run_developer_create(w, op, e) : rc;
+    return rc == 0 ? insert_dev(w, op, e) : rc;
 }
 
 /* A synchronous write on a thread of its own. */
@@ -837,7 +856,7 @@ sync_write_main(void *arg)
     err_clear(&e);
     if (sw->what == 0) {
         op.in.dev = &d;
-        sw->rc = write_sync(sw->s, &op, &e);
+        sw->rc = sq_write_sync(sw->s, &op, &e);
     } else {
         sw->rc = store_key_revoke(sw->s, sw->what == 3 ? "key_nope" : "key_sp",
                                   9000 + sw->what, &e);

@@ -1,0 +1,216 @@
+/*
+ * sqlite_int.h - what the files of the SQLite backend share (internal to
+ * src/store/): the connection, the write op and the statement helpers.
+ *
+ * sqlite.c holds the connections, the writer thread, the checkpointer,
+ * open, free and migrations; sqlite_<area>.c hold the statements and
+ * operations of one group of tables each. See sqlite.c for how writes
+ * and reads run.
+ */
+#ifndef FERRY_STORE_SQLITE_INT_H
+#define FERRY_STORE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store/backend.h"
+
+#define HASH_LEN    32
+#define REQ_ID_MAX  40  /* log request ids kept for done callbacks */
+#define SQ_STMT_MAX 128 /* distinct statements per connection */
+
+/* A statement prepared on a connection, found by the address of its
+ * text: each statement is a `static const char` array of one file. */
+struct stmt_slot {
+    const char *sql;
+    sqlite3_stmt *st;
+};
+
+struct conn {
+    sqlite3 *db;
+    struct stmt_slot stmt[SQ_STMT_MAX]; /* prepared on first use */
+    int nstmt;
+    struct conn *next; /* in the idle list, readers only */
+};
+
+/*
+ * One write for the writer thread. `run` does its statements on the
+ * writer connection, inside the batch's transaction (and, unless it is
+ * `one_statement`, a savepoint of its own) or, when `alone`, in
+ * transactions of its own. A
+ * synchronous caller keeps the op on its stack and waits for
+ * `finished`; an asynchronous one is allocated with a copy of its
+ * arguments, reported through `done` and freed.
+ */
+struct wop {
+    int (*run)(struct conn *w, const struct wop *op, struct err *e);
+    const char *name;  /* the public function, for messages */
+    int alone;         /* runs its own transactions (migrations) */
+    int one_statement; /* runs exactly one statement */
+    const struct store_key *first_key; /* developer_create only */
+    union {
+        const struct store_developer *dev;
+        const struct store_key *key;
+        const struct store_session *session;
+        struct {
+            const char *key_id;
+            int64_t now;
+        } revoke;
+        int *applied;
+    } in;                    /* borrowed until the op is reported */
+    struct err *e;           /* the detail; NULL if the caller wants none */
+    int rc;                  /* the outcome; 1 while not run */
+    store_done_fn done;      /* NULL for a synchronous caller */
+    void *arg;               /* for done */
+    int finished;            /* synchronous: rc is final (under qlock) */
+    char req_id[REQ_ID_MAX]; /* asynchronous: the caller's log request id */
+    struct wop *next;        /* in the queue, then in its batch */
+};
+
+struct sq_store {
+    struct store base;     /* first, so a struct store * casts to this */
+    pthread_mutex_t qlock; /* guards the queue, the flags, the stats */
+    pthread_cond_t qcond;  /* the writer waits for work */
+    pthread_cond_t dcond;  /* synchronous callers wait for `finished` */
+    pthread_cond_t ccond;  /* the checkpointer waits for ck_wanted */
+    struct wop *qhead;     /* queued writes, oldest first */
+    struct wop **qtail;
+    int closing;    /* store_free() began: no new writes */
+    int ck_wanted;  /* the log has grown: a pass is wanted */
+    int ck_restart; /* ... and the writer is to help after it */
+    int ck_stop;    /* the checkpointer is to end */
+    int help_due;   /* a restart pass is over: the writer helps */
+    int ck_base;    /* writer only: the log size at the last wake */
+    int restart_at; /* writer only: the log size to start over at */
+    int wrote;      /* writer only: a commit added to the log */
+    struct store_stats stats;
+    pthread_t writer_thread;
+    pthread_t ck_thread;
+    int writer_running;
+    int ck_running;
+    struct conn writer;    /* the writer thread's only */
+    struct conn ckpt;      /* the checkpointer thread's only */
+    pthread_mutex_t rlock; /* guards ridle */
+    pthread_cond_t rcond;  /* signalled when a reader goes idle */
+    struct conn *readers;  /* array of nreaders */
+    int nreaders;
+    struct conn *ridle; /* idle readers */
+};
+
+/*
+ * One use of a cached statement: parameters are bound in order, columns
+ * read in order. The first failure sticks in `rc` (with its detail in
+ * `e`), so a run of binds or reads needs one check at the end.
+ */
+struct call {
+    struct conn *conn;
+    sqlite3_stmt *st; /* NULL until call_start() succeeds */
+    struct arena *a;  /* where column strings are copied; may be NULL */
+    const char *op;   /* the public function, for messages */
+    struct err *e;
+    int param; /* parameters bound so far */
+    int col;   /* next column of the current row */
+    int rc;    /* 0, or the first ERR_* met */
+};
+
+static inline struct sq_store *
+sq(struct store *s)
+{
+    return (struct sq_store *)s;
+}
+
+/* ---- helpers (sqlite.c) ---- */
+
+/* Now, in unix microseconds. */
+int64_t sq_now_us(void);
+
+/* Map the SQLite failure `src` on `c` to an ERR_* with the detail. */
+int sq_conn_fail(struct conn *c, int src, const char *op, struct err *e);
+
+/* Run `sql` (statements without results) on `c`. */
+int sq_conn_exec(struct conn *c, const char *sql, const char *op,
+                 struct err *e);
+
+/*
+ * Begin one use of the statement `sql` (a static array: its address
+ * names it) on `conn`, preparing it on first use. Column strings are
+ * copied into `a` (may be NULL when none are read). Always pair with
+ * sq_call_end().
+ */
+int sq_call_start(struct call *c, struct conn *conn, const char *sql,
+                  struct arena *a, const char *op, struct err *e);
+
+/* Reset the statement for its next use. Safe after a failed start. */
+void sq_call_end(struct call *c);
+
+/* Bind the next parameter: a string (borrowed until sq_call_end(); NULL
+ * binds NULL), an integer, a time (0 binds NULL), a 32-byte hash. */
+void sq_bind_text(struct call *c, const char *s);
+void sq_bind_int(struct call *c, int64_t v);
+void sq_bind_time(struct call *c, int64_t t);
+void sq_bind_hash(struct call *c, const unsigned char hash[HASH_LEN]);
+
+/* 1 with a row to read, 0 when there are no more, or a negative ERR_*. */
+int sq_call_step(struct call *c);
+
+/* Step a statement that returns no rows: 0 or a negative ERR_*. */
+int sq_call_run(struct call *c);
+
+/* The next column: an arena string (NULL for SQL NULL), an integer, a
+ * time (NULL is 0), a 32-byte hash. Failures stick in c->rc. */
+const char *sq_col_text(struct call *c);
+int64_t sq_col_int(struct call *c);
+int64_t sq_col_time(struct call *c);
+void sq_col_hash(struct call *c, unsigned char out[HASH_LEN]);
+
+/* Room for element `n` of the arena array `arr` (see sqlite.c). */
+void *sq_call_grow(struct call *c, void *arr, size_t n, size_t *cap,
+                   size_t size);
+
+/* A one-value query without parameters, into `*v`. */
+int sq_query_int(struct conn *conn, const char *sql, int64_t *v, const char *op,
+                 struct err *e);
+
+/* An idle reader connection (waits while all are busy), and back. */
+struct conn *sq_reader_get(struct sq_store *q);
+void sq_reader_put(struct sq_store *q, struct conn *c);
+
+/* Queue `op` for the writer; ERR_STORE when the store is closing. */
+int sq_enqueue(struct sq_store *q, struct wop *op);
+
+/* Run `op` on the writer thread and wait for its outcome. */
+int sq_write_sync(struct store *s, struct wop *op, struct err *e);
+
+/* ---- operations (sqlite_<area>.c), as store.h describes them ---- */
+
+int sq_developer_create(struct store *s, const struct store_developer *d,
+                        const struct store_key *first_key, struct err *e);
+int sq_developer_get(struct store *s, const char *id, struct arena *a,
+                     struct store_developer *out, struct err *e);
+int sq_developer_find_by_name(struct store *s, const char *name,
+                              struct arena *a, struct store_developer *out,
+                              struct err *e);
+int sq_developer_list(struct store *s, struct arena *a,
+                      struct store_developer **out, size_t *n, struct err *e);
+int sq_key_create(struct store *s, const struct store_key *k, struct err *e);
+int sq_key_revoke(struct store *s, const char *key_id, int64_t now,
+                  struct err *e);
+int sq_key_list(struct store *s, const char *dev_id, struct arena *a,
+                struct store_key **out, size_t *n, struct err *e);
+int sq_key_active_hashes(struct store *s, const char *dev_id, struct arena *a,
+                         unsigned char (**out)[32], size_t *n, struct err *e);
+int sq_session_create(struct store *s, const struct store_session *ss,
+                      struct err *e);
+int sq_session_create_async(struct store *s, const struct store_session *ss,
+                            store_done_fn done, void *arg);
+int sq_session_get(struct store *s, const char *id, struct arena *a,
+                   struct store_session *out, struct err *e);
+int sq_session_get_by_token(struct store *s, const unsigned char hash[32],
+                            struct arena *a, struct store_session *out,
+                            struct err *e);
+int sq_token_count(struct store *s, int64_t *n, struct err *e);
+
+#endif
