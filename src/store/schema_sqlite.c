@@ -175,8 +175,55 @@ static const char schema_v1[] =
     "CREATE INDEX jobs_dev ON jobs (dev_id);"
     "CREATE INDEX jobs_user ON jobs (user_id);";
 
+static const char schema_v2[] =
+    /* Each provider pick on a link: the OAuth state of one login. */
+    "CREATE TABLE auth_attempts ("
+    " state_hash BLOB NOT NULL PRIMARY KEY,"
+    " session_id TEXT NOT NULL REFERENCES sessions (id),"
+    " dev_id TEXT NOT NULL REFERENCES developers (id),"
+    " resource TEXT NOT NULL,"
+    " user_id TEXT NOT NULL,"
+    " verifier BLOB,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " used_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX auth_attempts_session ON auth_attempts (session_id);"
+    "CREATE INDEX auth_attempts_expires ON auth_attempts (expires_at);"
+    "CREATE INDEX users_dev_created ON users (dev_id, created_at, id);"
+    "CREATE INDEX events_type ON events (type, seq);"
+
+    /* The SANDBOX provider's authorization server: codes and tokens,
+     * kept as hashes. */
+    "CREATE TABLE sandbox_codes ("
+    " hash BLOB NOT NULL PRIMARY KEY,"
+    " client_id TEXT NOT NULL,"
+    " account TEXT NOT NULL,"
+    " redirect_uri TEXT NOT NULL,"
+    " scope TEXT,"
+    " challenge TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " used_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX sandbox_codes_expires ON sandbox_codes (expires_at);"
+    "CREATE TABLE sandbox_tokens ("
+    " hash BLOB NOT NULL PRIMARY KEY,"
+    " kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),"
+    " client_id TEXT NOT NULL,"
+    " account TEXT NOT NULL,"
+    " scope TEXT,"
+    " family TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " revoked_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX sandbox_tokens_family ON sandbox_tokens (family);"
+    "CREATE INDEX sandbox_tokens_account ON sandbox_tokens (account);";
+
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
+    {2, "authorization attempts and the sandbox server", schema_v2},
 };
 
 const int store_sqlite_migration_count =

@@ -213,4 +213,54 @@ int sq_session_get_by_token(struct store *s, const unsigned char hash[32],
                             struct err *e);
 int sq_token_count(struct store *s, int64_t *n, struct err *e);
 
+int sq_attempt_create(struct store *s, const struct store_attempt *at,
+                      struct err *e);
+int sq_attempt_get(struct store *s, const unsigned char hash[32],
+                   struct arena *a, struct store_attempt *out, struct err *e);
+int sq_event_list(struct store *s, const struct store_event_query *q,
+                  struct arena *a, struct store_event **out, size_t *n,
+                  struct err *e);
+int sq_connect(struct store *s, const struct store_connect *c, struct err *e);
+int sq_connect_async(struct store *s, const struct store_connect *c,
+                     store_done_fn done, void *arg);
+int sq_attempt_fail(struct store *s, const unsigned char *state_hash,
+                    const struct store_event *ev, int64_t now, struct err *e);
+int sq_attempt_fail_async(struct store *s, const unsigned char *state_hash,
+                          const struct store_event *ev, int64_t now,
+                          store_done_fn done, void *arg);
+int sq_user_get(struct store *s, const char *dev_id, const char *id,
+                struct arena *a, struct store_user *out, struct err *e);
+int sq_user_find_connected(struct store *s, const char *dev_id,
+                           const char *provider, const char *provider_user_id,
+                           const char *reference_id, struct arena *a,
+                           struct store_user *out, struct err *e);
+int sq_user_list(struct store *s, const struct store_user_query *q,
+                 struct arena *a, struct store_user **out, size_t *n,
+                 struct err *e);
+int sq_user_count(struct store *s, const struct store_user_query *q, int64_t *n,
+                  struct err *e);
+int sq_user_update(struct store *s, const char *dev_id, const char *id,
+                   int set_reference, const char *reference_id, int active,
+                   int64_t now, struct err *e);
+int sq_user_deauth(struct store *s, const char *dev_id, const char *id,
+                   const struct store_event *ev, int64_t now, struct err *e);
+int sq_token_get(struct store *s, const char *user_id, struct arena *a,
+                 const unsigned char **sealed, size_t *len, int64_t *expires_at,
+                 struct err *e);
+int sq_sandbox_code_create(struct store *s, const struct store_sandbox_code *c,
+                           struct err *e);
+int sq_sandbox_code_take(struct store *s, const unsigned char hash[32],
+                         int64_t now, struct arena *a,
+                         struct store_sandbox_code *out, struct err *e);
+int sq_sandbox_tokens_issue(struct store *s,
+                            const struct store_sandbox_token *access,
+                            const struct store_sandbox_token *refresh,
+                            const unsigned char *rotate_from, int64_t now,
+                            struct err *e);
+int sq_sandbox_token_get(struct store *s, const unsigned char hash[32],
+                         struct arena *a, struct store_sandbox_token *out,
+                         struct err *e);
+int sq_sandbox_token_revoke(struct store *s, const unsigned char hash[32],
+                            int64_t now, struct err *e);
+
 #endif

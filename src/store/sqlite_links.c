@@ -13,14 +13,14 @@
 #define SESSION_COLS                                                           \
     "SELECT id, dev_id, kind, token_hash, reference_id, providers,"            \
     " language, success_url, failure_url, created_at, expires_at,"             \
-    " completed_at FROM sessions"
+    " completed_at, user_id, resource FROM sessions"
 
 static const char ST_SESSION_INSERT[] =
     "INSERT INTO sessions"
     " (id, dev_id, kind, token_hash, reference_id,"
     " providers, language, success_url, failure_url,"
-    " created_at, expires_at, completed_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " created_at, expires_at, completed_at, user_id, resource)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char ST_SESSION_GET[] = SESSION_COLS " WHERE id = ?";
 static const char ST_SESSION_BY_TOKEN[] = SESSION_COLS " WHERE token_hash = ?";
 
@@ -57,6 +57,8 @@ run_session_create(struct conn *w, const struct wop *op, struct err *e)
         sq_bind_int(&c, ss->created_at);
         sq_bind_int(&c, ss->expires_at);
         sq_bind_time(&c, ss->completed_at);
+        sq_bind_text(&c, ss->user_id);
+        sq_bind_text(&c, ss->resource);
         rc = sq_call_run(&c);
     }
     sq_call_end(&c);
@@ -109,7 +111,8 @@ async_session_new(const struct store_session *ss)
     size_t n = str_size(ss->id) + str_size(ss->dev_id) + str_size(ss->kind) +
                str_size(ss->reference_id) + str_size(ss->providers) +
                str_size(ss->language) + str_size(ss->success_url) +
-               str_size(ss->failure_url);
+               str_size(ss->failure_url) + str_size(ss->user_id) +
+               str_size(ss->resource);
 
     as = xcalloc(1, sizeof(*as) + n);
     as->ss = *ss;
@@ -122,6 +125,8 @@ async_session_new(const struct store_session *ss)
     as->ss.language = copy_str(&at, ss->language);
     as->ss.success_url = copy_str(&at, ss->success_url);
     as->ss.failure_url = copy_str(&at, ss->failure_url);
+    as->ss.user_id = copy_str(&at, ss->user_id);
+    as->ss.resource = copy_str(&at, ss->resource);
     return as;
 }
 
@@ -192,6 +197,8 @@ session_one(struct store *s, const char *sql, const char *sid,
     out->created_at = sq_col_int(&c);
     out->expires_at = sq_col_int(&c);
     out->completed_at = sq_col_time(&c);
+    out->user_id = sq_col_text(&c);
+    out->resource = sq_col_text(&c);
     rc = c.rc;
 out:
     sq_call_end(&c);

@@ -207,3 +207,149 @@ store_token_count(struct store *s, int64_t *n, struct err *e)
 {
     return s->be->token_count(s, n, e);
 }
+
+int
+store_attempt_create(struct store *s, const struct store_attempt *at,
+                     struct err *e)
+{
+    return s->be->attempt_create(s, at, e);
+}
+
+int
+store_attempt_get(struct store *s, const unsigned char hash[32],
+                  struct arena *a, struct store_attempt *out, struct err *e)
+{
+    return s->be->attempt_get(s, hash, a, out, e);
+}
+
+int
+store_event_list(struct store *s, const struct store_event_query *q,
+                 struct arena *a, struct store_event **out, size_t *n,
+                 struct err *e)
+{
+    return s->be->event_list(s, q, a, out, n, e);
+}
+
+int
+store_connect(struct store *s, const struct store_connect *c, struct err *e)
+{
+    return s->be->connect(s, c, e);
+}
+
+int
+store_connect_async(struct store *s, const struct store_connect *c,
+                    store_done_fn done, void *arg)
+{
+    return s->be->connect_async(s, c, done, arg);
+}
+
+int
+store_attempt_fail(struct store *s, const unsigned char *state_hash,
+                   const struct store_event *ev, int64_t now, struct err *e)
+{
+    return s->be->attempt_fail(s, state_hash, ev, now, e);
+}
+
+int
+store_attempt_fail_async(struct store *s, const unsigned char *state_hash,
+                         const struct store_event *ev, int64_t now,
+                         store_done_fn done, void *arg)
+{
+    return s->be->attempt_fail_async(s, state_hash, ev, now, done, arg);
+}
+
+int
+store_user_get(struct store *s, const char *dev_id, const char *id,
+               struct arena *a, struct store_user *out, struct err *e)
+{
+    return s->be->user_get(s, dev_id, id, a, out, e);
+}
+
+int
+store_user_find_connected(struct store *s, const char *dev_id,
+                          const char *provider, const char *provider_user_id,
+                          const char *reference_id, struct arena *a,
+                          struct store_user *out, struct err *e)
+{
+    return s->be->user_find_connected(s, dev_id, provider, provider_user_id,
+                                      reference_id, a, out, e);
+}
+
+int
+store_user_list(struct store *s, const struct store_user_query *q,
+                struct arena *a, struct store_user **out, size_t *n,
+                struct err *e)
+{
+    return s->be->user_list(s, q, a, out, n, e);
+}
+
+int
+store_user_count(struct store *s, const struct store_user_query *q, int64_t *n,
+                 struct err *e)
+{
+    return s->be->user_count(s, q, n, e);
+}
+
+int
+store_user_update(struct store *s, const char *dev_id, const char *id,
+                  int set_reference, const char *reference_id, int active,
+                  int64_t now, struct err *e)
+{
+    return s->be->user_update(s, dev_id, id, set_reference, reference_id,
+                              active, now, e);
+}
+
+int
+store_user_deauth(struct store *s, const char *dev_id, const char *id,
+                  const struct store_event *ev, int64_t now, struct err *e)
+{
+    return s->be->user_deauth(s, dev_id, id, ev, now, e);
+}
+
+int
+store_token_get(struct store *s, const char *user_id, struct arena *a,
+                const unsigned char **sealed, size_t *len, int64_t *expires_at,
+                struct err *e)
+{
+    return s->be->token_get(s, user_id, a, sealed, len, expires_at, e);
+}
+
+int
+store_sandbox_code_create(struct store *s, const struct store_sandbox_code *c,
+                          struct err *e)
+{
+    return s->be->sandbox_code_create(s, c, e);
+}
+
+int
+store_sandbox_code_take(struct store *s, const unsigned char hash[32],
+                        int64_t now, struct arena *a,
+                        struct store_sandbox_code *out, struct err *e)
+{
+    return s->be->sandbox_code_take(s, hash, now, a, out, e);
+}
+
+int
+store_sandbox_tokens_issue(struct store *s,
+                           const struct store_sandbox_token *access,
+                           const struct store_sandbox_token *refresh,
+                           const unsigned char *rotate_from, int64_t now,
+                           struct err *e)
+{
+    return s->be->sandbox_tokens_issue(s, access, refresh, rotate_from, now, e);
+}
+
+int
+store_sandbox_token_get(struct store *s, const unsigned char hash[32],
+                        struct arena *a, struct store_sandbox_token *out,
+                        struct err *e)
+{
+    return s->be->sandbox_token_get(s, hash, a, out, e);
+}
+
+int
+store_sandbox_token_revoke(struct store *s, const unsigned char hash[32],
+                           int64_t now, struct err *e)
+{
+    return s->be->sandbox_token_revoke(s, hash, now, e);
+}

@@ -181,6 +181,10 @@ struct store_session {
     int64_t created_at;
     int64_t expires_at;
     int64_t completed_at; /* 0 while open */
+    const char *user_id;  /* direct: reserved at creation; else the user
+                             a completed link made */
+    const char *resource; /* direct: the provider; else the one that
+                             completed the link */
 };
 
 /* ERR_NOTFOUND when the developer does not exist, ERR_CONFLICT when the
@@ -208,9 +212,257 @@ int store_session_get_by_token(struct store *s, const unsigned char hash[32],
                                struct arena *a, struct store_session *out,
                                struct err *e);
 
+/* ---- authorization attempts ---- */
+
+/*
+ * One pick of a provider on a link: the OAuth `state` (kept as its
+ * SHA-256), the user id reserved for the connection it may make, and
+ * the PKCE verifier sealed by the caller. A link may have many; the one
+ * that completes uses itself up and the link with it.
+ */
+struct store_attempt {
+    unsigned char state_hash[32];
+    const char *session_id;
+    const char *dev_id;
+    const char *resource;
+    const char *user_id;           /* reserved */
+    const unsigned char *verifier; /* sealed; NULL when no PKCE */
+    size_t verifier_len;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at; /* 0 while unused */
+};
+
+/* ERR_NOTFOUND when the session does not exist, ERR_CONFLICT when the
+ * state hash exists. */
+int store_attempt_create(struct store *s, const struct store_attempt *at,
+                         struct err *e);
+
+/* By state hash; ERR_NOTFOUND when unknown. `verifier` in `a`. */
+int store_attempt_get(struct store *s, const unsigned char hash[32],
+                      struct arena *a, struct store_attempt *out,
+                      struct err *e);
+
+/* ---- events (the outbox) ---- */
+
+struct store_event {
+    const char *id; /* UUID; also body.ferry.event_id */
+    const char *dev_id;
+    const char *user_id; /* may be NULL */
+    const char *type;    /* "auth", "deauth", ... */
+    const char *reference; /* terra-reference, may be NULL */
+    const char *body;      /* the JSON document, as it will be sent */
+    int64_t created_at;
+    int64_t seq; /* set by the store: creation order */
+};
+
+struct store_event_query {
+    const char *dev_id;  /* NULL: every developer */
+    const char *user_id; /* NULL: every user */
+    const char *type;    /* NULL: every type */
+    int64_t after_seq;   /* events with a greater seq */
+    size_t limit;        /* 0: 100 */
+};
+
+/* Events matching `q`, oldest first: an arena array of `*n`. */
+int store_event_list(struct store *s, const struct store_event_query *q,
+                     struct arena *a, struct store_event **out, size_t *n,
+                     struct err *e);
+
+/* ---- users ---- */
+
+struct store_user {
+    const char *id;
+    const char *dev_id;
+    const char *provider; /* resource, "OURA" */
+    const char *provider_user_id;
+    const char *reference_id; /* may be NULL */
+    const char *session_id;   /* the link that made it; may be NULL */
+    const char *state;        /* "connected", "needs_reauth",
+                                 "deauthorized" */
+    int active;
+    const char *scopes; /* may be NULL */
+    int64_t created_at;
+    int64_t updated_at;
+    int64_t last_webhook_update; /* 0: never */
+    int64_t last_polled_at;      /* 0: never */
+    int64_t most_recent_data_at; /* 0: none */
+};
+
+/*
+ * A completed connection, written in one transaction: the attempt
+ * `state_hash` is used up (ERR_GONE when it already was), the link
+ * `session_id` completed with the new user (ERR_GONE when it already
+ * was), `old_user_id` (when not NULL: the connection this one replaces)
+ * deauthorized with its tokens deleted (ERR_CONFLICT when it is no
+ * longer connected, so the caller can look again), the user and its
+ * sealed token inserted, and the events added. Nothing of it on error.
+ */
+struct store_connect {
+    const unsigned char *state_hash;
+    const char *session_id;
+    const struct store_user *user;
+    const unsigned char *sealed; /* the encrypted grant */
+    size_t sealed_len;
+    int64_t token_expires_at; /* 0: unknown */
+    const char *old_user_id;  /* may be NULL */
+    const struct store_event *events;
+    size_t nevents;
+    int64_t now;
+};
+
+int store_connect(struct store *s, const struct store_connect *c,
+                  struct err *e);
+
+/*
+ * store_connect() without waiting: 0 when queued, then `done(arg, ...)`
+ * exactly once from the writer thread. `c` and everything it points to
+ * are borrowed until `done` is called. ERR_STORE when the store is
+ * closing (`done` is then never called).
+ */
+int store_connect_async(struct store *s, const struct store_connect *c,
+                        store_done_fn done, void *arg);
+
+/*
+ * A failed connection attempt: the attempt `state_hash` (may be NULL
+ * when none is known) is used up if it was not, and `ev` is added, in
+ * one transaction.
+ */
+int store_attempt_fail(struct store *s, const unsigned char *state_hash,
+                       const struct store_event *ev, int64_t now,
+                       struct err *e);
+
+/* store_attempt_fail() without waiting; the rules of
+ * store_connect_async(). */
+int store_attempt_fail_async(struct store *s, const unsigned char *state_hash,
+                             const struct store_event *ev, int64_t now,
+                             store_done_fn done, void *arg);
+
+/* The user `id` of `dev_id` (NULL: of any developer), in any state.
+ * ERR_NOTFOUND when there is none. */
+int store_user_get(struct store *s, const char *dev_id, const char *id,
+                   struct arena *a, struct store_user *out, struct err *e);
+
+/*
+ * The connected user of `dev_id` for the provider account
+ * (`provider`, `provider_user_id`) with `reference_id` (NULL matches a
+ * user without one). ERR_NOTFOUND when none.
+ */
+int store_user_find_connected(struct store *s, const char *dev_id,
+                              const char *provider,
+                              const char *provider_user_id,
+                              const char *reference_id, struct arena *a,
+                              struct store_user *out, struct err *e);
+
+struct store_user_query {
+    const char *dev_id;       /* NULL: every developer */
+    const char *reference_id; /* NULL: any */
+    int with_deauthorized;    /* 0: leave deauthorized users out */
+    size_t offset;
+    size_t limit; /* 0: no limit */
+};
+
+/* Users matching `q`, oldest first (created_at, id). */
+int store_user_list(struct store *s, const struct store_user_query *q,
+                    struct arena *a, struct store_user **out, size_t *n,
+                    struct err *e);
+
+/* How many users match `q` (offset and limit ignored). */
+int store_user_count(struct store *s, const struct store_user_query *q,
+                     int64_t *n, struct err *e);
+
+/*
+ * Change `reference_id` (`set_reference`: 1 to set it, to NULL too) and
+ * `active` (-1: unchanged) of a user of `dev_id` that is not
+ * deauthorized. ERR_NOTFOUND when there is no such user.
+ */
+int store_user_update(struct store *s, const char *dev_id, const char *id,
+                      int set_reference, const char *reference_id, int active,
+                      int64_t now, struct err *e);
+
+/*
+ * Deauthorize the user `id` of `dev_id`: state "deauthorized", inactive,
+ * its tokens deleted, and `ev` added, in one transaction. ERR_NOTFOUND
+ * when there is no such user or it is deauthorized already.
+ */
+int store_user_deauth(struct store *s, const char *dev_id, const char *id,
+                      const struct store_event *ev, int64_t now,
+                      struct err *e);
+
 /* ---- provider tokens ---- */
 
 /* Number of stored provider token rows (encrypted grants). */
 int store_token_count(struct store *s, int64_t *n, struct err *e);
+
+/* The sealed grant of user `user_id` into `a`; ERR_NOTFOUND when none. */
+int store_token_get(struct store *s, const char *user_id, struct arena *a,
+                    const unsigned char **sealed, size_t *len,
+                    int64_t *expires_at, struct err *e);
+
+/* ---- the SANDBOX provider's authorization server ---- */
+
+/* An authorization code, kept as its SHA-256. */
+struct store_sandbox_code {
+    unsigned char hash[32];
+    const char *client_id;
+    const char *account; /* the sandbox account (user) id */
+    const char *redirect_uri;
+    const char *scope;     /* space-separated, may be NULL */
+    const char *challenge; /* PKCE S256 challenge, may be NULL */
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at; /* 0 while unused */
+};
+
+/* ERR_CONFLICT when the hash exists. */
+int store_sandbox_code_create(struct store *s,
+                              const struct store_sandbox_code *c,
+                              struct err *e);
+
+/*
+ * Use up the code `hash` at `now`, filling `out` (strings in `a`).
+ * ERR_NOTFOUND when unknown; ERR_GONE when expired or used already --
+ * and a second use also revokes every token issued for the code (their
+ * `family` is the code's hash in hex), as RFC 6749 section 4.1.2 asks.
+ */
+int store_sandbox_code_take(struct store *s, const unsigned char hash[32],
+                            int64_t now, struct arena *a,
+                            struct store_sandbox_code *out, struct err *e);
+
+/* An access or refresh token, kept as its SHA-256. */
+struct store_sandbox_token {
+    unsigned char hash[32];
+    const char *kind; /* "access" or "refresh" */
+    const char *client_id;
+    const char *account;
+    const char *scope;  /* may be NULL */
+    const char *family; /* the grant: tokens of one code and its refreshes */
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t revoked_at; /* 0 while valid */
+};
+
+/*
+ * Store `access` and `refresh` (may be NULL) in one transaction; with
+ * `rotate_from` (the hash of the refresh token being exchanged, or
+ * NULL) that token is revoked in the same transaction, and ERR_GONE
+ * returned (nothing stored) when it was revoked already.
+ */
+int store_sandbox_tokens_issue(struct store *s,
+                               const struct store_sandbox_token *access,
+                               const struct store_sandbox_token *refresh,
+                               const unsigned char *rotate_from, int64_t now,
+                               struct err *e);
+
+/* By hash; ERR_NOTFOUND when unknown (revoked and expired ones are
+ * returned: the caller checks). */
+int store_sandbox_token_get(struct store *s, const unsigned char hash[32],
+                            struct arena *a, struct store_sandbox_token *out,
+                            struct err *e);
+
+/* Revoke the token `hash` and, for a refresh token, every token of its
+ * family. Unknown tokens are not an error (RFC 7009): 0. */
+int store_sandbox_token_revoke(struct store *s, const unsigned char hash[32],
+                               int64_t now, struct err *e);
 
 #endif
