@@ -60,6 +60,7 @@ struct wop {
             int64_t now;
         } revoke;
         int *applied;
+        const void *p; /* an operation's own argument struct */
     } in;                    /* borrowed until the op is reported */
     struct err *e;           /* the detail; NULL if the caller wants none */
     int rc;                  /* the outcome; 1 while not run */
