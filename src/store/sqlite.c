@@ -191,7 +191,7 @@ sq_call_end(struct call *c)
 }
 
 static void
-bind_check(struct call *c, int rc)
+sq_bind_check(struct call *c, int rc)
 {
     if (rc != SQLITE_OK) {
         c->rc = sq_conn_fail(c->conn, rc, c->op, c->e);
@@ -208,10 +208,10 @@ sq_bind_text(struct call *c, const char *s)
         return;
     }
     if (s == NULL) {
-        bind_check(c, sqlite3_bind_null(c->st, i));
+        sq_bind_check(c, sqlite3_bind_null(c->st, i));
         return;
     }
-    bind_check(c, sqlite3_bind_text(c->st, i, s, -1, SQLITE_STATIC));
+    sq_bind_check(c, sqlite3_bind_text(c->st, i, s, -1, SQLITE_STATIC));
 }
 
 void
@@ -222,7 +222,7 @@ sq_bind_int(struct call *c, int64_t v)
     if (c->rc != 0) {
         return;
     }
-    bind_check(c, sqlite3_bind_int64(c->st, i, v));
+    sq_bind_check(c, sqlite3_bind_int64(c->st, i, v));
 }
 
 /* A time where 0 means "not yet": stored as NULL. */
@@ -235,10 +235,10 @@ sq_bind_time(struct call *c, int64_t t)
         return;
     }
     if (t == 0) {
-        bind_check(c, sqlite3_bind_null(c->st, i));
+        sq_bind_check(c, sqlite3_bind_null(c->st, i));
         return;
     }
-    bind_check(c, sqlite3_bind_int64(c->st, i, t));
+    sq_bind_check(c, sqlite3_bind_int64(c->st, i, t));
 }
 
 void
@@ -249,7 +249,27 @@ sq_bind_hash(struct call *c, const unsigned char hash[HASH_LEN])
     if (c->rc != 0) {
         return;
     }
-    bind_check(c, sqlite3_bind_blob(c->st, i, hash, HASH_LEN, SQLITE_STATIC));
+    sq_bind_check(c,
+                  sqlite3_bind_blob(c->st, i, hash, HASH_LEN, SQLITE_STATIC));
+}
+
+void
+sq_bind_blob(struct call *c, const unsigned char *p, size_t len)
+{
+    int i = ++c->param;
+
+    if (c->rc != 0) {
+        return;
+    }
+    if (p == NULL) {
+        sq_bind_check(c, sqlite3_bind_null(c->st, i));
+        return;
+    }
+    if (len > INT32_MAX) {
+        c->rc = err_set(c->e, ERR_TOOBIG, "%s: a value is too large", c->op);
+        return;
+    }
+    sq_bind_check(c, sqlite3_bind_blob(c->st, i, p, (int)len, SQLITE_STATIC));
 }
 
 /* 1 with a row to read, 0 when there are no more, or a negative ERR_*. */
@@ -349,6 +369,43 @@ sq_col_hash(struct call *c, unsigned char out[HASH_LEN])
         return;
     }
     memcpy(out, p, HASH_LEN);
+}
+
+void
+sq_col_blob(struct call *c, const unsigned char **out, size_t *len)
+{
+    int i = c->col++;
+    const void *p = NULL;
+    int n = 0;
+    unsigned char *copy = NULL;
+
+    *out = NULL;
+    *len = 0;
+    if (c->rc != 0 || sqlite3_column_type(c->st, i) == SQLITE_NULL) {
+        return;
+    }
+    p = sqlite3_column_blob(c->st, i);
+    n = sqlite3_column_bytes(c->st, i);
+    if (p == NULL && n > 0) {
+        c->rc = err_set(c->e, ERR_STORE, "%s: SQLite is out of memory", c->op);
+        return;
+    }
+    copy = arena_alloc(c->a, n > 0 ? (size_t)n : 1);
+    if (copy == NULL) {
+        col_nomem(c);
+        return;
+    }
+    if (n > 0) {
+        memcpy(copy, p, (size_t)n);
+    }
+    *out = copy;
+    *len = (size_t)n;
+}
+
+int
+sq_changes(struct call *c)
+{
+    return sqlite3_changes(c->conn->db);
 }
 
 /*
@@ -919,6 +976,40 @@ sq_write_sync(struct store *s, struct wop *op, struct err *e)
     }
     pthread_mutex_unlock(&q->qlock);
     return op->rc;
+}
+
+/* An asynchronous write: the op and room for its detail. */
+struct async_op {
+    struct wop op; /* first: the writer frees the op as the whole */
+    struct err err;
+    max_align_t args[]; /* the copy of the argument struct, if any */
+};
+
+int
+sq_write_async(struct store *s, const struct wop *tmpl, const void *args,
+               size_t args_size, store_done_fn done, void *arg)
+{
+    struct async_op *ao = xcalloc(1, sizeof(*ao) + args_size);
+    const char *req_id = log_req_id();
+    int rc = 0;
+
+    assert(done != NULL);
+    ao->op = *tmpl;
+    if (args_size > 0) {
+        memcpy(ao->args, args, args_size);
+        ao->op.in.p = ao->args;
+    }
+    ao->op.e = &ao->err;
+    ao->op.done = done;
+    ao->op.arg = arg;
+    if (req_id != NULL) {
+        snprintf(ao->op.req_id, sizeof(ao->op.req_id), "%s", req_id);
+    }
+    rc = sq_enqueue(sq(s), &ao->op);
+    if (rc != 0) {
+        free(ao);
+    }
+    return rc;
 }
 
 /* ---- open, free, migrate ---- */

@@ -60,7 +60,7 @@ struct wop {
             int64_t now;
         } revoke;
         int *applied;
-        const void *p; /* an operation's own argument struct */
+        const void *p;       /* an operation's own argument struct */
     } in;                    /* borrowed until the op is reported */
     struct err *e;           /* the detail; NULL if the caller wants none */
     int rc;                  /* the outcome; 1 while not run */
@@ -154,6 +154,10 @@ void sq_bind_int(struct call *c, int64_t v);
 void sq_bind_time(struct call *c, int64_t t);
 void sq_bind_hash(struct call *c, const unsigned char hash[HASH_LEN]);
 
+/* Bind `len` bytes at `p` (borrowed until sq_call_end(); NULL binds
+ * NULL). */
+void sq_bind_blob(struct call *c, const unsigned char *p, size_t len);
+
 /* 1 with a row to read, 0 when there are no more, or a negative ERR_*. */
 int sq_call_step(struct call *c);
 
@@ -166,6 +170,13 @@ const char *sq_col_text(struct call *c);
 int64_t sq_col_int(struct call *c);
 int64_t sq_col_time(struct call *c);
 void sq_col_hash(struct call *c, unsigned char out[HASH_LEN]);
+
+/* The next column as bytes copied into the arena; NULL and 0 for SQL
+ * NULL. */
+void sq_col_blob(struct call *c, const unsigned char **out, size_t *len);
+
+/* Rows changed by the statement just run on c's connection. */
+int sq_changes(struct call *c);
 
 /* Room for element `n` of the arena array `arr` (see sqlite.c). */
 void *sq_call_grow(struct call *c, void *arr, size_t n, size_t *cap,
@@ -184,6 +195,16 @@ int sq_enqueue(struct sq_store *q, struct wop *op);
 
 /* Run `op` on the writer thread and wait for its outcome. */
 int sq_write_sync(struct store *s, struct wop *op, struct err *e);
+
+/*
+ * Queue a heap copy of `tmpl` and return: `done(arg, ...)` is called once
+ * after the commit or failure (store_done_fn). With `args_size` > 0 the
+ * `args_size` bytes at `args` (an argument struct) are copied with the op
+ * and `in.p` points at the copy; what they, or `tmpl->in`, point to is
+ * borrowed until `done`. ERR_STORE when closing (done not called).
+ */
+int sq_write_async(struct store *s, const struct wop *tmpl, const void *args,
+                   size_t args_size, store_done_fn done, void *arg);
 
 /* ---- operations (sqlite_<area>.c), as store.h describes them ---- */
 

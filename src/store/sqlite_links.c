@@ -222,3 +222,92 @@ sq_session_get_by_token(struct store *s, const unsigned char hash[32],
     return session_one(s, ST_SESSION_BY_TOKEN, NULL, hash, a, out,
                        "store_session_get_by_token", e);
 }
+
+/* ---- authorization attempts ---- */
+
+static const char ST_ATTEMPT_INSERT[] =
+    "INSERT INTO auth_attempts (state_hash, session_id, dev_id, resource,"
+    " user_id, verifier, created_at, expires_at, used_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char ST_ATTEMPT_GET[] =
+    "SELECT state_hash, session_id, dev_id, resource, user_id, verifier,"
+    " created_at, expires_at, used_at FROM auth_attempts"
+    " WHERE state_hash = ?";
+
+static int
+run_attempt_create(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct store_attempt *at = op->in.p;
+    struct call c = {0};
+    int rc = 0;
+
+    rc = sq_call_start(&c, w, ST_ATTEMPT_INSERT, NULL, op->name, e);
+    if (rc == 0) {
+        sq_bind_hash(&c, at->state_hash);
+        sq_bind_text(&c, at->session_id);
+        sq_bind_text(&c, at->dev_id);
+        sq_bind_text(&c, at->resource);
+        sq_bind_text(&c, at->user_id);
+        sq_bind_blob(&c, at->verifier, at->verifier_len);
+        sq_bind_int(&c, at->created_at);
+        sq_bind_int(&c, at->expires_at);
+        sq_bind_time(&c, at->used_at);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    if (rc == ERR_NOTFOUND) {
+        err_set(e, rc, "no link session with id '%s'", at->session_id);
+    }
+    return rc;
+}
+
+int
+sq_attempt_create(struct store *s, const struct store_attempt *at,
+                  struct err *e)
+{
+    struct wop op = {.run = run_attempt_create,
+                     .name = "store_attempt_create",
+                     .one_statement = 1};
+
+    op.in.p = at;
+    return sq_write_sync(s, &op, e);
+}
+
+int
+sq_attempt_get(struct store *s, const unsigned char hash[32], struct arena *a,
+               struct store_attempt *out, struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    rc = sq_call_start(&c, r, ST_ATTEMPT_GET, a, "store_attempt_get", e);
+    if (rc != 0) {
+        goto out;
+    }
+    sq_bind_hash(&c, hash);
+    rc = sq_call_step(&c);
+    if (rc == 0) {
+        rc = err_set(e, ERR_NOTFOUND, "no such authorization attempt");
+        goto out;
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    sq_col_hash(&c, out->state_hash);
+    out->session_id = sq_col_text(&c);
+    out->dev_id = sq_col_text(&c);
+    out->resource = sq_col_text(&c);
+    out->user_id = sq_col_text(&c);
+    sq_col_blob(&c, &out->verifier, &out->verifier_len);
+    out->created_at = sq_col_int(&c);
+    out->expires_at = sq_col_int(&c);
+    out->used_at = sq_col_time(&c);
+    rc = c.rc;
+out:
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
