@@ -5,6 +5,7 @@
 #include "api/internal.h"
 #include "http/reply.h"
 #include "http/router.h"
+#include "sandbox/sandbox.h"
 
 static int
 healthz(struct http_request *req, struct http_response *resp)
@@ -19,11 +20,36 @@ healthz(struct http_request *req, struct http_response *resp)
     return 0;
 }
 
+/* The SANDBOX provider's server exists only where it is enabled. */
+static int
+sandbox(struct http_request *req, struct http_response *resp)
+{
+    if (app_provider(req->ctx, "SANDBOX") == NULL) {
+        return http_reply_error(req, resp, 404, "no route for %s", req->path);
+    }
+    return sandbox_handle(req, resp);
+}
+
 static const struct http_route routes[] = {
     {"GET", "/healthz", healthz},
     {"POST", "/v2/auth/generateWidgetSession", api_widget_session},
+    {"POST", "/v2/auth/authenticateUser", api_authenticate_user},
+    {"DELETE", "/v2/auth/deauthenticateUser", api_deauthenticate_user},
+    {"GET", "/v2/userInfo", api_user_info},
+    {"GET", "/v2/subscriptions", api_subscriptions},
+    {"POST", "/v2/bulkUserInfo", api_bulk_user_info},
+    {"PATCH", "/v2/users/{user_id}", api_user_patch},
+    {"GET", "/v2/integrations", api_integrations},
+    {"GET", "/v2/integrations/detailed", api_integrations_detailed},
     {"POST", "/widget/api/session", api_widget_session_v3},
     {"POST", "/api/widget/session", api_widget_session_v3},
+    {"GET", "/widget/icons/{file}", api_widget_icon},
+    {"GET", "/widget/{token}", api_widget_page},
+    {"POST", "/widget/{token}", api_widget_pick},
+    {"GET", "/connect/{token}", api_connect_page},
+    {"GET", "/callback/{provider}", api_callback},
+    {"GET", "/sandbox/*", sandbox},
+    {"POST", "/sandbox/*", sandbox},
 };
 
 int

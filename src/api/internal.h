@@ -48,5 +48,20 @@ int api_opt_integer(json_t *o, const char *name, int *given, long *out,
 /* Handlers (one file each). */
 int api_widget_session(struct http_request *req, struct http_response *resp);
 int api_widget_session_v3(struct http_request *req, struct http_response *resp);
+int api_widget_page(struct http_request *req, struct http_response *resp);
+int api_widget_pick(struct http_request *req, struct http_response *resp);
+int api_connect_page(struct http_request *req, struct http_response *resp);
+int api_callback(struct http_request *req, struct http_response *resp);
+int api_widget_icon(struct http_request *req, struct http_response *resp);
+int api_authenticate_user(struct http_request *req, struct http_response *resp);
+int api_deauthenticate_user(struct http_request *req,
+                            struct http_response *resp);
+int api_user_info(struct http_request *req, struct http_response *resp);
+int api_subscriptions(struct http_request *req, struct http_response *resp);
+int api_bulk_user_info(struct http_request *req, struct http_response *resp);
+int api_user_patch(struct http_request *req, struct http_response *resp);
+int api_integrations(struct http_request *req, struct http_response *resp);
+int api_integrations_detailed(struct http_request *req,
+                              struct http_response *resp);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/rng.h"
+#include "http/client.h"
 #include "http/url.h"
 #include "providers/registry.h"
 
@@ -219,6 +221,9 @@ app_open(struct app *a, struct config *cfg, int flags, struct err *e)
     if (flags & APP_NEED_KEY) {
         rc = load_key(a, e);
     }
+    if (rc == 0) {
+        rc = app_providers_load(a, e);
+    }
 
 out:
     if (rc < 0) {
@@ -230,6 +235,12 @@ out:
 void
 app_close(struct app *a)
 {
+    /* in-flight requests may still write: stop them before the store */
+    hclient_stop(a->http);
+    a->http = NULL;
+    free(a->providers);
+    a->providers = NULL;
+    a->nproviders = 0;
     store_free(a->store);
     a->store = NULL;
     crypto_wipe(a->key, sizeof(a->key));

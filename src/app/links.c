@@ -233,6 +233,88 @@ out:
     return rc;
 }
 
+int
+links_prepare_direct(struct app *a, const char *dev_id,
+                     const struct links_request *req, const char *resource,
+                     struct arena *ar, struct links_widget *w, struct err *e)
+{
+    struct links_request fixed = *req;
+    struct links_session *out = &w->out;
+    struct store_session *ss = &w->row;
+    const struct app_provider *p = NULL;
+    char token[RNG_TOKEN_LEN(LINKS_TOKEN_BYTES) + 1];
+    long expires = 0;
+    int64_t now = isotime_now_us();
+    int rc = 0;
+
+    memset(w, 0, sizeof(*w));
+    if (resource == NULL || resource[0] == '\0') {
+        return err_set(e, ERR_INVALID,
+                       "resource: required (the provider to connect, "
+                       "such as OURA)");
+    }
+    rc = check_text("resource", resource, 64, e);
+    if (rc < 0) {
+        return rc;
+    }
+    p = app_provider(a, resource);
+    if (p == NULL) {
+        const struct config_provider *cp = config_provider(a->cfg, resource);
+
+        if (provider_lookup(resource) == NULL && cp == NULL) {
+            return err_set(e, ERR_INVALID, "resource: unknown provider '%s'",
+                           resource);
+        }
+        return err_set(e, ERR_INVALID,
+                       "resource: provider '%s' is not enabled on this "
+                       "server",
+                       resource);
+    }
+    /* the link lives as long as Terra's auth_url (expires_in is not a
+     * field of this request), within the operator's [links] bounds */
+    fixed.expires_given = 1;
+    fixed.expires_in = LINKS_DIRECT_SECONDS;
+    if (fixed.expires_in > a->cfg->links_max_expires_in) {
+        fixed.expires_in = a->cfg->links_max_expires_in;
+    }
+    if (fixed.expires_in < a->cfg->links_min_expires_in) {
+        fixed.expires_in = a->cfg->links_min_expires_in;
+    }
+    rc = check_request(a, &fixed, &expires, e);
+    if (rc < 0) {
+        return rc;
+    }
+
+    uuid_v4(out->session_id);
+    uuid_v4(out->user_id);
+    rng_token(token, sizeof(token), LINKS_TOKEN_BYTES);
+    out->url = arena_printf(ar, "%s/connect/%s", a->public_url, token);
+    out->providers = p->resource;
+    out->expires_in = expires;
+    w->dev_id = arena_strdup(ar, dev_id);
+    if (out->url == NULL || w->dev_id == NULL) {
+        rc = err_set(e, ERR_NOMEM, "links: out of request memory");
+        goto out;
+    }
+    ss->id = out->session_id;
+    ss->dev_id = w->dev_id;
+    ss->kind = "direct";
+    crypto_sha256(token, strlen(token), ss->token_hash);
+    ss->reference_id = req->reference_id;
+    ss->providers = p->resource;
+    ss->language = req->language;
+    ss->success_url = req->success_url;
+    ss->failure_url = req->failure_url;
+    ss->created_at = now;
+    ss->expires_at = now + (int64_t)expires * 1000000;
+    ss->user_id = out->user_id;
+    ss->resource = p->resource;
+
+out:
+    crypto_wipe(token, sizeof(token));
+    return rc;
+}
+
 static void
 log_created(const struct links_widget *w)
 {

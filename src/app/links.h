@@ -14,10 +14,11 @@
 #include "core/arena.h"
 #include "core/uuid.h"
 
-#define LINKS_TOKEN_BYTES   24 /* 192 bits */
-#define LINKS_REFERENCE_MAX 256
-#define LINKS_LANGUAGE_MAX  35
-#define LINKS_PROVIDERS_MAX 4096
+#define LINKS_TOKEN_BYTES    24 /* 192 bits */
+#define LINKS_REFERENCE_MAX  256
+#define LINKS_LANGUAGE_MAX   35
+#define LINKS_PROVIDERS_MAX  4096
+#define LINKS_DIRECT_SECONDS 900 /* an authenticateUser auth_url */
 
 /* What the developer asked for; NULL fields were not given. */
 struct links_request {
@@ -32,8 +33,9 @@ struct links_request {
 
 struct links_session {
     char session_id[UUID_STR_LEN];
-    const char *url;       /* <public_url>/widget/<token>; arena */
-    const char *providers; /* the providers offered; arena */
+    char user_id[UUID_STR_LEN]; /* direct links: the reserved user id */
+    const char *url;            /* <public_url>/widget/<token>; arena */
+    const char *providers;      /* the providers offered; arena */
     long expires_in;
 };
 
@@ -70,7 +72,21 @@ int links_prepare_widget(struct app *a, const char *dev_id,
                          struct links_widget *w, struct err *e);
 
 /*
- * Store the session `w` made by links_prepare_widget() without waiting.
+ * Validate an authenticateUser request for `dev_id` and make its direct
+ * session in `*w`: the reserved user id, the start link
+ * `<public_url>/connect/<token>` (in w->out.url), valid
+ * LINKS_DIRECT_SECONDS (or the nearest [links] bound). `resource` must
+ * name an enabled provider: ERR_INVALID naming the field otherwise, and
+ * for the other fields as links_prepare_widget(). Nothing is stored.
+ */
+int links_prepare_direct(struct app *a, const char *dev_id,
+                         const struct links_request *req, const char *resource,
+                         struct arena *ar, struct links_widget *w,
+                         struct err *e);
+
+/*
+ * Store the session `w` made by links_prepare_widget() or
+ * links_prepare_direct() without waiting.
  * Returns 0 when the write is queued; `done(arg, ...)` is then called
  * exactly once, after the commit or the failure, and `w` (with `ar`)
  * must stay valid until it is; the strings borrowed from `req` are

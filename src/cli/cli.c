@@ -1,6 +1,9 @@
 /*
  * cli.c - command dispatch, common options, help.
  */
+#include <jansson.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +37,13 @@ static const struct command commands[] = {
      "key revoke KEY_ID",
      "Make another API key for a developer (shown only once), list a\n"
      "developer's keys, or revoke a key (it stops working at once).\n"},
+    {"events", cmd_events,
+     "events list [--dev DEV_ID] [--user USER_ID] [--type TYPE] "
+     "[--limit N] [--json]",
+     "List stored events, oldest first (at most --limit, default 1000):\n"
+     "the outbox that destinations are fed from.\n"},
+    {"users", cmd_users, "users list [--dev DEV_ID] [--limit N] [--json]",
+     "List users (connections), oldest first, deauthorized ones too.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -78,6 +88,33 @@ cli_fail(const char *msg)
     fprintf(stderr, "ferry: %s\n", msg);
 }
 
+/* The options that take a value, and where it goes. */
+static const char **
+value_slot(struct cli_opts *o, const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } slots[] = {
+        {"config", offsetof(struct cli_opts, config)},
+        {"role", offsetof(struct cli_opts, role)},
+        {"dev", offsetof(struct cli_opts, dev)},
+        {"user", offsetof(struct cli_opts, user)},
+        {"type", offsetof(struct cli_opts, type)},
+        {"limit", offsetof(struct cli_opts, limit)},
+    };
+    size_t n = strcspn(name, "=");
+    size_t i;
+
+    for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+        if (strlen(slots[i].name) == n &&
+            strncmp(slots[i].name, name, n) == 0) {
+            return (const char **)((char *)o + slots[i].off);
+        }
+    }
+    return NULL;
+}
+
 /* Parse the options after the command name. 0, or 2 on a usage error. */
 static int
 parse_opts(int argc, char **argv, struct cli_opts *o)
@@ -86,25 +123,22 @@ parse_opts(int argc, char **argv, struct cli_opts *o)
 
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
+        const char **slot = NULL;
 
         if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = 1;
-        } else if (strcmp(a, "--config") == 0 || strcmp(a, "--role") == 0) {
-            if (i + 1 == argc) {
+        } else if (strncmp(a, "--", 2) == 0 &&
+                   (slot = value_slot(o, a + 2)) != NULL) {
+            if (strchr(a, '=') != NULL) {
+                *slot = strchr(a, '=') + 1;
+            } else if (i + 1 == argc) {
                 fprintf(stderr, "ferry: %s needs a value\n", a);
                 return 2;
-            }
-            if (a[2] == 'c') {
-                o->config = argv[++i];
             } else {
-                o->role = argv[++i];
+                *slot = argv[++i];
             }
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            o->config = a + 9;
-        } else if (strncmp(a, "--role=", 7) == 0) {
-            o->role = a + 7;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "ferry: unknown option %s\n", a);
             return 2;
@@ -116,6 +150,43 @@ parse_opts(int argc, char **argv, struct cli_opts *o)
         }
     }
     return 0;
+}
+
+/* Open config and store for an admin command. */
+int
+cli_open_app(const struct cli_opts *o, struct config *cfg, struct app *a)
+{
+    struct err e;
+
+    err_clear(&e);
+    if (cli_load_config(o, cfg, 1) != 0) {
+        return 1;
+    }
+    if (app_open(a, cfg, 0, &e) < 0) {
+        cli_fail(e.msg);
+        config_release(cfg);
+        return 1;
+    }
+    return 0;
+}
+
+void
+cli_close_app(struct config *cfg, struct app *a)
+{
+    app_close(a);
+    config_release(cfg);
+}
+
+void
+cli_print_json(json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+
+    if (s != NULL) {
+        printf("%s\n", s);
+    }
+    free(s);
+    json_decref(o);
 }
 
 int

@@ -11,43 +11,6 @@
 #include "core/crypto.h"
 #include "core/isotime.h"
 
-/* Open config and store for an admin command. */
-static int
-open_app(const struct cli_opts *o, struct config *cfg, struct app *a)
-{
-    struct err e;
-
-    err_clear(&e);
-    if (cli_load_config(o, cfg, 1) != 0) {
-        return 1;
-    }
-    if (app_open(a, cfg, 0, &e) < 0) {
-        cli_fail(e.msg);
-        config_release(cfg);
-        return 1;
-    }
-    return 0;
-}
-
-static void
-close_app(struct config *cfg, struct app *a)
-{
-    app_close(a);
-    config_release(cfg);
-}
-
-static void
-print_json(json_t *o)
-{
-    char *s = json_dumps(o, JSON_COMPACT);
-
-    if (s != NULL) {
-        printf("%s\n", s);
-    }
-    free(s);
-    json_decref(o);
-}
-
 int
 cmd_migrate(const struct cli_opts *o)
 {
@@ -62,23 +25,23 @@ cmd_migrate(const struct cli_opts *o)
         return 2;
     }
     /* app_open() migrates; what is left is to say where the schema is */
-    if (open_app(o, &cfg, &a) != 0) {
+    if (cli_open_app(o, &cfg, &a) != 0) {
         return 1;
     }
     err_clear(&e);
     if (store_schema_version(a.store, &current, &latest, &e) < 0) {
         cli_fail(e.msg);
-        close_app(&cfg, &a);
+        cli_close_app(&cfg, &a);
         return 1;
     }
     /* the store URL is not printed: it may hold a password */
     if (o->json) {
-        print_json(
+        cli_print_json(
             json_pack("{s:i, s:i}", "version", current, "latest", latest));
     } else {
         printf("schema at version %d of %d\n", current, latest);
     }
-    close_app(&cfg, &a);
+    cli_close_app(&cfg, &a);
     return 0;
 }
 
@@ -92,7 +55,7 @@ print_new_key(const struct cli_opts *o, const struct keys_new *k, int with_dev)
         if (with_dev) {
             json_object_set_new(j, "dev_id", json_string(k->dev_id));
         }
-        print_json(j);
+        cli_print_json(j);
         return;
     }
     if (with_dev) {
@@ -158,7 +121,7 @@ developer_list(const struct cli_opts *o, struct app *a)
         }
     }
     if (o->json) {
-        print_json(arr);
+        cli_print_json(arr);
     }
 
 out:
@@ -179,7 +142,7 @@ cmd_developer(const struct cli_opts *o)
                  "developer list [--json]");
         return 2;
     }
-    if (open_app(o, &cfg, &a) != 0) {
+    if (cli_open_app(o, &cfg, &a) != 0) {
         return 1;
     }
     if (o->nargs == 2) {
@@ -187,7 +150,7 @@ cmd_developer(const struct cli_opts *o)
     } else {
         rc = developer_list(o, &a);
     }
-    close_app(&cfg, &a);
+    cli_close_app(&cfg, &a);
     return rc;
 }
 
@@ -236,7 +199,7 @@ key_list(const struct cli_opts *o, struct app *a)
         }
     }
     if (o->json) {
-        print_json(arr);
+        cli_print_json(arr);
     }
 
 out:
@@ -260,7 +223,7 @@ cmd_key(const struct cli_opts *o)
                  "key list DEV_ID [--json] | key revoke KEY_ID");
         return 2;
     }
-    if (open_app(o, &cfg, &a) != 0) {
+    if (cli_open_app(o, &cfg, &a) != 0) {
         return 1;
     }
     err_clear(&e);
@@ -277,7 +240,7 @@ cmd_key(const struct cli_opts *o)
     } else {
         rc = keys_revoke(&a, o->args[1], &e);
         if (rc == 0 && o->json) {
-            print_json(
+            cli_print_json(
                 json_pack("{s:s, s:b}", "key_id", o->args[1], "revoked", 1));
         } else if (rc == 0) {
             printf("revoked %s\n", o->args[1]);
@@ -289,6 +252,6 @@ cmd_key(const struct cli_opts *o)
 
 out:
     crypto_wipe(&k, sizeof(k));
-    close_app(&cfg, &a);
+    cli_close_app(&cfg, &a);
     return rc < 0 ? 1 : 0;
 }

@@ -172,6 +172,11 @@ run(const struct cli_opts *o, int demo)
         goto out;
     }
     opened = 1;
+    /* before the server: callbacks talk to providers from the start */
+    rc = app_start_http(&a, &e);
+    if (rc < 0) {
+        goto out;
+    }
     if (o->role == NULL || strcmp(o->role, "worker") != 0) {
         rc = start_http(&a, &srv, &e);
         if (rc == ERR_IO) {
@@ -195,6 +200,8 @@ run(const struct cli_opts *o, int demo)
     log_event(LOG_INFO, "cli", "stopping", "signal=%d", sig);
 
 out:
+    /* the server first: its deferred answers wait on the outbound client
+     * and the store, which app_close() stops in that order */
     http_server_stop(srv);
     if (opened) {
         app_close(&a);

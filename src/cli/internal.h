@@ -4,6 +4,8 @@
 #ifndef FERRY_CLI_INTERNAL_H
 #define FERRY_CLI_INTERNAL_H
 
+#include <jansson.h>
+
 #include "app/app.h"
 #include "core/config.h"
 
@@ -14,6 +16,10 @@ struct cli_opts {
     const char *config; /* --config FILE */
     const char *role;   /* --role api|worker|all (serve) */
     int json;           /* --json */
+    const char *dev;    /* --dev DEV_ID (lists) */
+    const char *user;   /* --user USER_ID (events list) */
+    const char *type;   /* --type TYPE (events list) */
+    const char *limit;  /* --limit N (lists) */
     int help;           /* --help */
     const char *args[CLI_MAX_ARGS];
     int nargs;
@@ -25,6 +31,17 @@ struct cli_opts {
  * the error and returns nonzero on failure. */
 int cli_load_config(const struct cli_opts *o, struct config *cfg, int quiet);
 
+/* Load the configuration quietly and open the app (store, no key) for
+ * an admin command. Prints the error and returns nonzero on failure. */
+int cli_open_app(const struct cli_opts *o, struct config *cfg, struct app *a);
+
+/* Close what cli_open_app() opened. */
+void cli_close_app(struct config *cfg, struct app *a);
+
+/* Print `o` as one compact JSON line and release it (NULL prints
+ * nothing). */
+void cli_print_json(json_t *o);
+
 /* Print `msg` to stderr as "ferry: msg". */
 void cli_fail(const char *msg);
 
@@ -33,5 +50,7 @@ int cmd_demo(const struct cli_opts *o);
 int cmd_migrate(const struct cli_opts *o);
 int cmd_developer(const struct cli_opts *o);
 int cmd_key(const struct cli_opts *o);
+int cmd_events(const struct cli_opts *o);
+int cmd_users(const struct cli_opts *o);
 
 #endif

@@ -1,0 +1,288 @@
+/*
+ * auth.c - POST /v2/auth/authenticateUser and
+ * DELETE /v2/auth/deauthenticateUser.
+ */
+#include <string.h>
+
+#include "api/internal.h"
+#include "app/events.h"
+#include "app/links.h"
+#include "core/crypto.h"
+#include "core/isotime.h"
+#include "core/log.h"
+#include "http/client.h"
+#include "http/reply.h"
+#include "oauth/oauth2.h"
+
+#define SEALED_MAX (64 * 1024)
+
+/* ---- authenticateUser ---- */
+
+static int
+parse_direct(struct http_request *req, json_t *body, struct links_request *lr,
+             const char **resource, struct err *e)
+{
+    const char *in_body = NULL;
+    int rc = 0;
+
+    memset(lr, 0, sizeof(*lr));
+    rc = api_opt_string(body, "reference_id", &lr->reference_id, e);
+    if (rc == 0) {
+        rc = api_opt_string(body, "language", &lr->language, e);
+    }
+    if (rc == 0) {
+        rc = api_opt_string(body, "auth_success_redirect_url", &lr->success_url,
+                            e);
+    }
+    if (rc == 0) {
+        rc = api_opt_string(body, "auth_failure_redirect_url", &lr->failure_url,
+                            e);
+    }
+    if (rc == 0) {
+        rc = api_opt_string(body, "resource", &in_body, e);
+    }
+    /* the SDK puts resource in the query; older clients in the body */
+    *resource = http_query(req, "resource");
+    if (*resource == NULL) {
+        *resource = in_body;
+    }
+    return rc;
+}
+
+static void
+on_direct_stored(void *arg, int rc, const struct links_session *ls,
+                 const struct err *e)
+{
+    struct http_request *req = arg;
+    struct http_response resp;
+    json_t *o = NULL;
+
+    memset(&resp, 0, sizeof(resp));
+    if (rc < 0) {
+        rc = http_reply_err(req, &resp, e);
+    } else {
+        o = json_pack("{s:s, s:s, s:s}", "status", "success", "user_id",
+                      ls->user_id, "auth_url", ls->url);
+        rc = o != NULL
+                 ? http_reply_json(req, &resp, 200, o)
+                 : http_reply_error(req, &resp, 500, "cannot build the answer");
+    }
+    http_finish(req, rc, &resp);
+}
+
+int
+api_authenticate_user(struct http_request *req, struct http_response *resp)
+{
+    struct app *a = req->ctx;
+    struct links_request lr;
+    struct links_widget *w = NULL;
+    struct http_response late;
+    const char *dev_id = NULL;
+    const char *resource = NULL;
+    json_t *body = NULL;
+    struct err e;
+    int rc = 0;
+
+    err_clear(&e);
+    rc = api_authenticate(req, a, &dev_id, &e);
+    if (rc == 0) {
+        rc = api_body_object(req, &body, &e);
+    }
+    if (rc == 0) {
+        rc = parse_direct(req, body, &lr, &resource, &e);
+    }
+    if (rc == 0) {
+        w = arena_alloc(req->arena, sizeof(*w));
+        rc = w == NULL ? err_set(&e, ERR_NOMEM, "out of request memory") : 0;
+    }
+    if (rc == 0) {
+        rc = links_prepare_direct(a, dev_id, &lr, resource, req->arena, w, &e);
+    }
+    if (rc < 0) {
+        json_decref(body);
+        return http_reply_err(req, resp, &e);
+    }
+    http_defer(req);
+    rc = links_store_widget(a, w, on_direct_stored, req);
+    json_decref(body);
+    if (rc < 0) {
+        memset(&late, 0, sizeof(late));
+        err_set(&e, rc, "authenticateUser: the store is closing");
+        http_finish(req, http_reply_err(req, &late, &e), &late);
+    }
+    return 0;
+}
+
+/* ---- deauthenticateUser ---- */
+
+struct deauth {
+    struct http_request *req;
+    struct store_user user;
+    const char *revoke; /* the outcome at the provider */
+};
+
+/* Deauthorize in the store and answer. Any thread but the writer's. */
+static void
+deauth_finish(struct deauth *d)
+{
+    struct http_request *req = d->req;
+    struct app *a = req->ctx;
+    struct http_response resp;
+    struct store_event ev;
+    int64_t now = isotime_now_us();
+    struct err e;
+    int rc = 0;
+
+    err_clear(&e);
+    memset(&resp, 0, sizeof(resp));
+    d->user.active = 0;
+    rc = events_deauth(req->arena, &d->user, d->revoke, now, &ev);
+    if (rc < 0) {
+        err_set(&e, rc, "out of request memory");
+    }
+    if (rc == 0) {
+        rc = store_user_deauth(a->store, d->user.dev_id, d->user.id, &ev, now,
+                               &e);
+    }
+    if (rc == 0) {
+        log_event(LOG_INFO, "api", "user.deauthorized",
+                  "user_id=%s provider=%s revoke=%s", d->user.id,
+                  d->user.provider, d->revoke);
+        rc = http_reply_json(req, &resp, 200,
+                             json_pack("{s:s}", "status", "success"));
+    } else {
+        rc = http_reply_err(req, &resp, &e);
+    }
+    http_finish(req, rc, &resp);
+}
+
+static void
+on_revoked(void *arg, struct hclient_response *r)
+{
+    struct deauth *d = arg;
+
+    d->revoke = r->rc == 0 && r->status >= 200 && r->status <= 299 ? "revoked"
+                                                                   : "failed";
+    if (r->rc != 0 || r->status < 200 || r->status > 299) {
+        log_event(LOG_WARN, "api", "user.revoke_failed",
+                  "user_id=%s provider=%s status=%ld error=%s", d->user.id,
+                  d->user.provider, r->status,
+                  r->rc != 0 ? err_str(r->rc) : "-");
+    }
+    deauth_finish(d);
+}
+
+/*
+ * Queue the revocation of the user's grant at the provider: 0 when
+ * queued (on_revoked() continues), or negative when there is nothing to
+ * revoke or it cannot be asked for.
+ */
+static int
+revoke_start(struct deauth *d)
+{
+    struct http_request *req = d->req;
+    struct app *a = req->ctx;
+    const struct app_provider *p = app_provider(a, d->user.provider);
+    struct oauth2_client oc;
+    struct hclient_request hr;
+    const unsigned char *sealed = NULL;
+    unsigned char *plain = NULL;
+    size_t len = 0;
+    size_t n = 0;
+    int64_t exp = 0;
+    char url[APP_URL_MAX];
+    json_t *tok = NULL;
+    const char *token = NULL;
+    const char *hint = "refresh_token";
+    int rc = 0;
+
+    if (p == NULL || p->revoke_url == NULL) {
+        d->revoke = "not_supported";
+        return ERR_NOTFOUND;
+    }
+    d->revoke = "failed";
+    rc = store_token_get(a->store, d->user.id, req->arena, &sealed, &len, &exp,
+                         NULL);
+    if (rc == 0) {
+        plain = arena_alloc(req->arena, len + 1);
+        rc = plain == NULL ? ERR_NOMEM : 0;
+    }
+    if (rc == 0) {
+        rc = crypto_open(a->key, d->user.id, strlen(d->user.id), sealed, len,
+                         plain, len, &n);
+    }
+    if (rc == 0) {
+        tok = json_loadb((const char *)plain, n, 0, NULL);
+        crypto_wipe(plain, len);
+        token = json_string_value(json_object_get(tok, "refresh_token"));
+        if (token == NULL) {
+            token = json_string_value(json_object_get(tok, "access_token"));
+            hint = "access_token";
+        }
+        rc = token == NULL ? ERR_NOTFOUND : 0;
+    }
+    memset(&oc, 0, sizeof(oc));
+    if (rc == 0) {
+        rc = app_provider_url(a, p->revoke_url, url, sizeof(url));
+    }
+    if (rc == 0) {
+        oc.revoke_url = url;
+        oc.client_id = p->client_id;
+        oc.client_secret = p->client_secret;
+        oc.auth_post = p->auth_post;
+        oc.timeout_ms = (long)a->cfg->oauth_token_timeout_seconds * 1000;
+        rc = oauth2_revoke_request(&oc, token, hint, req->arena, &hr, NULL);
+    }
+    json_decref(tok);
+    if (rc == 0) {
+        rc = hclient_send(a->http, &hr, on_revoked, d);
+    }
+    return rc;
+}
+
+int
+api_deauthenticate_user(struct http_request *req, struct http_response *resp)
+{
+    struct app *a = req->ctx;
+    const char *dev_id = NULL;
+    const char *user_id = NULL;
+    struct deauth *d = NULL;
+    struct err e;
+    int rc = 0;
+
+    err_clear(&e);
+    rc = api_authenticate(req, a, &dev_id, &e);
+    if (rc == 0) {
+        user_id = http_query(req, "user_id");
+        if (user_id == NULL || user_id[0] == '\0') {
+            rc = err_set(&e, ERR_INVALID, "user_id: required");
+        }
+    }
+    if (rc < 0) {
+        return http_reply_err(req, resp, &e);
+    }
+    d = arena_alloc(req->arena, sizeof(*d));
+    if (d == NULL) {
+        return http_reply_error(req, resp, 500, "out of request memory");
+    }
+    memset(d, 0, sizeof(*d));
+    d->req = req;
+    if (rc == 0) {
+        rc =
+            store_user_get(a->store, dev_id, user_id, req->arena, &d->user, &e);
+    }
+    if (rc == 0 && strcmp(d->user.state, "deauthorized") == 0) {
+        rc = err_set(&e, ERR_NOTFOUND, "no such user");
+    }
+    if (rc == ERR_NOTFOUND) {
+        err_set(&e, rc, "user_id: no user '%s'", user_id);
+    }
+    if (rc < 0) {
+        return http_reply_err(req, resp, &e);
+    }
+    http_defer(req);
+    if (revoke_start(d) < 0) {
+        deauth_finish(d);
+    }
+    return 0;
+}
