@@ -60,6 +60,7 @@ struct flow {
     struct connect_result res;
     connect_done_fn done;
     void *arg;
+    char req_id[40]; /* the callback's, for the log lines of later steps */
 };
 
 static int64_t
@@ -432,10 +433,22 @@ store_connection(struct flow *f)
 
 /* ---- connect_finish: the provider's answers ---- */
 
+static void profile_step(struct flow *f, struct hclient_response *r);
+
 static void
 on_profile(void *arg, struct hclient_response *r)
 {
     struct flow *f = arg;
+
+    /* `f` may be gone once the step ends the chain: no use after it */
+    log_set_req_id(f->req_id);
+    profile_step(f, r);
+    log_set_req_id(NULL);
+}
+
+static void
+profile_step(struct flow *f, struct hclient_response *r)
+{
     struct err e;
 
     err_clear(&e);
@@ -510,10 +523,21 @@ unwrap_token_answer(struct flow *f, const char *body, size_t len,
     return rc;
 }
 
+static void token_step(struct flow *f, struct hclient_response *r);
+
 static void
 on_token(void *arg, struct hclient_response *r)
 {
     struct flow *f = arg;
+
+    log_set_req_id(f->req_id);
+    token_step(f, r);
+    log_set_req_id(NULL);
+}
+
+static void
+token_step(struct flow *f, struct hclient_response *r)
+{
     const char *body = r->body;
     size_t len = r->body_len;
     struct err e;
@@ -643,6 +667,9 @@ connect_finish(struct app *a, struct arena *ar, const char *section,
     f->ar = ar;
     f->done = done;
     f->arg = arg;
+    if (log_req_id() != NULL) {
+        snprintf(f->req_id, sizeof(f->req_id), "%s", log_req_id());
+    }
     err_clear(&e);
     if (load_attempt(f, section, q->state) < 0) {
         return;

@@ -5,17 +5,21 @@
 //   after(() => f.stop());
 //   f.baseUrl                              // http://127.0.0.1:PORT
 //   await f.cli(["developer", "create", "acme", "--json"])  // stdout
+//   await f.events()                       // `events list --json`, parsed
 //
 // The binary is $TEST_FERRY_BIN (default ../../ferry from this directory,
 // i.e. the release build at the top of the tree). The child gets the
 // test's environment without any FERRY_* variable (ferry refuses unknown
 // ones), plus exactly the FERRY_* variables passed in `env`.
 
+import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { TerraClient } from "terra-api";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
@@ -108,16 +112,21 @@ function defaultConfig(dir) {
  *
  * options.config   extra INI text appended to the default config
  * options.replaceConfig  function(dir) -> whole INI text, instead
+ * options.configFile  an INI file to copy in as the whole config, instead
  * options.env      FERRY_* (or other) variables for the child
  * options.args     extra arguments after `serve --config FILE`
  */
 export async function startFerry(options = {}) {
   const dir = mkdtempSync(join(tmpdir(), "ferry-e2e-"));
   const confPath = join(dir, "ferry.conf");
-  const text = options.replaceConfig
-    ? options.replaceConfig(dir)
-    : defaultConfig(dir) + (options.config ? `\n${options.config}\n` : "");
-  writeFileSync(confPath, text, { mode: 0o600 });
+  if (options.configFile) {
+    copyFileSync(options.configFile, confPath);
+  } else {
+    const text = options.replaceConfig
+      ? options.replaceConfig(dir)
+      : defaultConfig(dir) + (options.config ? `\n${options.config}\n` : "");
+    writeFileSync(confPath, text, { mode: 0o600 });
+  }
   const env = childEnv(options.env);
 
   const child = spawn(
@@ -248,6 +257,21 @@ export async function startFerry(options = {}) {
     });
   }
 
+  // `ferry events list --json`: every stored event, oldest first.
+  async function events() {
+    const out = await cli(["events", "list", "--json"]);
+    let list;
+    try {
+      list = JSON.parse(out);
+    } catch {
+      throw new Error(`ferry events list --json: not JSON:\n${out}`);
+    }
+    if (!Array.isArray(list)) {
+      throw new Error(`ferry events list --json: not an array:\n${out}`);
+    }
+    return list;
+  }
+
   return {
     baseUrl: `http://${addr}`,
     addr,
@@ -255,6 +279,7 @@ export async function startFerry(options = {}) {
     confPath,
     stop,
     cli,
+    events,
     stderr: () => stderr,
     stdout: () => stdout,
   };
@@ -264,4 +289,164 @@ export async function startFerry(options = {}) {
 export async function createDeveloper(ferry, name = "e2e") {
   const out = await ferry.cli(["developer", "create", name, "--json"]);
   return JSON.parse(out);
+}
+
+// A Terra SDK client for developer `dev` ({dev_id, api_key}) of `ferry`.
+export function terraClient(ferry, dev) {
+  return new TerraClient({
+    devId: dev.dev_id,
+    apiKey: dev.api_key,
+    baseUrl: `${ferry.baseUrl}/v2`,
+  });
+}
+
+// What `promise` rejects with; an Error of its own if it resolves.
+export async function sdkError(promise) {
+  let value;
+  try {
+    value = await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error(`expected an error, got ${JSON.stringify(value)}`);
+}
+
+const EVENTS_WAIT_MS = 5000;
+const EVENTS_POLL_MS = 100;
+
+/*
+ * Poll `ferry.events()` until `pred(list)` is true; the list. After
+ * `timeoutMs` the last list is returned anyway, so the caller's
+ * assertions say what is missing.
+ */
+export async function waitForEvents(ferry, pred, timeoutMs = EVENTS_WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  let list = await ferry.events();
+  while (!pred(list) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, EVENTS_POLL_MS));
+    list = await ferry.events();
+  }
+  return list;
+}
+
+/*
+ * GET (or another method) without following redirects; the status,
+ * headers and body text. A bounded wait: a server that does not answer
+ * fails the test instead of hanging it.
+ */
+export async function request(url, options = {}) {
+  const { timeoutMs = 10000, ...init } = options;
+  const res = await fetch(url, {
+    redirect: "manual",
+    signal: AbortSignal.timeout(timeoutMs),
+    ...init,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, res };
+}
+
+// Browser steps on ferry's own pages. `page` is a Playwright page.
+
+// On the hosted widget: press the button of `resource` ("OIDC").
+export async function pickProvider(page, resource) {
+  await page
+    .locator(`form button[type="submit"][name="resource"][value="${resource}"]`)
+    .click();
+}
+
+// On the SANDBOX login form (where `page` is, or is being sent): sign in
+// as `username` (any name makes an account; the same name is the same
+// account). Enter submits, whatever the button says.
+export async function sandboxLogin(page, ferry, username) {
+  await page.waitForURL(
+    (u) =>
+      u.origin === ferry.baseUrl && u.pathname.startsWith("/sandbox/"),
+  );
+  const field = page.locator('input[name="username"]');
+  await field.fill(username);
+  await field.press("Enter");
+}
+
+// On the SANDBOX consent page: "allow" or "deny".
+export async function sandboxDecide(page, decision) {
+  const name = decision === "allow" ? /^\s*allow\s*$/i : /^\s*deny\s*$/i;
+  await page
+    .locator(`button[value="${decision}"]`)
+    .or(page.getByRole("button", { name }))
+    .first()
+    .click();
+}
+
+// What the tests expect of values on the wire.
+export const UUID_RE =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// ISO-8601 with microseconds and a numeric offset, as Terra sends:
+// 2026-03-01T07:30:00.000000+01:00
+export const ISO_US_RE =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
+
+/*
+ * Check a TerraUser object: its fields and their types, and the values
+ * given in `want` (userId, provider, referenceId, active).
+ */
+export function assertTerraUser(u, want = {}) {
+  assert.equal(typeof u, "object", `user: ${JSON.stringify(u)}`);
+  assert.ok(u !== null, "user is not null");
+  assert.match(u.user_id, UUID_RE);
+  if (want.userId !== undefined) {
+    assert.equal(u.user_id, want.userId);
+  }
+  if (want.provider !== undefined) {
+    assert.equal(u.provider, want.provider);
+  }
+  if (want.referenceId !== undefined) {
+    assert.equal(u.reference_id, want.referenceId);
+  }
+  if (want.active !== undefined) {
+    assert.equal(u.active, want.active);
+  }
+  assert.ok(
+    u.scopes === null || typeof u.scopes === "string",
+    `scopes: ${JSON.stringify(u.scopes)}`,
+  );
+  assert.match(u.created_at, ISO_US_RE, `created_at ${u.created_at}`);
+  assert.ok("last_webhook_update" in u, "last_webhook_update is sent");
+  assert.ok(
+    u.last_webhook_update === null || ISO_US_RE.test(u.last_webhook_update),
+    `last_webhook_update: ${u.last_webhook_update}`,
+  );
+}
+
+// The stored events of `type` whose body matches `pred`.
+export function eventsOf(list, type, pred = () => true) {
+  return list.filter((e) => e.type === type && pred(e.body ?? {}, e));
+}
+
+/*
+ * Check one row of `ferry events list --json`: its columns, and that
+ * the body is an object of the row's type carrying the row's id.
+ */
+export function assertEventRow(row, dev) {
+  assert.match(row.id, UUID_RE, `event id ${row.id}`);
+  assert.equal(typeof row.type, "string");
+  assert.equal(row.dev_id, dev.dev_id);
+  assert.ok(!Number.isNaN(Date.parse(row.created_at)), row.created_at);
+  assert.equal(typeof row.body, "object", `body: ${JSON.stringify(row)}`);
+  assert.equal(row.body.type, row.type);
+  assert.equal(row.body.ferry?.event_id, row.id);
+}
+
+// Run every stop function, all of them, then throw the first failure.
+export async function stopAll(...stops) {
+  let first = null;
+  for (const stop of stops) {
+    try {
+      await stop?.();
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first) {
+    throw first;
+  }
 }

@@ -226,6 +226,176 @@ sub is_error {
     return $ok;
 }
 
+# ---- the connect flow, as a browser without JavaScript walks it ----
+
+# One HTTP request to a path of this instance or to an absolute URL,
+# without following redirects (a browser's view of each hop). `form`
+# (a hash or an array of pairs) is sent form-encoded. Returns what
+# request() returns plus `location` and `query` (the Location header and
+# its query parameters).
+sub fetch {
+    my ($self, $method, $url, %o) = @_;
+    $url = $self->{base} . $url if $url =~ m{^/};
+    my $http = HTTP::Tiny->new(timeout => $o{timeout} // 30,
+        keep_alive => 0, max_redirect => 0);
+    my %headers = %{ $o{headers} // {} };
+    my %args = (headers => \%headers);
+    if (defined $o{form}) {
+        $args{content} = form_encode($o{form});
+        $headers{'content-type'} //= 'application/x-www-form-urlencoded';
+    } elsif (defined $o{body}) {
+        $args{content} = $o{body};
+    }
+    my $res = $http->request($method, $url, \%args);
+    my $json;
+    if (defined $res->{content} && length $res->{content}) {
+        $json = eval { $JSON->decode($res->{content}) };
+    }
+    my $location = $res->{headers}{location};
+    return {
+        status   => $res->{status},
+        headers  => $res->{headers},
+        body     => $res->{content},
+        json     => $json,
+        location => $location,
+        query    => defined $location ? query_params($location) : undef,
+    };
+}
+
+# `pairs` (a hash or an array of name, value) as a form body.
+sub form_encode {
+    my ($pairs) = @_;
+    my @kv = ref $pairs eq 'HASH' ? map { ($_, $pairs->{$_}) } sort keys %$pairs
+      : @$pairs;
+    my @out;
+    while (@kv) {
+        my ($k, $v) = splice(@kv, 0, 2);
+        push @out, uri_escape($k) . '=' . uri_escape($v);
+    }
+    return join('&', @out);
+}
+
+sub uri_escape {
+    my ($s) = @_;
+    utf8::encode($s) if utf8::is_utf8($s);
+    $s =~ s/([^A-Za-z0-9\-._~])/sprintf('%%%02X', ord($1))/ge;
+    return $s;
+}
+
+sub uri_unescape {
+    my ($s) = @_;
+    $s =~ tr/+/ /;
+    $s =~ s/%([0-9A-Fa-f]{2})/chr(hex($1))/ge;
+    return $s;
+}
+
+# The query parameters of `url` (before any fragment) as a hash; a name
+# given more than once keeps every value, in an array.
+sub query_params {
+    my ($url) = @_;
+    my ($q) = $url =~ /\?([^#]*)/;
+    my %p;
+    for my $pair (split /&/, $q // '') {
+        next if $pair eq '';
+        my ($k, $v) = split /=/, $pair, 2;
+        $k = uri_unescape($k);
+        $v = uri_unescape($v // '');
+        if (exists $p{$k}) {
+            $p{$k} = [ ref $p{$k} ? @{ $p{$k} } : $p{$k}, $v ];
+        } else {
+            $p{$k} = $v;
+        }
+    }
+    return \%p;
+}
+
+# The value of the hidden input `name` in the HTML page `html`, or undef.
+sub hidden_value {
+    my ($html, $name) = @_;
+    return undef unless defined $html;
+    my ($v) = $html =~ /<input type="hidden" name="\Q$name\E" value="([^"]*)"/;
+    return undef unless defined $v;
+    $v =~ s/&quot;/"/g;
+    $v =~ s/&#39;/'/g;
+    $v =~ s/&lt;/</g;
+    $v =~ s/&gt;/>/g;
+    $v =~ s/&amp;/&/g;
+    return $v;
+}
+
+# The headers of `dev` (from developer()) for the /v2 API.
+sub auth_headers {
+    my ($dev) = @_;
+    return { 'dev-id' => $dev->{dev_id}, 'x-api-key' => $dev->{api_key} };
+}
+
+# POST /v2/auth/authenticateUser for `dev` with the JSON `body` (a hash;
+# undef sends none) and `resource` in the query (undef: none).
+sub authenticate_user {
+    my ($self, $dev, $resource, $body) = @_;
+    my $path = '/v2/auth/authenticateUser';
+    $path .= '?resource=' . uri_escape($resource) if defined $resource;
+    return $self->fetch(POST => $path, headers => auth_headers($dev),
+        body => defined $body ? $JSON->encode($body) : undef);
+}
+
+# Sign in at the SANDBOX provider's authorize URL `url` as `username`
+# and answer the consent page with `decision` ('allow' or 'deny').
+# Returns the answer to the consent form: a 302 to ferry's callback.
+sub sandbox_authorize {
+    my ($self, $url, $username, $decision) = @_;
+    my $r = $self->fetch(GET => $url);
+    die "sandbox login page: $r->{status}\n" . ($r->{body} // '')
+      if $r->{status} != 200;
+    my $action = $self->{base} . '/sandbox/oauth/authorize';
+    $r = $self->fetch(POST => $action, form => [ step => 'login',
+        request => hidden_value($r->{body}, 'request'),
+        username => $username ]);
+    die "sandbox consent page: $r->{status}\n" . ($r->{body} // '')
+      if $r->{status} != 200;
+    return $self->fetch(POST => $action, form => [ step => 'consent',
+        request => hidden_value($r->{body}, 'request'),
+        decision => $decision // 'allow' ]);
+}
+
+# A whole direct (authenticateUser) connection at SANDBOX for `dev`:
+# options username (default 'alice'), decision ('allow'), and body (the
+# authenticateUser fields). Returns { user_id (the reserved id), auth
+# (the API answer), start (the start link's answer), callback (its URL),
+# final (the callback's answer) }.
+sub connect_sandbox {
+    my ($self, $dev, %o) = @_;
+    my %out;
+    $out{auth} = $self->authenticate_user($dev, 'SANDBOX', $o{body} // {});
+    die "authenticateUser: $out{auth}{status} " . ($out{auth}{body} // '')
+      if $out{auth}{status} != 200;
+    $out{user_id} = $out{auth}{json}{user_id};
+    $out{start} = $self->fetch(GET => $out{auth}{json}{auth_url});
+    die "start link: $out{start}{status}" if $out{start}{status} != 302;
+    my $consent = $self->sandbox_authorize($out{start}{location},
+        $o{username} // 'alice', $o{decision} // 'allow');
+    die "consent: $consent->{status}" if $consent->{status} != 302;
+    $out{callback} = $consent->{location};
+    $out{final} = $self->fetch(GET => $out{callback});
+    return \%out;
+}
+
+# `ferry events list --json` with `args`, decoded (undef on failure).
+sub events {
+    my ($self, @args) = @_;
+    my ($code, $out, $err) = $self->cli('events', 'list', '--json', @args);
+    return undef if $code != 0;
+    return eval { $JSON->decode($out) };
+}
+
+# `ferry users list --json` with `args`, decoded (undef on failure).
+sub users {
+    my ($self, @args) = @_;
+    my ($code, $out, $err) = $self->cli('users', 'list', '--json', @args);
+    return undef if $code != 0;
+    return eval { $JSON->decode($out) };
+}
+
 sub DESTROY {
     my ($self) = @_;
     if (defined $self->{pid}) {
