@@ -114,9 +114,15 @@ demo_welcome(struct app *a, struct err *e)
            "    -H 'content-type: application/json' \\\n"
            "    -d '{\"reference_id\":\"user-42\",\"providers\":\"SANDBOX\","
            "\"language\":\"en\"}'\n\n"
+           "Open the widget link in a browser, pick ferry Sandbox, sign in "
+           "with any\nname and press Allow. Then list the connected users:"
+           "\n\n"
+           "  curl -s %s/v2/subscriptions \\\n"
+           "    -H 'dev-id: %s' -H 'x-api-key: %s'\n\n"
            "Stop with Ctrl-C.\n\n",
            FERRY_VERSION, a->public_url, dev_id, k.api_key, ls.url,
-           a->public_url, dev_id, k.api_key);
+           a->public_url, dev_id, k.api_key, a->public_url, dev_id,
+           k.api_key);
     fflush(stdout);
 
 out:
