@@ -142,7 +142,11 @@ link_gone(struct http_request *req, struct http_response *resp,
     return 0;
 }
 
-/* The origin ("scheme://host[:port]") of `url` into the arena. */
+/*
+ * The CSP source of `url` into the arena: its origin
+ * ("scheme://host[:port]") for http(s), its scheme ("myapp:") for an
+ * app link. NULL when there is none.
+ */
 static const char *
 origin_of(struct arena *ar, const char *url)
 {
@@ -151,6 +155,10 @@ origin_of(struct arena *ar, const char *url)
 
     if (p == NULL) {
         return NULL;
+    }
+    if (strncasecmp(url, "http://", 7) != 0 &&
+        strncasecmp(url, "https://", 8) != 0) {
+        return arena_strndup(ar, url, (size_t)(p - url) + 1);
     }
     p += 3;
     n = strcspn(p, "/?#");
@@ -165,7 +173,7 @@ picker(struct http_request *req, struct http_response *resp,
 {
     struct app *a = req->ctx;
     struct widget_choice choices[MAX_CHOICES];
-    const char *origins[MAX_CHOICES + 1];
+    const char *origins[MAX_CHOICES + 3];
     struct widget_picker wp;
     char csrf[CSRF_LEN + 1];
     char url[APP_URL_MAX];
@@ -193,6 +201,17 @@ picker(struct http_request *req, struct http_response *resp,
             origins[no] = origin_of(req->arena, url);
             no += origins[no] != NULL;
         }
+    }
+    /* a provider that knows the user may send the browser straight back,
+     * and the callback on to the developer's app: Chromium holds every
+     * hop after the form's POST to form-action */
+    if (ss->success_url != NULL) {
+        origins[no] = origin_of(req->arena, ss->success_url);
+        no += origins[no] != NULL;
+    }
+    if (ss->failure_url != NULL) {
+        origins[no] = origin_of(req->arena, ss->failure_url);
+        no += origins[no] != NULL;
     }
     origins[no] = NULL;
     if (n == 0) {

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,6 +147,19 @@ request_free(struct request_state *st)
 }
 
 /* Hand `resp` to libmicrohttpd. */
+static int
+has_header(const struct http_response *resp, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < resp->nheaders; i++) {
+        if (strcasecmp(resp->headers[i].name, name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static enum MHD_Result
 queue(struct request_state *st, const struct http_response *resp)
 {
@@ -163,8 +177,13 @@ queue(struct request_state *st, const struct http_response *resp)
                                 resp->content_type);
     }
     MHD_add_response_header(r, "X-Request-Id", st->req_id);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* defaults, unless the handler chose its own */
+    if (!has_header(resp, "X-Content-Type-Options")) {
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    }
+    if (!has_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL)) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    }
     for (i = 0; i < resp->nheaders; i++) {
         MHD_add_response_header(r, resp->headers[i].name,
                                 resp->headers[i].value);

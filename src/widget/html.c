@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "core/codec.h"
@@ -204,14 +205,23 @@ html_escape(struct buf *b, const char *s)
 
 /*
  * 1 when `o` is "http://" or "https://" followed by at least one host
- * character and nothing else: no path, no space, no quote, no ';' or ','
- * that could end the directive and start another.
+ * character and nothing else, or a scheme source ("myapp:", a letter
+ * then letters, digits, '+', '-', '.'): no path, no space, no quote, no
+ * ';' or ',' that could end the directive and start another.
  */
 static int
 origin_ok(const char *o)
 {
     size_t n = 0;
 
+    if (isalpha((unsigned char)o[0])) {
+        n = strspn(o, "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789+-.");
+        if (o[n] == ':' && o[n + 1] == '\0') {
+            return 1;
+        }
+    }
     if (strncmp(o, "https://", 8) == 0) {
         o += 8;
     } else if (strncmp(o, "http://", 7) == 0) {
@@ -231,6 +241,14 @@ build_csp(struct buf *b, const char *const *form_origins)
     size_t i = 0;
     int rc = 0;
 
+    if (form_origins != NULL && form_origins[0] != NULL &&
+        strcmp(form_origins[0], HTML_FORM_ANYWHERE) == 0) {
+        /* no form-action at all: it does not fall back to default-src */
+        return buf_printf(b,
+                          "default-src 'none'; style-src %s; img-src 'self' "
+                          "data:; frame-ancestors 'none'; base-uri 'none'",
+                          html_style_source());
+    }
     rc = buf_printf(b,
                     "default-src 'none'; style-src %s; img-src 'self' data:; "
                     "form-action 'self'",

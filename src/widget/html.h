@@ -51,14 +51,23 @@ int html_escape(struct buf *b, const char *s);
  * no-referrer, X-Content-Type-Options: nosniff, Cache-Control: no-store;
  * and sets resp->content_type to "text/html; charset=utf-8".
  *
+ * An entry may also be a scheme source ("myapp:", for app redirects).
  * Errors, with `resp` left unchanged: ERR_INVALID for an origin that is
  * not "http(s)://" followed by host characters (letters, digits, . - :
- * [ ]), so no origin can add a directive; ERR_TOOBIG when `resp` has no
+ * [ ]) nor a scheme source, so no origin can add a directive; ERR_TOOBIG when `resp` has no
  * room for the five headers; ERR_NOMEM when `a` is at its ceiling.
  * `form_origins` is borrowed; the values are owned by `a`.
  */
 int html_security_headers(struct http_response *resp, struct arena *a,
                           const char *const *form_origins);
+
+/*
+ * As the only entry of `form_origins`: leave form-action out, for a page
+ * whose form's answer redirects on to a place the page cannot know (an
+ * authorization server's consent, whose redirect_uri redirects on to
+ * the developer's app). Every other directive stays.
+ */
+#define HTML_FORM_ANYWHERE "*"
 
 /* The embedded stylesheet, exactly the bytes between <style> and
  * </style> of every page. Static. */
