@@ -95,6 +95,14 @@ int app_providers_load(struct app *a, struct err *e);
 int app_provider_url(const struct app *a, const char *url, char *out,
                      size_t n);
 
+/*
+ * The client secret of ferry at its own SANDBOX server: the lower-case
+ * hex of HMAC-SHA256(master key, "ferry sandbox client secret"), 64
+ * characters and a NUL, so every process of a deployment agrees. A
+ * secret: wipe it when done. Never fails.
+ */
+void app_sandbox_secret(const struct app *a, char out[65]);
+
 /* Start the outbound HTTP client (serve and demo need it). */
 int app_start_http(struct app *a, struct err *e);
 

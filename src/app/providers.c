@@ -16,6 +16,17 @@
 
 #define SANDBOX_SECRET_LABEL "ferry sandbox client secret"
 
+void
+app_sandbox_secret(const struct app *a, char out[65])
+{
+    unsigned char mac[32];
+
+    crypto_hmac_sha256(a->key, sizeof(a->key), SANDBOX_SECRET_LABEL,
+                       strlen(SANDBOX_SECRET_LABEL), mac);
+    codec_hex_encode(mac, sizeof(mac), out);
+    crypto_wipe(mac, sizeof(mac));
+}
+
 /* A section's value, else the built-in one. */
 static const char *
 pick(const char *section_value, const char *builtin)
@@ -104,12 +115,7 @@ resolve(struct app *a, const struct config_provider *cp,
     if (sandbox) {
         /* ferry is its own client: the secret comes from the master key,
          * so every process of a deployment agrees on it */
-        unsigned char mac[32];
-
-        crypto_hmac_sha256(a->key, sizeof(a->key), SANDBOX_SECRET_LABEL,
-                           strlen(SANDBOX_SECRET_LABEL), mac);
-        codec_hex_encode(mac, sizeof(mac), p->sandbox_secret);
-        crypto_wipe(mac, sizeof(mac));
+        app_sandbox_secret(a, p->sandbox_secret);
         p->client_id = PROVIDER_SANDBOX_CLIENT_ID;
         p->client_secret = p->sandbox_secret;
     } else if (p->client_id == NULL || p->client_id[0] == '\0') {

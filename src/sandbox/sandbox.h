@@ -19,18 +19,20 @@
 
 #include "app/app.h"
 #include "http/server.h"
+#include "providers/login.h"
 
 /* The client ferry uses to log in to its own sandbox. */
-#define SANDBOX_CLIENT_ID "ferry"
+#define SANDBOX_CLIENT_ID PROVIDER_SANDBOX_CLIENT_ID
 
-/* Paths under the public URL (the client appends them to public_url). */
-#define SANDBOX_AUTHORIZE_PATH "/sandbox/oauth/authorize"
-#define SANDBOX_TOKEN_PATH     "/sandbox/oauth/token"
-#define SANDBOX_REVOKE_PATH    "/sandbox/oauth/revoke"
-#define SANDBOX_USERINFO_PATH  "/sandbox/api/v1/userinfo"
+/* Paths under the public URL (the client appends them to public_url);
+ * the client side's table (providers/login.h) names the same. */
+#define SANDBOX_AUTHORIZE_PATH PROVIDER_SANDBOX_AUTHORIZE
+#define SANDBOX_TOKEN_PATH     PROVIDER_SANDBOX_TOKEN
+#define SANDBOX_REVOKE_PATH    PROVIDER_SANDBOX_REVOKE
+#define SANDBOX_USERINFO_PATH  PROVIDER_SANDBOX_USERINFO
 
 /* Every scope the sandbox knows, and the default when none is asked. */
-#define SANDBOX_SCOPES "activity sleep daily body"
+#define SANDBOX_SCOPES PROVIDER_SANDBOX_SCOPES
 
 /* Lifetimes, in seconds. */
 #define SANDBOX_CODE_SECONDS    60
@@ -38,11 +40,9 @@
 #define SANDBOX_REQUEST_SECONDS 600 /* the login and consent pages */
 
 /*
- * The client secret of SANDBOX_CLIENT_ID: the lower-case hex of
- * HMAC-SHA256(a->key, "ferry sandbox client secret"), 64 characters and
- * a NUL. Deterministic, so every process of one deployment agrees. The
- * result is a secret: wipe it with crypto_wipe() when done. `a` is
- * borrowed. Never fails.
+ * The client secret of SANDBOX_CLIENT_ID: app_sandbox_secret(), which
+ * the client side uses too. The result is a secret: wipe it with
+ * crypto_wipe() when done. `a` is borrowed. Never fails.
  */
 void sandbox_client_secret(const struct app *a, char out[65]);
 

@@ -14,17 +14,10 @@
 #include "sandbox/sandbox.h"
 #include "widget/html.h"
 
-static const char secret_label[] = "ferry sandbox client secret";
-
 void
 sandbox_client_secret(const struct app *a, char out[65])
 {
-    unsigned char mac[CRYPTO_SHA256_LEN];
-
-    crypto_hmac_sha256(a->key, sizeof(a->key), secret_label,
-                       sizeof(secret_label) - 1, mac);
-    codec_hex_encode(mac, sizeof(mac), out);
-    crypto_wipe(mac, sizeof(mac));
+    app_sandbox_secret(a, out);
 }
 
 const char *
