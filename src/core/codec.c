@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/codec.h"
 #include "core/err.h"
 
@@ -201,21 +202,6 @@ codec_hex_encode(const void *in, size_t n, char *out)
 }
 
 /* Value of hex digit `c` (either case), or -1. */
-static int
-hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 int
 codec_hex_decode(const char *in, size_t n, unsigned char *out, size_t outsz,
                  size_t *outlen)
@@ -234,8 +220,8 @@ codec_hex_decode(const char *in, size_t n, unsigned char *out, size_t outsz,
         goto out;
     }
     for (i = 0; i < n; i += 2) {
-        int hi = hex_value(p[i]);
-        int lo = hex_value(p[i + 1]);
+        int hi = codec_hex_digit((char)p[i]);
+        int lo = codec_hex_digit((char)p[i + 1]);
 
         if (hi < 0 || lo < 0) {
             rc = ERR_INVALID;
@@ -247,4 +233,79 @@ codec_hex_decode(const char *in, size_t n, unsigned char *out, size_t outsz,
 
 out:
     return rc;
+}
+
+int
+codec_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+static int
+unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+}
+
+int
+codec_pct_encode(struct buf *out, const char *s, size_t len, int plus)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i = 0;
+    int rc = 0;
+
+    for (i = 0; i < len && rc == 0; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+        if (unreserved(c)) {
+            rc = buf_addch(out, (char)c);
+        } else if (plus && c == ' ') {
+            rc = buf_addch(out, '+');
+        } else {
+            rc = buf_add(out, esc, sizeof(esc));
+        }
+    }
+    return rc;
+}
+
+long
+codec_pct_decode(const char *s, size_t n, char *dst, int plus)
+{
+    size_t i = 0;
+    size_t k = 0;
+
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (plus && c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < n ? codec_hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? codec_hex_digit(s[i + 2]) : -1;
+
+            if (hi < 0 || lo < 0) {
+                return -1;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0') {
+            return -1;
+        }
+        dst[k++] = c;
+    }
+    dst[k] = '\0';
+    return (long)k;
 }

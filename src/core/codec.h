@@ -1,5 +1,6 @@
 /*
- * codec.h - base64 (RFC 4648 section 4), base64url (section 5) and hex.
+ * codec.h - base64 (RFC 4648 section 4), base64url (section 5), hex and
+ * percent-encoding (RFC 3986 section 2.1, and its form variant).
  *
  * Encoders write a NUL-terminated string; the *_LEN macros give its length
  * without the NUL, like strlen(), so an output buffer needs LEN + 1 bytes.
@@ -15,6 +16,8 @@
 #define FERRY_CORE_CODEC_H
 
 #include <stddef.h>
+
+#include "core/buf.h"
 
 /* Length of the base64 text of `n` bytes, with padding, without the NUL. */
 #define CODEC_B64_LEN(n) (((n) + 2) / 3 * 4)
@@ -75,5 +78,25 @@ void codec_hex_encode(const void *in, size_t n, char *out);
  */
 int codec_hex_decode(const char *in, size_t n, unsigned char *out, size_t outsz,
                      size_t *outlen);
+
+/* The value of the hex digit `c` (either case), or -1. */
+int codec_hex_digit(char c);
+
+/*
+ * Append `len` bytes of `s` to `out` percent-encoded: the RFC 3986
+ * unreserved characters (ALPHA DIGIT - . _ ~) as they are, every other
+ * byte as %XX in upper case; with `plus`, a space as '+' (the
+ * application/x-www-form-urlencoded spelling). 0, or ERR_TOOBIG at the
+ * buffer's ceiling.
+ */
+int codec_pct_encode(struct buf *out, const char *s, size_t len, int plus);
+
+/*
+ * Decode `n` bytes of `s` into `dst` (room for n + 1 bytes; may be `s`
+ * itself) and NUL-terminate it: %XX is a byte and, with `plus`, '+' a
+ * space. Returns the decoded length, or -1 for a malformed escape or a
+ * NUL byte (raw or escaped), which a C string cannot carry.
+ */
+long codec_pct_decode(const char *s, size_t n, char *dst, int plus);
 
 #endif

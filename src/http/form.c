@@ -3,23 +3,9 @@
  */
 #include <string.h>
 
+#include "core/codec.h"
 #include "core/utf8.h"
 #include "http/form.h"
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 /* Decode `n` bytes at `s` into a new arena string. */
 static int
@@ -27,34 +13,14 @@ decode(const char *s, size_t n, struct arena *a, const char **out,
        struct err *e)
 {
     char *d = arena_alloc(a, n + 1);
-    size_t i = 0;
-    size_t j = 0;
 
     if (d == NULL) {
         return err_set(e, ERR_NOMEM, "form: out of request memory");
     }
-    while (i < n) {
-        if (s[i] == '+') {
-            d[j++] = ' ';
-            i++;
-        } else if (s[i] == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-
-            if (hi < 0 || lo < 0) {
-                return err_set(e, ERR_INVALID, "body: a bad %% escape");
-            }
-            d[j] = (char)(hi * 16 + lo);
-            if (d[j] == '\0') {
-                return err_set(e, ERR_INVALID, "body: a field holds NUL");
-            }
-            j++;
-            i += 3;
-        } else {
-            d[j++] = s[i++];
-        }
+    if (codec_pct_decode(s, n, d, 1) < 0) {
+        return err_set(e, ERR_INVALID,
+                       "body: a bad %% escape or a NUL in a field");
     }
-    d[j] = '\0';
     if (!utf8_valid(d)) {
         return err_set(e, ERR_INVALID, "body: a field is not UTF-8");
     }

@@ -45,32 +45,10 @@ struct param_set {
     struct arena *a;
 };
 
-static int
-is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-           c == '~';
-}
-
 int
 oauth1_encode(struct buf *out, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i = 0;
-    int rc = 0;
-
-    for (i = 0; i < len && rc == 0; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-
-        if (is_unreserved(c)) {
-            rc = buf_addch(out, (char)c);
-        } else {
-            rc = buf_add(out, esc, sizeof(esc));
-        }
-    }
-    return rc;
+    return codec_pct_encode(out, s, len, 0);
 }
 
 /* Encode `len` bytes of `s` into a fresh arena string; NULL at the
@@ -87,54 +65,6 @@ encode_dup(struct arena *a, const char *s, size_t len)
     }
     buf_release(&b);
     return p;
-}
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/*
- * Form-decode the `n` bytes at `s` into `dst` (room for n + 1 bytes):
- * '+' is space, %XX a byte. The length goes to `*outlen`. -1 for a bad
- * escape or an encoded NUL.
- */
-static int
-form_decode(const char *s, size_t n, char *dst, size_t *outlen)
-{
-    size_t i = 0;
-    size_t k = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            dst[k++] = ' ';
-        } else if (s[i] != '%') {
-            dst[k++] = s[i];
-        } else {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                return -1;
-            }
-            dst[k] = (char)(hi << 4 | lo);
-            k++;
-            i += 2;
-        }
-    }
-    dst[k] = '\0';
-    *outlen = k;
-    return 0;
 }
 
 /* Add one decoded parameter to `ps`, encoding both parts. */
@@ -175,8 +105,12 @@ add_query(struct param_set *ps, const char *q, struct err *e)
             return err_set(e, ERR_TOOBIG, "query too large to sign");
         }
         if (seg > 0) {
-            if (form_decode(q, nlen, name, &nlen) < 0 ||
-                form_decode(q + seg - vlen, vlen, value, &vlen) < 0) {
+            long dn = codec_pct_decode(q, nlen, name, 1);
+            long dv = codec_pct_decode(q + seg - vlen, vlen, value, 1);
+
+            nlen = dn < 0 ? 0 : (size_t)dn;
+            vlen = dv < 0 ? 0 : (size_t)dv;
+            if (dn < 0 || dv < 0) {
                 return err_set(e, ERR_INVALID,
                                "the URL's query has a bad percent escape");
             }

@@ -37,34 +37,10 @@ static const char form_ctype[] =
     "Content-Type: application/x-www-form-urlencoded";
 static const char accept_json[] = "Accept: application/json";
 
-static int
-is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-           c == '~';
-}
-
 int
 oauth2_form_encode(struct buf *out, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i = 0;
-    int rc = 0;
-
-    for (i = 0; i < len && rc == 0; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-
-        if (is_unreserved(c)) {
-            rc = buf_addch(out, (char)c);
-        } else if (c == ' ') {
-            rc = buf_addch(out, '+');
-        } else {
-            rc = buf_add(out, esc, sizeof(esc));
-        }
-    }
-    return rc;
+    return codec_pct_encode(out, s, len, 1);
 }
 
 /* Append `name=enc(value)` to `b`, after a '&' unless `b` is empty. */

@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "core/utf8.h"
+#include "core/codec.h"
 #include "sandbox/internal.h"
 
 /* Longest parameter name kept as it is; longer ones are refused. */
@@ -20,51 +21,12 @@
 
 static const char some_name[] = "a parameter name";
 
-static int
-hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decode `len` bytes at `s` into `out` (room for len + 1). The length
  * written, or -1 for a malformed escape or a NUL byte. */
 static long
 decode_into(const char *s, size_t len, char *out)
 {
-    size_t i = 0;
-    size_t n = 0;
-
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
-
-            if (hi < 0 || lo < 0) {
-                return -1;
-            }
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0') {
-            return -1;
-        }
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return (long)n;
+    return codec_pct_decode(s, len, out, 1);
 }
 
 char *

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/codec.h"
 #include "core/err.h"
 #include "tap.h"
@@ -229,6 +230,36 @@ test_hex(void)
            "hex decode into too small a buffer");
 }
 
+static void
+test_pct(void)
+{
+    struct buf b;
+    char d[64];
+
+    buf_init(&b, 64);
+    is_int(codec_pct_encode(&b, "a b~*/\xc3\xa9", 8, 0), 0, "pct encode");
+    is_str(buf_str(&b), "a%20b~%2A%2F%C3%A9", "RFC 3986: space %20, ~ kept");
+    buf_release(&b);
+    buf_init(&b, 64);
+    is_int(codec_pct_encode(&b, "a b+", 4, 1), 0, "form encode");
+    is_str(buf_str(&b), "a+b%2B", "forms: space +, + escaped");
+    buf_release(&b);
+    buf_init(&b, 4);
+    is_int(codec_pct_encode(&b, "////", 4, 0), ERR_TOOBIG, "the ceiling");
+    buf_release(&b);
+
+    is_int(codec_pct_decode("a+b%2b%C3%a9", 12, d, 1), 6, "form decode");
+    is_str(d, "a b+\xc3\xa9", "either hex case");
+    is_int(codec_pct_decode("a+b", 3, d, 0), 3, "without plus");
+    is_str(d, "a+b", "'+' stays");
+    is_int(codec_pct_decode("%4", 2, d, 1), -1, "a cut escape");
+    is_int(codec_pct_decode("%g0", 3, d, 1), -1, "not hex");
+    is_int(codec_pct_decode("%00", 3, d, 1), -1, "an escaped NUL");
+    is_int(codec_pct_decode("a\0b", 3, d, 1), -1, "a raw NUL");
+    is_int(codec_hex_digit('F'), 15, "hex digit");
+    is_int(codec_hex_digit('g'), -1, "not a hex digit");
+}
+
 int
 main(void)
 {
@@ -238,5 +269,6 @@ main(void)
     test_b64_toobig();
     test_b64_binary();
     test_hex();
+    test_pct();
     return done_testing();
 }
