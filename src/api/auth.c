@@ -26,18 +26,7 @@ parse_direct(struct http_request *req, json_t *body, struct links_request *lr,
     int rc = 0;
 
     memset(lr, 0, sizeof(*lr));
-    rc = api_opt_string(body, "reference_id", &lr->reference_id, e);
-    if (rc == 0) {
-        rc = api_opt_string(body, "language", &lr->language, e);
-    }
-    if (rc == 0) {
-        rc = api_opt_string(body, "auth_success_redirect_url", &lr->success_url,
-                            e);
-    }
-    if (rc == 0) {
-        rc = api_opt_string(body, "auth_failure_redirect_url", &lr->failure_url,
-                            e);
-    }
+    rc = api_link_fields(body, lr, e);
     if (rc == 0) {
         rc = api_opt_string(body, "resource", &in_body, e);
     }

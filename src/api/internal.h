@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
+#include "app/links.h"
 #include "core/err.h"
 #include "http/server.h"
 
@@ -44,6 +45,13 @@ int api_opt_string(json_t *o, const char *name, const char **out,
  */
 int api_opt_integer(json_t *o, const char *name, int *given, long *out,
                     struct err *e);
+
+/*
+ * The fields every link request has (reference_id, language,
+ * auth_success_redirect_url, auth_failure_redirect_url) from `body`
+ * into `lr`, borrowed from `body`; the errors of api_opt_string().
+ */
+int api_link_fields(json_t *body, struct links_request *lr, struct err *e);
 
 /* Handlers (one file each). */
 int api_widget_session(struct http_request *req, struct http_response *resp);

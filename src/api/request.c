@@ -130,3 +130,22 @@ api_opt_integer(json_t *o, const char *name, int *given, long *out,
     }
     return err_set(e, ERR_INVALID, "%s: must be a whole number", name);
 }
+
+int
+api_link_fields(json_t *body, struct links_request *lr, struct err *e)
+{
+    int rc = api_opt_string(body, "reference_id", &lr->reference_id, e);
+
+    if (rc == 0) {
+        rc = api_opt_string(body, "language", &lr->language, e);
+    }
+    if (rc == 0) {
+        rc = api_opt_string(body, "auth_success_redirect_url", &lr->success_url,
+                            e);
+    }
+    if (rc == 0) {
+        rc = api_opt_string(body, "auth_failure_redirect_url", &lr->failure_url,
+                            e);
+    }
+    return rc;
+}

@@ -165,6 +165,20 @@ origin_of(struct arena *ar, const char *url)
     return arena_strndup(ar, url, (size_t)(p - url) + n);
 }
 
+/* The open link of `kind` named by the path, or the answer made: 404,
+ * or 410 for one that completed or expired. */
+static int
+open_link(struct http_request *req, struct http_response *resp,
+          const char *kind, struct store_session *ss, int *answered)
+{
+    int rc = load_link(req, resp, kind, ss, answered);
+
+    if (*answered) {
+        return rc;
+    }
+    return link_gone(req, resp, ss, answered);
+}
+
 /* ---- GET and POST /widget/<token> ---- */
 
 static int
@@ -242,12 +256,8 @@ api_widget_page(struct http_request *req, struct http_response *resp)
 {
     struct store_session ss;
     int answered = 0;
-    int rc = load_link(req, resp, "widget", &ss, &answered);
+    int rc = open_link(req, resp, "widget", &ss, &answered);
 
-    if (answered) {
-        return rc;
-    }
-    rc = link_gone(req, resp, &ss, &answered);
     if (answered) {
         return rc;
     }
@@ -308,12 +318,8 @@ api_widget_pick(struct http_request *req, struct http_response *resp)
     int dup = 0;
     int dup2 = 0;
     int answered = 0;
-    int rc = load_link(req, resp, "widget", &ss, &answered);
+    int rc = open_link(req, resp, "widget", &ss, &answered);
 
-    if (answered) {
-        return rc;
-    }
-    rc = link_gone(req, resp, &ss, &answered);
     if (answered) {
         return rc;
     }
@@ -339,12 +345,8 @@ api_connect_page(struct http_request *req, struct http_response *resp)
 {
     struct store_session ss;
     int answered = 0;
-    int rc = load_link(req, resp, "direct", &ss, &answered);
+    int rc = open_link(req, resp, "direct", &ss, &answered);
 
-    if (answered) {
-        return rc;
-    }
-    rc = link_gone(req, resp, &ss, &answered);
     if (answered) {
         return rc;
     }
@@ -498,8 +500,7 @@ api_widget_icon(struct http_request *req, struct http_response *resp)
     }
     resp->status = 200;
     resp->content_type = "image/svg+xml";
-    http_add_header(resp, "Content-Security-Policy",
-                    "default-src 'none'");
+    http_add_header(resp, "Content-Security-Policy", "default-src 'none'");
     http_add_header(resp, "X-Content-Type-Options", "nosniff");
     http_add_header(resp, "Cache-Control", "public, max-age=86400");
     return 0;

@@ -65,18 +65,7 @@ parse_request(json_t *body, struct arena *ar, struct links_request *lr,
     memset(lr, 0, sizeof(*lr));
     rc = get_providers(body, ar, &lr->providers, e);
     if (rc == 0) {
-        rc = api_opt_string(body, "reference_id", &lr->reference_id, e);
-    }
-    if (rc == 0) {
-        rc = api_opt_string(body, "language", &lr->language, e);
-    }
-    if (rc == 0) {
-        rc = api_opt_string(body, "auth_success_redirect_url", &lr->success_url,
-                            e);
-    }
-    if (rc == 0) {
-        rc = api_opt_string(body, "auth_failure_redirect_url", &lr->failure_url,
-                            e);
+        rc = api_link_fields(body, lr, e);
     }
     if (rc == 0) {
         rc = api_opt_integer(body, "expires_in", &lr->expires_given,

@@ -181,13 +181,33 @@ check_request(struct app *a, const struct links_request *req, long *expires,
     return 0;
 }
 
+/* The row of the session `w->out` describes, for `kind`, from `req`
+ * (borrowed) and the URL token `token`. */
+static void
+fill_row(struct links_widget *w, const char *kind, const char *token,
+         const struct links_request *req, int64_t now)
+{
+    struct store_session *ss = &w->row;
+
+    ss->id = w->out.session_id;
+    ss->dev_id = w->dev_id;
+    ss->kind = kind;
+    crypto_sha256(token, strlen(token), ss->token_hash);
+    ss->reference_id = req->reference_id;
+    ss->providers = w->out.providers;
+    ss->language = req->language;
+    ss->success_url = req->success_url;
+    ss->failure_url = req->failure_url;
+    ss->created_at = now;
+    ss->expires_at = now + (int64_t)w->out.expires_in * 1000000;
+}
+
 int
 links_prepare_widget(struct app *a, const char *dev_id,
                      const struct links_request *req, struct arena *ar,
                      struct links_widget *w, struct err *e)
 {
     struct links_session *out = &w->out;
-    struct store_session *ss = &w->row;
     struct buf providers;
     char token[RNG_TOKEN_LEN(LINKS_TOKEN_BYTES) + 1];
     long expires = 0;
@@ -215,17 +235,7 @@ links_prepare_widget(struct app *a, const char *dev_id,
         rc = err_set(e, ERR_NOMEM, "links: out of request memory");
         goto out;
     }
-    ss->id = out->session_id;
-    ss->dev_id = w->dev_id;
-    ss->kind = "widget";
-    crypto_sha256(token, strlen(token), ss->token_hash);
-    ss->reference_id = req->reference_id;
-    ss->providers = out->providers;
-    ss->language = req->language;
-    ss->success_url = req->success_url;
-    ss->failure_url = req->failure_url;
-    ss->created_at = now;
-    ss->expires_at = now + (int64_t)expires * 1000000;
+    fill_row(w, "widget", token, req, now);
 
 out:
     crypto_wipe(token, sizeof(token));
@@ -296,17 +306,7 @@ links_prepare_direct(struct app *a, const char *dev_id,
         rc = err_set(e, ERR_NOMEM, "links: out of request memory");
         goto out;
     }
-    ss->id = out->session_id;
-    ss->dev_id = w->dev_id;
-    ss->kind = "direct";
-    crypto_sha256(token, strlen(token), ss->token_hash);
-    ss->reference_id = req->reference_id;
-    ss->providers = p->resource;
-    ss->language = req->language;
-    ss->success_url = req->success_url;
-    ss->failure_url = req->failure_url;
-    ss->created_at = now;
-    ss->expires_at = now + (int64_t)expires * 1000000;
+    fill_row(w, "direct", token, req, now);
     ss->user_id = out->user_id;
     ss->resource = p->resource;
 
