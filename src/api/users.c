@@ -281,8 +281,8 @@ parse_patch(json_t *body, int *set_ref, const char **ref, int *active,
         }
         *active = json_is_true(act);
     }
-    if (rc == 0 && *ref != NULL && strlen(*ref) > 256) {
-        rc = err_set(e, ERR_INVALID, "reference_id: longer than 256 bytes");
+    if (rc == 0 && *ref != NULL) {
+        rc = links_check_reference(*ref, e);
     }
     return rc;
 }

@@ -459,6 +459,10 @@ api_callback(struct http_request *req, struct http_response *resp)
     if (q == NULL) {
         return http_reply_error(req, resp, 500, "out of request memory");
     }
+    if (app_provider(a, req->params[0]) == NULL) {
+        /* no provider of that name here: touch no attempt */
+        return message(req, resp, NULL, WIDGET_MSG_NOT_FOUND, 404, NULL);
+    }
     q->state = http_query(req, "state");
     q->code = http_query(req, "code");
     q->error = http_query(req, "error");

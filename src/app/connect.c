@@ -369,6 +369,26 @@ seal_tokens(struct flow *f, int64_t now)
     return rc;
 }
 
+/* Scopes as Terra lists them, comma-separated, from a provider's list
+ * joined by spaces or commas; NULL stays NULL. */
+static const char *
+terra_scopes(struct arena *ar, const char *scopes)
+{
+    char *s = NULL;
+    char *p = NULL;
+
+    if (scopes == NULL) {
+        return NULL;
+    }
+    s = arena_strdup(ar, scopes);
+    for (p = s; p != NULL && *p != '\0'; p++) {
+        if (*p == ' ') {
+            *p = ',';
+        }
+    }
+    return s != NULL ? s : scopes;
+}
+
 /* Look for the connection this one replaces, build the user, its
  * events and its tokens, and queue the write. */
 static void
@@ -403,7 +423,8 @@ store_connection(struct flow *f)
     u->session_id = f->ss.id;
     u->state = "connected";
     u->active = 1;
-    u->scopes = f->tok.scope != NULL ? f->tok.scope : f->p->scopes;
+    u->scopes = terra_scopes(f->ar,
+                             f->tok.scope != NULL ? f->tok.scope : f->p->scopes);
     u->created_at = now;
     u->updated_at = now;
 
@@ -418,7 +439,7 @@ store_connection(struct flow *f)
         fail(f, CONNECT_R_PROVIDER_ERROR, "out of memory");
         return;
     }
-    f->cn.state_hash = f->hash;
+    f->cn.state_hash = NULL; /* claimed before the exchange */
     f->cn.session_id = f->ss.id;
     f->cn.user = u;
     f->cn.old_user_id = f->have_old ? f->old.id : NULL;
@@ -639,6 +660,9 @@ load_attempt(struct flow *f, const char *section, const char *state)
     f->res.session = &f->ss;
     f->p = app_provider(f->a, f->at.resource);
     if (f->p == NULL || strcmp(f->p->section, section) != 0) {
+        /* the event is recorded, but the attempt stays for its own
+         * provider's callback */
+        f->have_hash = 0;
         fail(f, CONNECT_R_INVALID_STATE,
              "the state belongs to another provider");
         return -1;
@@ -697,6 +721,13 @@ connect_finish(struct app *a, struct arena *ar, const char *section,
     }
     if (q->code == NULL || q->code[0] == '\0') {
         fail(f, CONNECT_R_PROVIDER_ERROR, "the provider sent no code");
+        return;
+    }
+    /* one state, one exchange: of two callbacks carrying it (a double
+     * click, a retry) only the first reaches the provider, whose code
+     * would not survive a second use */
+    if (store_attempt_claim(a->store, f->hash, now, &e) < 0) {
+        fail(f, CONNECT_R_INVALID_STATE, "the state was used already");
         return;
     }
     if (client_init(f, f->p, &e) < 0 || open_verifier(f) < 0 ||

@@ -30,6 +30,12 @@ check_text(const char *field, const char *s, size_t max, struct err *e)
     return 0;
 }
 
+int
+links_check_reference(const char *reference_id, struct err *e)
+{
+    return check_text("reference_id", reference_id, LINKS_REFERENCE_MAX, e);
+}
+
 static int
 check_language(const char *s, struct err *e)
 {

@@ -20,6 +20,10 @@
 #define LINKS_PROVIDERS_MAX  4096
 #define LINKS_DIRECT_SECONDS 900 /* an authenticateUser auth_url */
 
+/* ERR_INVALID naming the field when `reference_id` is over
+ * LINKS_REFERENCE_MAX bytes, not UTF-8 or holds control characters. */
+int links_check_reference(const char *reference_id, struct err *e);
+
 /* What the developer asked for; NULL fields were not given. */
 struct links_request {
     const char *reference_id;

@@ -75,6 +75,8 @@ struct store_backend {
     int (*attempt_get)(struct store *s, const unsigned char hash[32],
                        struct arena *a, struct store_attempt *out,
                        struct err *e);
+    int (*attempt_claim)(struct store *s, const unsigned char hash[32],
+                         int64_t now, struct err *e);
     int (*event_list)(struct store *s, const struct store_event_query *q,
                       struct arena *a, struct store_event **out, size_t *n,
                       struct err *e);

@@ -1361,6 +1361,7 @@ const struct store_backend store_sqlite_backend = {
     .token_count = sq_token_count,
     .attempt_create = sq_attempt_create,
     .attempt_get = sq_attempt_get,
+    .attempt_claim = sq_attempt_claim,
     .event_list = sq_event_list,
     .connect = sq_connect,
     .connect_async = sq_connect_async,

@@ -284,5 +284,7 @@ int sq_sandbox_token_get(struct store *s, const unsigned char hash[32],
                          struct err *e);
 int sq_sandbox_token_revoke(struct store *s, const unsigned char hash[32],
                             int64_t now, struct err *e);
+int sq_attempt_claim(struct store *s, const unsigned char hash[32], int64_t now,
+                     struct err *e);
 
 #endif

@@ -281,7 +281,9 @@ run_connect(struct conn *w, const struct wop *op, struct err *e)
     int changed = 0;
     int rc = 0;
 
-    rc = use_attempt(w, cn->state_hash, cn->now, op->name, e);
+    if (cn->state_hash != NULL) {
+        rc = use_attempt(w, cn->state_hash, cn->now, op->name, e);
+    }
     if (rc == 0) {
         rc = run_simple(w, ST_SESSION_COMPLETE, op->name, e, &changed, u->id,
                         u->provider, cn->session_id, cn->now);
@@ -351,6 +353,32 @@ sq_attempt_fail(struct store *s, const unsigned char *state_hash,
     struct wop op = {.run = run_attempt_fail, .name = "store_attempt_fail"};
 
     op.in.p = &fa;
+    return sq_write_sync(s, &op, e);
+}
+
+struct claim_args {
+    const unsigned char *hash;
+    int64_t now;
+};
+
+static int
+run_attempt_claim(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct claim_args *ca = op->in.p;
+
+    return use_attempt(w, ca->hash, ca->now, op->name, e);
+}
+
+int
+sq_attempt_claim(struct store *s, const unsigned char hash[32], int64_t now,
+                 struct err *e)
+{
+    struct claim_args ca = {hash, now};
+    struct wop op = {.run = run_attempt_claim,
+                     .name = "store_attempt_claim",
+                     .one_statement = 1};
+
+    op.in.p = &ca;
     return sq_write_sync(s, &op, e);
 }
 

@@ -353,3 +353,10 @@ store_sandbox_token_revoke(struct store *s, const unsigned char hash[32],
 {
     return s->be->sandbox_token_revoke(s, hash, now, e);
 }
+
+int
+store_attempt_claim(struct store *s, const unsigned char hash[32], int64_t now,
+                    struct err *e)
+{
+    return s->be->attempt_claim(s, hash, now, e);
+}

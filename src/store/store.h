@@ -243,13 +243,21 @@ int store_attempt_get(struct store *s, const unsigned char hash[32],
                       struct arena *a, struct store_attempt *out,
                       struct err *e);
 
+/*
+ * Use up the attempt `hash` at `now` before acting on it, so that of
+ * two callbacks carrying one state only one goes on to the provider.
+ * ERR_GONE when it was used already (or does not exist).
+ */
+int store_attempt_claim(struct store *s, const unsigned char hash[32],
+                        int64_t now, struct err *e);
+
 /* ---- events (the outbox) ---- */
 
 struct store_event {
     const char *id; /* UUID; also body.ferry.event_id */
     const char *dev_id;
-    const char *user_id; /* may be NULL */
-    const char *type;    /* "auth", "deauth", ... */
+    const char *user_id;   /* may be NULL */
+    const char *type;      /* "auth", "deauth", ... */
     const char *reference; /* terra-reference, may be NULL */
     const char *body;      /* the JSON document, as it will be sent */
     int64_t created_at;
@@ -291,7 +299,8 @@ struct store_user {
 
 /*
  * A completed connection, written in one transaction: the attempt
- * `state_hash` is used up (ERR_GONE when it already was), the link
+ * `state_hash` (NULL when the caller claimed it with
+ * store_attempt_claim()) is used up (ERR_GONE when it already was), the link
  * `session_id` completed with the new user (ERR_GONE when it already
  * was), `old_user_id` (when not NULL: the connection this one replaces)
  * deauthorized with its tokens deleted (ERR_CONFLICT when it is no
@@ -386,8 +395,7 @@ int store_user_update(struct store *s, const char *dev_id, const char *id,
  * when there is no such user or it is deauthorized already.
  */
 int store_user_deauth(struct store *s, const char *dev_id, const char *id,
-                      const struct store_event *ev, int64_t now,
-                      struct err *e);
+                      const struct store_event *ev, int64_t now, struct err *e);
 
 /* ---- provider tokens ---- */
 
