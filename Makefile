@@ -123,9 +123,9 @@ fuzz_isotime_SRC := src/core/isotime.c src/core/err.c
 fuzz_url_SRC := src/http/url.c src/core/err.c
 fuzz_codec_SRC := src/core/codec.c src/core/buf.c src/core/err.c \
 	src/core/xmalloc.c src/core/log.c src/core/utf8.c
-fuzz_form_SRC := src/http/form.c src/core/arena.c src/core/utf8.c src/core/buf.c \
-	src/core/codec.c \
-	src/core/err.c src/core/xmalloc.c src/core/log.c
+fuzz_form_SRC := src/http/form.c src/core/arena.c src/core/utf8.c \
+	src/core/buf.c src/core/codec.c src/core/err.c src/core/xmalloc.c \
+	src/core/log.c
 fuzz_oauth2_SRC := src/oauth/oauth2.c src/core/arena.c src/core/buf.c \
 	src/core/utf8.c src/core/err.c src/core/xmalloc.c src/core/log.c \
 	src/core/codec.c src/core/crypto.c src/core/rng.c

@@ -37,8 +37,8 @@ struct app_provider {
     const char *scopes;        /* as the provider joins them; may be NULL */
     int pkce;
     int auth_post;
-    unsigned quirks;          /* enum provider_quirk */
-    unsigned types;           /* enum provider_type: its data types */
+    unsigned quirks;         /* enum provider_quirk */
+    unsigned types;          /* enum provider_type: its data types */
     char sandbox_secret[65]; /* SANDBOX: the client secret ferry uses */
 };
 
@@ -47,7 +47,7 @@ struct app {
     struct store *store;   /* owned */
     unsigned char key[32]; /* master key for data at rest; wiped */
     int have_key;
-    char public_url[APP_URL_MAX]; /* no trailing slash */
+    char public_url[APP_URL_MAX];   /* no trailing slash */
     struct app_provider *providers; /* the enabled ones, section order */
     size_t nproviders;
     struct hclient *http; /* outbound HTTP; NULL until app_start_http() */
@@ -92,8 +92,7 @@ int app_providers_load(struct app *a, struct err *e);
  * `url` of `p` as an absolute URL: a path is put under public_url.
  * Into `out` (`n` bytes); ERR_TOOBIG when it does not fit.
  */
-int app_provider_url(const struct app *a, const char *url, char *out,
-                     size_t n);
+int app_provider_url(const struct app *a, const char *url, char *out, size_t n);
 
 /*
  * The client secret of ferry at its own SANDBOX server: the lower-case

@@ -423,8 +423,8 @@ store_connection(struct flow *f)
     u->session_id = f->ss.id;
     u->state = "connected";
     u->active = 1;
-    u->scopes = terra_scopes(f->ar,
-                             f->tok.scope != NULL ? f->tok.scope : f->p->scopes);
+    u->scopes =
+        terra_scopes(f->ar, f->tok.scope != NULL ? f->tok.scope : f->p->scopes);
     u->created_at = now;
     u->updated_at = now;
 

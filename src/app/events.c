@@ -127,11 +127,10 @@ events_auth_error(struct arena *a, const char *dev_id, const char *user_id,
                   const char *session_id, const char *reason,
                   const char *message, int64_t now, struct store_event *ev)
 {
-    json_t *user =
-        json_pack("{s:o, s:s, s:o, s:o, s:b, s:n, s:n}", "user_id",
-                  str_json(user_id), "provider", provider, "reference_id",
-                  str_json(reference_id), "scopes", json_null(), "active", 0,
-                  "created_at", "last_webhook_update");
+    json_t *user = json_pack(
+        "{s:o, s:s, s:o, s:o, s:b, s:n, s:n}", "user_id", str_json(user_id),
+        "provider", provider, "reference_id", str_json(reference_id), "scopes",
+        json_null(), "active", 0, "created_at", "last_webhook_update");
     json_t *body = NULL;
 
     /* "s:n" takes no value: created_at and last_webhook_update are null */

@@ -66,8 +66,8 @@ parse_choices(const struct config_provider *cp, struct app_provider *p,
 
 /* One enabled section into `p`. */
 static int
-resolve(struct app *a, const struct config_provider *cp,
-        struct app_provider *p, struct err *e)
+resolve(struct app *a, const struct config_provider *cp, struct app_provider *p,
+        struct err *e)
 {
     const struct provider_login *l = NULL;
     const struct provider_info *info = NULL;

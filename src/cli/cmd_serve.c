@@ -121,8 +121,7 @@ demo_welcome(struct app *a, struct err *e)
            "    -H 'dev-id: %s' -H 'x-api-key: %s'\n\n"
            "Stop with Ctrl-C.\n\n",
            FERRY_VERSION, a->public_url, dev_id, k.api_key, ls.url,
-           a->public_url, dev_id, k.api_key, a->public_url, dev_id,
-           k.api_key);
+           a->public_url, dev_id, k.api_key, a->public_url, dev_id, k.api_key);
     fflush(stdout);
 
 out:

@@ -158,8 +158,7 @@ http_reply_err(struct http_request *req, struct http_response *resp,
 {
     int status = http_status_for(e->code);
 
-    if (status >= 500 && e->code != ERR_UPSTREAM &&
-        e->code != ERR_TIMEOUT) {
+    if (status >= 500 && e->code != ERR_UPSTREAM && e->code != ERR_TIMEOUT) {
         log_event(LOG_ERROR, "http", "http.internal_error",
                   "error=%s detail=%s", err_str(e->code), e->msg);
         return http_reply_error(req, resp, status,

@@ -181,7 +181,6 @@ int sandbox_page_error(struct buf *out, const char *title, const char *text,
  * the arena is full. */
 const char *sandbox_redirect_uri(const struct app *a, struct arena *ar);
 
-
 /* Send the page in `page` with `status` and the headers of every HTML
  * page; the form may post to the public origin. */
 int sandbox_send_page(struct http_request *req, struct http_response *resp,

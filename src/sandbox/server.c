@@ -26,7 +26,6 @@ sandbox_redirect_uri(const struct app *a, struct arena *ar)
     return arena_printf(ar, "%s/callback/sandbox", a->public_url);
 }
 
-
 int
 sandbox_send_page(struct http_request *req, struct http_response *resp,
                   int status, const struct buf *page)

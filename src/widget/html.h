@@ -54,8 +54,9 @@ int html_escape(struct buf *b, const char *s);
  * An entry may also be a scheme source ("myapp:", for app redirects).
  * Errors, with `resp` left unchanged: ERR_INVALID for an origin that is
  * not "http(s)://" followed by host characters (letters, digits, . - :
- * [ ]) nor a scheme source, so no origin can add a directive; ERR_TOOBIG when `resp` has no
- * room for the five headers; ERR_NOMEM when `a` is at its ceiling.
+ * [ ]) nor a scheme source, so no origin can add a directive;
+ * ERR_TOOBIG when `resp` has no room for the five headers; ERR_NOMEM
+ * when `a` is at its ceiling.
  * `form_origins` is borrowed; the values are owned by `a`.
  */
 int html_security_headers(struct http_response *resp, struct arena *a,

@@ -257,7 +257,8 @@ test_migrate(struct store *s)
     is_int(store_migrate(s, NULL, &e), 0, "applied may be NULL");
     is_int(store_schema_version(s, &cur, &latest, &e), 0, "schema version");
     is_int(cur, latest, "the database is at the latest version");
-    is_int(latest, store_sqlite_migration_count, "latest is the newest migration");
+    is_int(latest, store_sqlite_migration_count,
+           "latest is the newest migration");
     is_int(store_developer_get(s, "dev_x", &a, &d, &e), ERR_NOTFOUND,
            "the same call works after migrating");
     arena_release(&a);
