@@ -8,6 +8,7 @@
 #   make lint     clang-format check and the 80-column rule
 #   make fuzz     run the libFuzzer harnesses in tests/fuzz (clang)
 #   make bench    run the benchmarks in bench/ (see bench/RESULTS.md)
+#   make screenshots  PNGs of the end user's pages in build/screenshots/
 
 PKGS := libmicrohttpd jansson sqlite3 openssl inih libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -110,6 +111,8 @@ clean:
 	rm -rf build ferry
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+include mk/screenshots.mk
 
 # libFuzzer harnesses for the parsers ferry owns, built with clang (gcc has
 # no libFuzzer). `make fuzz` runs each for FUZZ_SECONDS; `make check`
