@@ -302,7 +302,6 @@ static void
 on_connected(void *arg, int rc, const struct err *e)
 {
     struct flow *f = arg;
-    struct err e2;
 
     if (rc == 0) {
         f->res.ok = 1;
@@ -316,7 +315,6 @@ on_connected(void *arg, int rc, const struct err *e)
     if (rc == ERR_CONFLICT && !f->retried) {
         /* the user being replaced changed meanwhile: look again */
         f->retried = 1;
-        err_clear(&e2);
         store_connection(f);
         return;
     }
