@@ -71,6 +71,34 @@ reply_page(struct http_request *req, struct http_response *resp, int status,
     return 0;
 }
 
+/*
+ * The language of a page: the link's (`lang`) when it has one, else the
+ * browser's first choice in Accept-Language, else English.
+ */
+static const char *
+page_lang(const struct http_request *req, const char *lang)
+{
+    const char *h = NULL;
+    char first[36];
+    size_t n = 0;
+
+    if (lang != NULL) {
+        return i18n_lang(lang);
+    }
+    h = http_header(req, "Accept-Language");
+    if (h == NULL) {
+        return i18n_lang(NULL);
+    }
+    h += strspn(h, " ");
+    n = strcspn(h, ",; ");
+    if (n >= sizeof(first)) {
+        return i18n_lang(NULL);
+    }
+    memcpy(first, h, n);
+    first[n] = '\0';
+    return i18n_lang(first);
+}
+
 /* A message page in `lang`. */
 static int
 message(struct http_request *req, struct http_response *resp, const char *lang,
@@ -80,7 +108,7 @@ message(struct http_request *req, struct http_response *resp, const char *lang,
     int rc = 0;
 
     buf_init(&b, PAGE_MAX);
-    if (widget_render_message(i18n_lang(lang), m, detail, &b) < 0) {
+    if (widget_render_message(page_lang(req, lang), m, detail, &b) < 0) {
         buf_release(&b);
         return http_reply_error(req, resp, 500, "cannot build the page");
     }
@@ -234,7 +262,7 @@ picker(struct http_request *req, struct http_response *resp,
     }
     csrf_value(a, ss->id, csrf);
     memset(&wp, 0, sizeof(wp));
-    wp.lang = i18n_lang(ss->language);
+    wp.lang = page_lang(req, ss->language);
     wp.action = req->path;
     wp.csrf = csrf;
     wp.choices = choices;
