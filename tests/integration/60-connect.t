@@ -708,11 +708,11 @@ is(ref $cc ? join(' | ', @$cc) : $cc, 'public, max-age=86400',
 # a page of no link's language follows the browser's
 $r = $f->fetch(GET => '/widget/no-such-token',
     headers => { 'accept-language' => 'ja-JP,ja;q=0.9,en;q=0.5' });
-like($r->{content}, qr/<html lang="ja"/,
+like($r->{body}, qr/<html lang="ja"/,
     'an unknown link in the browser\'s language');
 $r = $f->fetch(GET => '/widget/no-such-token',
     headers => { 'accept-language' => 'xx, *' });
-like($r->{content}, qr/<html lang="en"/, '... English when unsupported');
+like($r->{body}, qr/<html lang="en"/, '... English when unsupported');
 
 ok($f->alive, 'the server is still running');
 $f->stop;
