@@ -51,9 +51,8 @@ struct flow {
     struct oauth2_tokens tok;
     const char *provider_user_id;
     struct store_user user;
-    struct store_user old;
-    int have_old;
-    int retried;
+    int replaced; /* the connection replaced another (a re-auth) */
+    int quiet;    /* a failure that records no event */
     struct store_event events[2];
     struct store_event fail_ev;
     struct store_connect cn;
@@ -259,6 +258,46 @@ on_fail_stored(void *arg, int rc, const struct err *e)
     finish(f);
 }
 
+/* Nothing to do with a revocation's answer: it is best effort. */
+static void
+on_unkept_revoked(void *arg, struct hclient_response *r)
+{
+    (void)arg;
+    if (r->rc != 0 || r->status < 200 || r->status > 299) {
+        log_event(LOG_WARN, "connect", "connect.revoke_failed",
+                  "status=%ld error=%s", r->status,
+                  r->rc != 0 ? err_str(r->rc) : "-");
+    }
+}
+
+/*
+ * Revoke, best effort, the grant of a login that lost the race for its
+ * link, so no live grant is left at the provider that ferry does not
+ * hold. The request is copied by the client: nothing of `f` is needed
+ * once it is queued.
+ */
+static void
+revoke_unkept(struct flow *f)
+{
+    struct hclient_request hr;
+    char url[APP_URL_MAX];
+    const char *token = f->tok.refresh_token;
+    const char *hint = "refresh_token";
+
+    if (f->p->revoke_url == NULL || f->tok.access_token == NULL ||
+        app_provider_url(f->a, f->p->revoke_url, url, sizeof(url)) < 0) {
+        return;
+    }
+    if (token == NULL) {
+        token = f->tok.access_token;
+        hint = "access_token";
+    }
+    f->oc.revoke_url = url;
+    if (oauth2_revoke_request(&f->oc, token, hint, f->ar, &hr, NULL) == 0) {
+        hclient_send(f->a->http, &hr, on_unkept_revoked, NULL);
+    }
+}
+
 /*
  * End the chain with the failure `reason`: record the auth error event
  * when the link is known, then answer.
@@ -273,11 +312,14 @@ fail(struct flow *f, const char *reason, const char *message)
     f->res.ok = 0;
     f->res.reason = reason;
     f->res.message = message;
+    if (f->tok.access_token != NULL) {
+        revoke_unkept(f);
+    }
     log_event(LOG_INFO, "connect", "connect.failed",
               "reason=%s provider=%s session_id=%s msg=%s", reason,
               f->res.resource != NULL ? f->res.resource : "-",
               f->have_session ? f->ss.id : "-", message);
-    if (!f->have_session) {
+    if (!f->have_session || f->quiet) {
         finish(f);
         return;
     }
@@ -295,8 +337,6 @@ fail(struct flow *f, const char *reason, const char *message)
     }
 }
 
-static void store_connection(struct flow *f);
-
 /* The connection is stored, or not. Writer thread. */
 static void
 on_connected(void *arg, int rc, const struct err *e)
@@ -308,17 +348,13 @@ on_connected(void *arg, int rc, const struct err *e)
         f->res.user_id = f->user.id;
         log_event(LOG_INFO, "connect", "connect.completed",
                   "user_id=%s provider=%s session_id=%s reauth=%d", f->user.id,
-                  f->user.provider, f->ss.id, f->have_old);
+                  f->user.provider, f->ss.id, f->replaced);
         finish(f);
         return;
     }
-    if (rc == ERR_CONFLICT && !f->retried) {
-        /* the user being replaced changed meanwhile: look again */
-        f->retried = 1;
-        store_connection(f);
-        return;
-    }
     if (rc == ERR_GONE) {
+        /* another attempt completed the link: fail() revokes the grant
+         * this one got, which is not kept */
         fail(f, CONNECT_R_LINK_USED, "the link was used already");
         return;
     }
@@ -387,30 +423,38 @@ terra_scopes(struct arena *ar, const char *scopes)
     return s != NULL ? s : scopes;
 }
 
-/* Look for the connection this one replaces, build the user, its
- * events and its tokens, and queue the write. */
+/*
+ * The events that depend on the connection replaced: user_reauth when
+ * there is one. Called by the store inside its transaction, on the
+ * writer thread.
+ */
+static int
+compose(void *arg, const struct store_user *replaced,
+        const struct store_event **events, size_t *n)
+{
+    struct flow *f = arg;
+    int rc = 0;
+
+    f->replaced = replaced != NULL;
+    if (replaced == NULL) {
+        return 0;
+    }
+    rc = events_reauth(f->ar, replaced, &f->user, f->cn.now, &f->events[1]);
+    if (rc == 0) {
+        *events = &f->events[1];
+        *n = 1;
+    }
+    return rc;
+}
+
+/* Build the user, its auth event and its tokens, and queue the write;
+ * the store finds the connection it replaces. */
 static void
 store_connection(struct flow *f)
 {
     struct store_user *u = &f->user;
     int64_t now = isotime_now_us();
-    size_t nev = 0;
-    struct err e;
     int rc = 0;
-
-    err_clear(&e);
-    f->have_old = 0;
-    rc = store_user_find_connected(f->a->store, f->ss.dev_id, f->p->resource,
-                                   f->provider_user_id, f->ss.reference_id,
-                                   f->ar, &f->old, &e);
-    if (rc == 0) {
-        f->have_old = 1;
-    } else if (rc != ERR_NOTFOUND) {
-        log_event(LOG_ERROR, "connect", "connect.store_failed", "msg=%s",
-                  e.msg);
-        fail(f, CONNECT_R_PROVIDER_ERROR, "the store failed");
-        return;
-    }
 
     memset(u, 0, sizeof(*u));
     u->id = f->at.user_id;
@@ -426,10 +470,7 @@ store_connection(struct flow *f)
     u->created_at = now;
     u->updated_at = now;
 
-    rc = events_auth_success(f->ar, u, f->ss.id, now, &f->events[nev++]);
-    if (rc == 0 && f->have_old) {
-        rc = events_reauth(f->ar, &f->old, u, now, &f->events[nev++]);
-    }
+    rc = events_auth_success(f->ar, u, f->ss.id, now, &f->events[0]);
     if (rc == 0) {
         rc = seal_tokens(f, now);
     }
@@ -440,9 +481,12 @@ store_connection(struct flow *f)
     f->cn.state_hash = NULL; /* claimed before the exchange */
     f->cn.session_id = f->ss.id;
     f->cn.user = u;
-    f->cn.old_user_id = f->have_old ? f->old.id : NULL;
+    f->cn.replace = 1;
+    f->cn.compose = compose;
+    f->cn.compose_arg = f;
+    f->cn.arena = f->ar;
     f->cn.events = f->events;
-    f->cn.nevents = nev;
+    f->cn.nevents = 1;
     f->cn.now = now;
     rc = store_connect_async(f->a->store, &f->cn, on_connected, f);
     if (rc < 0) {
@@ -657,10 +701,11 @@ load_attempt(struct flow *f, const char *section, const char *state)
     f->have_session = 1;
     f->res.session = &f->ss;
     f->p = app_provider(f->a, f->at.resource);
-    if (f->p == NULL || strcmp(f->p->section, section) != 0) {
-        /* the event is recorded, but the attempt stays for its own
+    if (f->p == NULL || strcasecmp(f->p->section, section) != 0) {
+        /* neither an event nor the attempt used: it stays for its own
          * provider's callback */
         f->have_hash = 0;
+        f->quiet = 1;
         fail(f, CONNECT_R_INVALID_STATE,
              "the state belongs to another provider");
         return -1;
@@ -696,12 +741,18 @@ connect_finish(struct app *a, struct arena *ar, const char *section,
     if (load_attempt(f, section, q->state) < 0) {
         return;
     }
-    if (f->ss.completed_at != 0) {
-        fail(f, CONNECT_R_LINK_USED, "the link was used already");
+    if (f->at.used_at != 0) {
+        /* a replay: this attempt's outcome was recorded when it was
+         * used, so anyone holding the URL cannot add events */
+        f->quiet = 1;
+        fail(f,
+             f->ss.completed_at != 0 ? CONNECT_R_LINK_USED
+                                     : CONNECT_R_INVALID_STATE,
+             "the state was used already");
         return;
     }
-    if (f->at.used_at != 0) {
-        fail(f, CONNECT_R_INVALID_STATE, "the state was used already");
+    if (f->ss.completed_at != 0) {
+        fail(f, CONNECT_R_LINK_USED, "the link was used already");
         return;
     }
     if (now >= f->at.expires_at || now >= f->ss.expires_at) {
@@ -725,6 +776,7 @@ connect_finish(struct app *a, struct arena *ar, const char *section,
      * click, a retry) only the first reaches the provider, whose code
      * would not survive a second use */
     if (store_attempt_claim(a->store, f->hash, now, &e) < 0) {
+        f->quiet = 1; /* the other callback records the outcome */
         fail(f, CONNECT_R_INVALID_STATE, "the state was used already");
         return;
     }

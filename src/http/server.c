@@ -130,11 +130,37 @@ request_start(struct request_state *st, struct MHD_Connection *conn,
     }
 }
 
+/*
+ * What a connection remembers of its request in progress: the state
+ * the URI callback made. libmicrohttpd reports a request's completion
+ * only once the access handler has seen it; a request it drops before
+ * that (a header block too big for the connection memory, too many
+ * query parameters) would leave its state behind, so the connection's
+ * close frees what was never completed.
+ */
+struct conn_ctx {
+    struct request_state *pending;
+};
+
+static struct conn_ctx *
+conn_ctx(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)conn;
-    return request_new(cls, uri);
+    struct request_state *st = request_new(cls, uri);
+    struct conn_ctx *cc = conn_ctx(conn);
+
+    if (cc != NULL) {
+        cc->pending = st;
+    }
+    return st;
 }
 
 static void
@@ -449,9 +475,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     struct request_state *st = *con_cls;
+    struct conn_ctx *cc = NULL;
 
     (void)cls;
-    (void)conn;
     if (st == NULL) {
         return;
     }
@@ -462,8 +488,35 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
               (long long)elapsed_us(&st->start),
               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     log_set_req_id(NULL);
+    cc = conn_ctx(conn);
+    if (cc != NULL && cc->pending == st) {
+        cc->pending = NULL;
+    }
     request_free(st);
     *con_cls = NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+    struct conn_ctx *cc = *socket_context;
+
+    (void)cls;
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = xcalloc(1, sizeof(struct conn_ctx));
+        return;
+    }
+    if (cc == NULL) {
+        return;
+    }
+    if (cc->pending != NULL) {
+        /* dropped before the handler saw it: no completion will come */
+        request_free(cc->pending);
+    }
+    free(cc);
+    *socket_context = NULL;
 }
 
 static void
@@ -593,6 +646,7 @@ http_server_start(struct http_server **out,
         opt->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         opt->timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         opt->connection_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
         MHD_OPTION_END);
     if (s->daemon == NULL) {

@@ -74,6 +74,8 @@ static const char ST_USER_UPDATE[] =
     " updated_at = ?4"
     " WHERE id = ?5 AND dev_id = ?6 AND state != 'deauthorized'";
 
+static int user_one(struct call *c, struct store_user *out, struct err *e);
+
 /* Arguments of the writes below, through wop.in.p. */
 struct fail_args {
     const unsigned char *state_hash;
@@ -238,23 +240,42 @@ insert_token(struct conn *w, const struct store_connect *cn, const char *op,
     return rc;
 }
 
-/* Retire the user `old_id` that a new connection replaces. */
+/*
+ * Find the connected user the connection `cn` replaces (same developer,
+ * provider account and reference_id) on the writer's connection, and
+ * retire it: deauthorized, its tokens deleted. `*found` says whether
+ * there was one, read into `old`.
+ */
 static int
-retire_user(struct conn *w, const char *old_id, int64_t now, const char *op,
-            struct err *e)
+retire_replaced(struct conn *w, const struct store_connect *cn,
+                struct store_user *old, int *found, const char *op,
+                struct err *e)
 {
+    const struct store_user *u = cn->user;
+    struct call c = {0};
     int changed = 0;
-    int rc =
-        run_simple(w, ST_USER_RETIRE, op, e, &changed, old_id, NULL, NULL, now);
+    int rc = sq_call_start(&c, w, ST_USER_FIND, cn->arena, op, e);
 
-    if (rc == 0 && changed == 0) {
-        return err_set(e, ERR_CONFLICT,
-                       "%s: the user being replaced is no longer connected",
-                       op);
+    *found = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, u->dev_id);
+        sq_bind_text(&c, u->provider);
+        sq_bind_text(&c, u->provider_user_id);
+        sq_bind_text(&c, u->reference_id);
+        rc = user_one(&c, old, e);
+    }
+    sq_call_end(&c);
+    if (rc == ERR_NOTFOUND) {
+        return 0;
     }
     if (rc == 0) {
-        rc = run_simple_text(w, ST_TOKEN_DELETE, old_id, op, e);
+        rc = run_simple(w, ST_USER_RETIRE, op, e, &changed, old->id, NULL, NULL,
+                        cn->now);
     }
+    if (rc == 0) {
+        rc = run_simple_text(w, ST_TOKEN_DELETE, old->id, op, e);
+    }
+    *found = rc == 0;
     return rc;
 }
 
@@ -278,6 +299,10 @@ run_connect(struct conn *w, const struct wop *op, struct err *e)
 {
     const struct store_connect *cn = op->in.p;
     const struct store_user *u = cn->user;
+    const struct store_event *more = NULL;
+    struct store_user old;
+    size_t nmore = 0;
+    int found = 0;
     int changed = 0;
     int rc = 0;
 
@@ -292,8 +317,12 @@ run_connect(struct conn *w, const struct wop *op, struct err *e)
         rc = err_set(e, ERR_GONE, "%s: the link was completed already",
                      op->name);
     }
-    if (rc == 0 && cn->old_user_id != NULL) {
-        rc = retire_user(w, cn->old_user_id, cn->now, op->name, e);
+    if (rc == 0 && cn->replace) {
+        rc = retire_replaced(w, cn, &old, &found, op->name, e);
+    }
+    if (rc == 0 && cn->compose != NULL &&
+        cn->compose(cn->compose_arg, found ? &old : NULL, &more, &nmore) < 0) {
+        rc = err_set(e, ERR_NOMEM, "%s: cannot compose the events", op->name);
     }
     if (rc == 0) {
         rc = insert_user(w, u, op->name, e);
@@ -303,6 +332,9 @@ run_connect(struct conn *w, const struct wop *op, struct err *e)
     }
     if (rc == 0) {
         rc = insert_events(w, cn->events, cn->nevents, op->name, e);
+    }
+    if (rc == 0) {
+        rc = insert_events(w, more, nmore, op->name, e);
     }
     return rc;
 }

@@ -298,14 +298,30 @@ struct store_user {
 };
 
 /*
+ * Compose the events that depend on the connection being replaced:
+ * called once, inside the transaction of store_connect(), on the
+ * store's writer thread, with `replaced` the connected user the new one
+ * replaces (strings in the store_connect's arena) or NULL. Sets
+ * `*events` to `*n` events to add after the fixed ones (both may be left
+ * 0 and NULL). A negative return fails the write. It must be quick and
+ * must not call the store.
+ */
+typedef int (*store_compose_fn)(void *arg, const struct store_user *replaced,
+                                const struct store_event **events, size_t *n);
+
+/*
  * A completed connection, written in one transaction: the attempt
  * `state_hash` (NULL when the caller claimed it with
- * store_attempt_claim()) is used up (ERR_GONE when it already was), the link
- * `session_id` completed with the new user (ERR_GONE when it already
- * was), `old_user_id` (when not NULL: the connection this one replaces)
- * deauthorized with its tokens deleted (ERR_CONFLICT when it is no
- * longer connected, so the caller can look again), the user and its
- * sealed token inserted, and the events added. Nothing of it on error.
+ * store_attempt_claim()) is used up (ERR_GONE when it already was), the
+ * link `session_id` completed with the new user (ERR_GONE when it
+ * already was); with `replace`, the connected user of the same
+ * developer, provider account and reference_id (the `user`'s; a NULL
+ * reference matches a user without one), if there is one, deauthorized
+ * with its tokens deleted, and `compose` (may be NULL) told of it; then
+ * the user and its sealed token inserted, and the events (`events`, then
+ * the composed ones) added. Looking for the user to replace inside the
+ * transaction means two connections of one account racing still leave
+ * one connected user. Nothing of it on error.
  */
 struct store_connect {
     const unsigned char *state_hash;
@@ -314,7 +330,10 @@ struct store_connect {
     const unsigned char *sealed; /* the encrypted grant */
     size_t sealed_len;
     int64_t token_expires_at; /* 0: unknown */
-    const char *old_user_id;  /* may be NULL */
+    int replace;              /* replace the account's connected user */
+    store_compose_fn compose; /* may be NULL */
+    void *compose_arg;
+    struct arena *arena; /* the replaced user's strings; with `replace` */
     const struct store_event *events;
     size_t nevents;
     int64_t now;

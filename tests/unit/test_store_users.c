@@ -175,6 +175,9 @@ init_event(struct store_event *ev, const char *id, const char *dev,
 static const unsigned char sealed_bytes[] = {0xde, 0xad, 0xbe,
                                              0xef, 0x00, 0x01};
 
+/* Where connect_user() lets the store read a replaced user. */
+static struct arena helper_arena;
+
 /*
  * A whole connection for `id` in one call: its own link and attempt
  * (numbered `n`), the user, a token and one auth event "ev-<id>".
@@ -182,7 +185,7 @@ static const unsigned char sealed_bytes[] = {0xde, 0xad, 0xbe,
 static int
 connect_user(struct store *s, unsigned n, const char *id, const char *dev,
              const char *account, const char *ref, int64_t created,
-             const char *old_user_id)
+             int replace)
 {
     struct store_connect c;
     struct store_user u;
@@ -208,7 +211,8 @@ connect_user(struct store *s, unsigned n, const char *id, const char *dev,
     c.sealed = sealed_bytes;
     c.sealed_len = sizeof(sealed_bytes);
     c.token_expires_at = created + 3600;
-    c.old_user_id = old_user_id;
+    c.replace = replace;
+    c.arena = &helper_arena;
     c.events = &ev;
     c.nevents = 1;
     c.now = created;
@@ -352,7 +356,34 @@ test_connect(struct store *s)
     arena_release(&a);
 }
 
-/* A connection that replaces another, and one whose old user is gone. */
+static char composed_with[64];
+
+/* A composer that notes whom it was told of and adds `arg`'s event. */
+static int
+compose_reauth(void *arg, const struct store_user *replaced,
+               const struct store_event **events, size_t *n)
+{
+    snprintf(composed_with, sizeof(composed_with), "%s",
+             replaced != NULL ? replaced->id : "(none)");
+    if (replaced != NULL) {
+        *events = arg;
+        *n = 1;
+    }
+    return 0;
+}
+
+static int
+compose_fail(void *arg, const struct store_user *replaced,
+             const struct store_event **events, size_t *n)
+{
+    (void)arg;
+    (void)replaced;
+    (void)events;
+    (void)n;
+    return ERR_NOMEM;
+}
+
+/* A connection that replaces another, found by the store. */
 static void
 test_connect_replacing(struct store *s)
 {
@@ -360,7 +391,7 @@ test_connect_replacing(struct store *s)
     struct store_user u;
     struct store_user got;
     struct store_event ev;
-    struct store_session ss;
+    struct store_event more;
     const unsigned char *sealed = NULL;
     size_t len = 0;
     int64_t exp = 0;
@@ -372,10 +403,10 @@ test_connect_replacing(struct store *s)
 
     arena_init(&a, ARENA_MAX);
     err_clear(&e);
-    is_int(connect_user(s, 110, "old-1", "dev_a", "acct-r", "ref-r", 700, NULL),
+    is_int(connect_user(s, 110, "old-1", "dev_a", "acct-r", "ref-r", 700, 0),
            0, "a user to replace");
     is_int(
-        connect_user(s, 111, "new-1", "dev_a", "acct-r", "ref-r", 710, "old-1"),
+        connect_user(s, 111, "new-1", "dev_a", "acct-r", "ref-r", 710, 1),
         0, "a connection replacing it");
     is_int(store_user_get(s, "dev_a", "old-1", &a, &got, &e), 0,
            "the old user is kept");
@@ -388,13 +419,14 @@ test_connect_replacing(struct store *s)
            "the new user");
     is_str(got.state, "connected", "... connected");
 
-    /* replacing a user that is no longer connected */
+    /* the store finds whom to replace, and tells the composer */
     nusers = rows("users");
     nevents = rows("events");
     make_session(s, "sess-c", "dev_a", 112, NULL);
     make_attempt(s, 112, "sess-c", "dev_a", "new-2");
     init_user(&u, "new-2", "dev_a", "acct-r", "ref-r", "sess-c", 720);
     init_event(&ev, "ev-new-2", "dev_a", "new-2", "auth", 720);
+    init_event(&more, "ev-reauth-2", "dev_a", "new-2", "user_reauth", 720);
     fill_hash(h, 2, 112);
     memset(&c, 0, sizeof(c));
     c.state_hash = h;
@@ -402,31 +434,52 @@ test_connect_replacing(struct store *s)
     c.user = &u;
     c.sealed = sealed_bytes;
     c.sealed_len = sizeof(sealed_bytes);
-    c.old_user_id = "old-1";
+    c.replace = 1;
+    c.compose = compose_reauth;
+    c.compose_arg = &more;
+    c.arena = &a;
     c.events = &ev;
     c.nevents = 1;
     c.now = 720;
-    is_int(store_connect(s, &c, &e), ERR_CONFLICT,
-           "old user already deauthorized: ERR_CONFLICT");
-    is_int(attempt_used_at(s, 112), 0, "... the attempt is unused");
-    is_int(store_session_get(s, "sess-c", &a, &ss, &e), 0, "the link");
-    is_int(ss.completed_at, 0, "... is still open");
+    composed_with[0] = '\0';
+    is_int(store_connect(s, &c, &e), 0, "replacing the connected user");
+    is_str(composed_with, "new-1", "... the composer is told whom");
+    is_int(rows("users"), nusers + 1, "... one user more");
+    is_int(rows("events"), nevents + 2, "... the auth and the composed event");
+    is_int(store_user_get(s, "dev_a", "new-1", &a, &got, &e), 0, "new-1");
+    is_str(got.state, "deauthorized", "... is replaced");
+
+    /* no one left to replace: the composer hears NULL */
+    make_session(s, "sess-d", "dev_a", 113, NULL);
+    make_attempt(s, 113, "sess-d", "dev_a", "new-3");
+    init_user(&u, "new-3", "dev_a", "acct-other", "ref-r", "sess-d", 730);
+    init_event(&ev, "ev-new-3", "dev_a", "new-3", "auth", 730);
+    fill_hash(h, 2, 113);
+    c.session_id = "sess-d";
+    c.now = 730;
+    composed_with[0] = '\0';
+    is_int(store_connect(s, &c, &e), 0, "another account: nothing replaced");
+    is_str(composed_with, "(none)", "... the composer is told so");
+    is_int(store_user_get(s, "dev_a", "new-2", &a, &got, &e), 0, "new-2");
+    is_str(got.state, "connected", "... stays connected");
+
+    /* a composer that fails takes the whole write with it */
+    make_session(s, "sess-rf", "dev_a", 114, NULL);
+    make_attempt(s, 114, "sess-rf", "dev_a", "new-4");
+    init_user(&u, "new-4", "dev_a", "acct-r", "ref-r", "sess-rf", 740);
+    init_event(&ev, "ev-new-4", "dev_a", "new-4", "auth", 740);
+    fill_hash(h, 2, 114);
+    c.session_id = "sess-rf";
+    c.compose = compose_fail;
+    c.now = 740;
+    nusers = rows("users");
+    nevents = rows("events");
+    is_int(store_connect(s, &c, &e) < 0, 1, "a failing composer fails it");
     is_int(rows("users"), nusers, "... no user");
     is_int(rows("events"), nevents, "... no event");
-    is_int(store_token_get(s, "new-2", &a, &sealed, &len, &exp, &e),
-           ERR_NOTFOUND, "... no token");
-
-    c.old_user_id = "no-such-user";
-    is_int(store_connect(s, &c, &e), ERR_CONFLICT,
-           "old user unknown: ERR_CONFLICT");
-    is_int(rows("users"), nusers, "... nothing written");
-
-    /* the caller looks again and finds no one to replace: it works */
-    c.old_user_id = NULL;
-    is_int(store_connect(s, &c, &e), 0, "then without old_user_id: 0");
-    is_int(attempt_used_at(s, 112), 720, "... the attempt is used");
-    is_int(store_user_get(s, "dev_a", "new-2", &a, &got, &e), 0,
-           "... the user is stored");
+    is_int(store_user_get(s, "dev_a", "new-2", &a, &got, &e), 0, "new-2");
+    is_str(got.state, "connected", "... not replaced after all");
+    is_int(attempt_used_at(s, 114), 0, "... the attempt is unused");
     arena_release(&a);
 }
 
@@ -453,7 +506,7 @@ test_find_connected(struct store *s)
     is_int(store_user_find_connected(s, "dev_a", "SANDBOX", "acct-r", NULL, &a,
                                      &got, &e),
            ERR_NOTFOUND, "... a NULL reference_id matches only NULL");
-    is_int(connect_user(s, 120, "noref-1", "dev_a", "acct-n", NULL, 730, NULL),
+    is_int(connect_user(s, 120, "noref-1", "dev_a", "acct-n", NULL, 730, 0),
            0, "a user without reference_id");
     is_int(store_user_find_connected(s, "dev_a", "SANDBOX", "acct-n", NULL, &a,
                                      &got, &e),
@@ -534,7 +587,7 @@ test_attempt_fail(struct store *s)
         init_user(&u, "res-f", "dev_a", "acct-f", NULL, "sess-f", 850);
         memset(&c, 0, sizeof(c));
         c.state_hash = h;
-        c.session_id = "sess-f";
+        c.session_id = "sess-rf";
         c.user = &u;
         c.now = 850;
         is_int(store_connect(s, &c, &e), ERR_GONE,
@@ -668,10 +721,10 @@ test_user_list(struct store *s)
     char got[512];
 
     /* dev_b: four users; two created at the same time sort by id */
-    connect_user(s, 150, "b-3", "dev_b", "acct-b3", "team", 2000, NULL);
-    connect_user(s, 151, "b-1", "dev_b", "acct-b1", "team", 1000, NULL);
-    connect_user(s, 152, "b-2b", "dev_b", "acct-b2", NULL, 1500, NULL);
-    connect_user(s, 153, "b-2a", "dev_b", "acct-b2x", "solo", 1500, NULL);
+    connect_user(s, 150, "b-3", "dev_b", "acct-b3", "team", 2000, 0);
+    connect_user(s, 151, "b-1", "dev_b", "acct-b1", "team", 1000, 0);
+    connect_user(s, 152, "b-2b", "dev_b", "acct-b2", NULL, 1500, 0);
+    connect_user(s, 153, "b-2a", "dev_b", "acct-b2x", "solo", 1500, 0);
     is_int(store_user_deauth(s, "dev_b", "b-3", NULL, 2100, NULL), 0,
            "deauthorize one of dev_b's users");
 
@@ -919,6 +972,7 @@ main(void)
     struct err e;
 
     err_clear(&e);
+    arena_init(&helper_arena, ARENA_MAX);
     snprintf(dir, sizeof(dir), "/tmp/ferry-test-users-XXXXXX");
     if (mkdtemp(dir) == NULL) {
         ok(0, "mkdtemp");
@@ -964,5 +1018,6 @@ main(void)
             printf("# could not remove %s\n", dir);
         }
     }
+    arena_release(&helper_arena);
     return done_testing();
 }
