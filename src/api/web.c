@@ -8,6 +8,7 @@
  * per-session anti-forgery value guards the picker's POST, and the
  * OAuth state names the attempt.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -172,25 +173,67 @@ link_gone(struct http_request *req, struct http_response *resp,
 
 /*
  * The CSP source of `url` into the arena: its origin
- * ("scheme://host[:port]") for http(s), its scheme ("myapp:") for an
- * app link. NULL when there is none.
+ * ("scheme://host[:port]", lower case) for http(s), its scheme
+ * ("myapp:") for an app link. NULL when the URL has none that the CSP
+ * grammar can say (an IPv6 literal, an escaped or unusual host): the
+ * page then goes without it rather than failing.
  */
 static const char *
 origin_of(struct arena *ar, const char *url)
 {
+    static const char host_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789.-:";
     const char *p = strstr(url, "://");
+    size_t scheme = 0;
     size_t n = 0;
+    char *o = NULL;
+    size_t i;
 
     if (p == NULL) {
         return NULL;
     }
+    scheme = (size_t)(p - url);
     if (strncasecmp(url, "http://", 7) != 0 &&
         strncasecmp(url, "https://", 8) != 0) {
-        return arena_strndup(ar, url, (size_t)(p - url) + 1);
+        o = arena_strndup(ar, url, scheme + 1);
+    } else {
+        n = strcspn(p + 3, "/?#");
+        o = arena_strndup(ar, url, scheme + 3 + n);
     }
-    p += 3;
-    n = strcspn(p, "/?#");
-    return arena_strndup(ar, url, (size_t)(p - url) + n);
+    if (o == NULL) {
+        return NULL;
+    }
+    for (i = 0; o[i] != '\0'; i++) {
+        o[i] = (char)tolower((unsigned char)o[i]);
+    }
+    if (o[scheme] == ':' && o[scheme + 1] == '\0') {
+        return o; /* an app scheme: html checks its characters */
+    }
+    n = strlen(o);
+    if (n > 0 && o[n - 1] == ':') {
+        o[--n] = '\0'; /* "host:" with an empty port */
+    }
+    if (o[scheme + 3] == '\0' ||
+        strspn(o + scheme + 3, host_chars) != n - scheme - 3) {
+        return NULL;
+    }
+    return o;
+}
+
+/* Add `src` to the NULL-ended `list` of `*n` unless it is there. */
+static void
+add_source(const char **list, size_t *n, const char *src)
+{
+    size_t i;
+
+    if (src == NULL || !html_source_ok(src)) {
+        return;
+    }
+    for (i = 0; i < *n; i++) {
+        if (strcmp(list[i], src) == 0) {
+            return;
+        }
+    }
+    list[(*n)++] = src;
 }
 
 /* The open link of `kind` named by the path, or the answer made: 404,
@@ -240,20 +283,17 @@ picker(struct http_request *req, struct http_response *resp,
         n++;
         if (app_provider_url(a, p->authorize_url, url, sizeof(url)) == 0 &&
             p->authorize_url[0] != '/') {
-            origins[no] = origin_of(req->arena, url);
-            no += origins[no] != NULL;
+            add_source(origins, &no, origin_of(req->arena, url));
         }
     }
     /* a provider that knows the user may send the browser straight back,
      * and the callback on to the developer's app: Chromium holds every
      * hop after the form's POST to form-action */
     if (ss->success_url != NULL) {
-        origins[no] = origin_of(req->arena, ss->success_url);
-        no += origins[no] != NULL;
+        add_source(origins, &no, origin_of(req->arena, ss->success_url));
     }
     if (ss->failure_url != NULL) {
-        origins[no] = origin_of(req->arena, ss->failure_url);
-        no += origins[no] != NULL;
+        add_source(origins, &no, origin_of(req->arena, ss->failure_url));
     }
     origins[no] = NULL;
     if (n == 0) {
@@ -327,6 +367,10 @@ start(struct http_request *req, struct http_response *resp,
     if (rc == ERR_GONE) {
         return message(req, resp, ss->language, WIDGET_MSG_EXPIRED, 410, NULL);
     }
+    if (rc == ERR_LIMIT) {
+        log_event(LOG_INFO, "web", "connect.too_many", "session_id=%s", ss->id);
+        return message(req, resp, ss->language, WIDGET_MSG_FAILURE, 403, NULL);
+    }
     if (rc < 0) {
         log_event(LOG_ERROR, "web", "connect.start_failed", "msg=%s", e.msg);
         return message(req, resp, ss->language, WIDGET_MSG_FAILURE, 500, NULL);
@@ -366,6 +410,26 @@ api_widget_pick(struct http_request *req, struct http_response *resp)
     return start(req, resp, &ss, resource, 303);
 }
 
+/*
+ * HEAD of a link that acts when it is fetched (the start link, the
+ * callback): link checkers and previews send it, and it must not start
+ * or finish a login. 1 when `req` is one, answered with no body.
+ */
+static int
+head_only(struct http_request *req, struct http_response *resp)
+{
+    static const char empty[] = "";
+
+    if (strcmp(req->method, "HEAD") != 0) {
+        return 0;
+    }
+    resp->status = 200;
+    resp->content_type = "text/html; charset=utf-8";
+    resp->body = empty;
+    resp->body_len = 0;
+    return 1;
+}
+
 /* ---- GET /connect/<token> ---- */
 
 int
@@ -373,7 +437,12 @@ api_connect_page(struct http_request *req, struct http_response *resp)
 {
     struct store_session ss;
     int answered = 0;
-    int rc = open_link(req, resp, "direct", &ss, &answered);
+    int rc = 0;
+
+    if (head_only(req, resp)) {
+        return 0;
+    }
+    rc = open_link(req, resp, "direct", &ss, &answered);
 
     if (answered) {
         return rc;
@@ -486,6 +555,9 @@ api_callback(struct http_request *req, struct http_response *resp)
 
     if (q == NULL) {
         return http_reply_error(req, resp, 500, "out of request memory");
+    }
+    if (head_only(req, resp)) {
+        return 0;
     }
     if (app_provider(a, req->params[0]) == NULL) {
         /* no provider of that name here: touch no attempt */

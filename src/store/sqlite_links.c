@@ -234,13 +234,58 @@ static const char ST_ATTEMPT_GET[] =
     " created_at, expires_at, used_at FROM auth_attempts"
     " WHERE state_hash = ?";
 
+static const char ST_ATTEMPT_COUNT[] =
+    "SELECT count(*) FROM auth_attempts WHERE session_id = ?";
+static const char ST_ATTEMPT_PRUNE[] =
+    "DELETE FROM auth_attempts WHERE rowid IN (SELECT rowid FROM"
+    " auth_attempts WHERE expires_at < ? LIMIT 64)";
+
+/*
+ * Before a new attempt: refuse past STORE_ATTEMPTS_MAX on one link (a
+ * start link fetched in a loop), and delete a few attempts whose link
+ * expired a day ago, so the table does not grow without bound.
+ */
+static int
+attempt_room(struct conn *w, const struct store_attempt *at, const char *op,
+             struct err *e)
+{
+    struct call c = {0};
+    int64_t n = 0;
+    int rc = sq_call_start(&c, w, ST_ATTEMPT_COUNT, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, at->session_id);
+        rc = sq_call_step(&c);
+        n = rc == 1 ? sq_col_int(&c) : 0;
+        rc = rc < 0 ? rc : c.rc;
+    }
+    sq_call_end(&c);
+    if (rc == 0 && n >= STORE_ATTEMPTS_MAX) {
+        return err_set(e, ERR_LIMIT,
+                       "%s: %d logins were started on this link already", op,
+                       STORE_ATTEMPTS_MAX);
+    }
+    if (rc == 0) {
+        rc = sq_call_start(&c, w, ST_ATTEMPT_PRUNE, NULL, op, e);
+    }
+    if (rc == 0) {
+        sq_bind_int(&c, at->created_at - (int64_t)86400 * 1000000);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
 static int
 run_attempt_create(struct conn *w, const struct wop *op, struct err *e)
 {
     const struct store_attempt *at = op->in.p;
     struct call c = {0};
-    int rc = 0;
+    int rc = attempt_room(w, at, op->name, e);
 
+    if (rc != 0) {
+        return rc;
+    }
     rc = sq_call_start(&c, w, ST_ATTEMPT_INSERT, NULL, op->name, e);
     if (rc == 0) {
         sq_bind_hash(&c, at->state_hash);
@@ -265,9 +310,7 @@ int
 sq_attempt_create(struct store *s, const struct store_attempt *at,
                   struct err *e)
 {
-    struct wop op = {.run = run_attempt_create,
-                     .name = "store_attempt_create",
-                     .one_statement = 1};
+    struct wop op = {.run = run_attempt_create, .name = "store_attempt_create"};
 
     op.in.p = at;
     return sq_write_sync(s, &op, e);

@@ -233,8 +233,12 @@ struct store_attempt {
     int64_t used_at; /* 0 while unused */
 };
 
+#define STORE_ATTEMPTS_MAX 64 /* logins one link may start */
+
 /* ERR_NOTFOUND when the session does not exist, ERR_CONFLICT when the
- * state hash exists. */
+ * state hash exists, ERR_LIMIT when the link has STORE_ATTEMPTS_MAX
+ * attempts already. Attempts whose link expired a day ago are deleted
+ * a few at a time along the way. */
 int store_attempt_create(struct store *s, const struct store_attempt *at,
                          struct err *e);
 

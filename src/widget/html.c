@@ -209,8 +209,8 @@ html_escape(struct buf *b, const char *s)
  * then letters, digits, '+', '-', '.'): no path, no space, no quote, no
  * ';' or ',' that could end the directive and start another.
  */
-static int
-origin_ok(const char *o)
+int
+html_source_ok(const char *o)
 {
     size_t n = 0;
 
@@ -255,7 +255,7 @@ build_csp(struct buf *b, const char *const *form_origins)
                     html_style_source());
     for (i = 0; rc == 0 && form_origins != NULL && form_origins[i] != NULL;
          i++) {
-        if (!origin_ok(form_origins[i])) {
+        if (!html_source_ok(form_origins[i])) {
             return ERR_INVALID;
         }
         rc = buf_printf(b, " %s", form_origins[i]);

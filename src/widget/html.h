@@ -62,6 +62,10 @@ int html_escape(struct buf *b, const char *s);
 int html_security_headers(struct http_response *resp, struct arena *a,
                           const char *const *form_origins);
 
+/* 1 when `src` may be an entry of html_security_headers()'s
+ * `form_origins` (an http(s) origin or a scheme source). */
+int html_source_ok(const char *src);
+
 /*
  * As the only entry of `form_origins`: leave form-action out, for a page
  * whose form's answer redirects on to a place the page cannot know (an

@@ -707,6 +707,44 @@ my $cc = $r->{headers}{'cache-control'};
 is(ref $cc ? join(' | ', @$cc) : $cc, 'public, max-age=86400',
     '... with one Cache-Control, which lets it be cached');
 
+# HEAD of the start link and the callback acts on nothing
+{
+    my ($dh, $az) = direct_started({ reference_id => 'head' });
+    my $sid = session_of($dh->{user_id});
+    my $before_at = $f->sql(
+        "select count(*) from auth_attempts where session_id = '$sid'");
+    $r = $f->fetch(HEAD => $dh->{auth_url});
+    is($r->{status}, 200, 'HEAD of a start link: 200');
+    is($f->sql("select count(*) from auth_attempts where session_id = '$sid'"),
+        $before_at, '... starts no login');
+    my $st = FerryTest::query_params($az)->{state};
+    $r = $f->fetch(HEAD => "/callback/sandbox?code=x&state=$st");
+    is($r->{status}, 200, 'HEAD of a callback: 200');
+    is($f->sql("select count(*) from auth_attempts where session_id = '$sid'"
+          . " and used_at is not null"), 0, '... uses no attempt');
+
+    # a start link fetched in a loop stops making attempts
+    my $last;
+    $last = $f->fetch(GET => $dh->{auth_url})->{status} for 1 .. 64;
+    is($last, 403, 'a link past 64 logins refuses more');
+    is($f->sql("select count(*) from auth_attempts where session_id = '$sid'"),
+        64, '... and holds 64 attempts');
+}
+
+# redirect URLs whose origin is unusual still give a working picker
+for my $u ('HTTPS://App.Example:/ok', 'https://my_app.example/x',
+    'https://%61pp.example/', 'https://[::1]:8443/ok', 'myapp://done') {
+    my $ws = widget_session({ providers => 'SANDBOX',
+            auth_success_redirect_url => $u,
+            auth_failure_redirect_url => 'https://app.example/fail' });
+    $r = $f->fetch(GET => $ws->{url});
+    is($r->{status}, 200, "a picker for a success URL of $u");
+    my $csp = $r->{headers}{'content-security-policy'} // '';
+    my @fa = ($csp =~ /form-action ([^;]*)/);
+    my $n = () = ($fa[0] // '') =~ m{https://app\.example(?=\s|$)}g;
+    is($n, 1, '... the shared origin listed once, in lower case');
+}
+
 # a page of no link's language follows the browser's
 $r = $f->fetch(GET => '/widget/no-such-token',
     headers => { 'accept-language' => 'ja-JP,ja;q=0.9,en;q=0.5' });
