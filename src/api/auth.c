@@ -3,6 +3,7 @@
  * DELETE /v2/auth/deauthenticateUser.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "api/internal.h"
 #include "app/events.h"
@@ -32,6 +33,12 @@ parse_direct(struct http_request *req, json_t *body, struct links_request *lr,
     }
     /* the SDK puts resource in the query; older clients in the body */
     *resource = http_query(req, "resource");
+    if (rc == 0 && *resource != NULL && in_body != NULL &&
+        strcasecmp(*resource, in_body) != 0) {
+        rc = err_set(e, ERR_INVALID,
+                     "resource: the query says '%.64s' and the body '%.64s'",
+                     *resource, in_body);
+    }
     if (*resource == NULL) {
         *resource = in_body;
     }

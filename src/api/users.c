@@ -6,6 +6,7 @@
  * developer is answered exactly as an unknown one (404). A deauthorized
  * user (deauthenticated, or replaced by a re-authentication) is gone.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,8 @@ query_number(struct http_request *req, const char *name, long min, long max,
     }
     errno = 0;
     v = strtol(s, &end, 10);
-    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+    if (!isdigit((unsigned char)s[0]) || *end != '\0' || errno != 0 ||
+        v < min || v > max) {
         return err_set(e, ERR_INVALID, "%s: must be an integer from %ld to %ld",
                        name, min, max);
     }

@@ -133,7 +133,7 @@ parse_opts(int argc, char **argv, struct cli_opts *o)
                    (slot = value_slot(o, a + 2)) != NULL) {
             if (strchr(a, '=') != NULL) {
                 *slot = strchr(a, '=') + 1;
-            } else if (i + 1 == argc) {
+            } else if (i + 1 == argc || strncmp(argv[i + 1], "--", 2) == 0) {
                 fprintf(stderr, "ferry: %s needs a value\n", a);
                 return 2;
             } else {
