@@ -184,8 +184,7 @@ static struct arena helper_arena;
  */
 static int
 connect_user(struct store *s, unsigned n, const char *id, const char *dev,
-             const char *account, const char *ref, int64_t created,
-             int replace)
+             const char *account, const char *ref, int64_t created, int replace)
 {
     struct store_connect c;
     struct store_user u;
@@ -403,11 +402,10 @@ test_connect_replacing(struct store *s)
 
     arena_init(&a, ARENA_MAX);
     err_clear(&e);
-    is_int(connect_user(s, 110, "old-1", "dev_a", "acct-r", "ref-r", 700, 0),
-           0, "a user to replace");
-    is_int(
-        connect_user(s, 111, "new-1", "dev_a", "acct-r", "ref-r", 710, 1),
-        0, "a connection replacing it");
+    is_int(connect_user(s, 110, "old-1", "dev_a", "acct-r", "ref-r", 700, 0), 0,
+           "a user to replace");
+    is_int(connect_user(s, 111, "new-1", "dev_a", "acct-r", "ref-r", 710, 1), 0,
+           "a connection replacing it");
     is_int(store_user_get(s, "dev_a", "old-1", &a, &got, &e), 0,
            "the old user is kept");
     is_str(got.state, "deauthorized", "... deauthorized");
@@ -506,8 +504,8 @@ test_find_connected(struct store *s)
     is_int(store_user_find_connected(s, "dev_a", "SANDBOX", "acct-r", NULL, &a,
                                      &got, &e),
            ERR_NOTFOUND, "... a NULL reference_id matches only NULL");
-    is_int(connect_user(s, 120, "noref-1", "dev_a", "acct-n", NULL, 730, 0),
-           0, "a user without reference_id");
+    is_int(connect_user(s, 120, "noref-1", "dev_a", "acct-n", NULL, 730, 0), 0,
+           "a user without reference_id");
     is_int(store_user_find_connected(s, "dev_a", "SANDBOX", "acct-n", NULL, &a,
                                      &got, &e),
            0, "... found with a NULL reference_id");
