@@ -106,6 +106,7 @@ format:
 bench: deps
 	$(MAKE) ferry
 	bench/run
+	bench/connect
 
 clean:
 	rm -rf build ferry
