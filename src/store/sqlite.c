@@ -413,8 +413,8 @@ sq_changes(struct call *c)
  * with `*cap` allocated. Returns the (maybe moved) array, or NULL with
  * c->rc set when the arena is full.
  */
-void *
-sq_call_grow(struct call *c, void *arr, size_t n, size_t *cap, size_t size)
+static void *
+call_grow(struct call *c, void *arr, size_t n, size_t *cap, size_t size)
 {
     size_t want = *cap == 0 ? 8 : *cap * 2;
     void *p = NULL;
@@ -436,6 +436,33 @@ sq_call_grow(struct call *c, void *arr, size_t n, size_t *cap, size_t size)
     }
     *cap = want;
     return p;
+}
+
+int
+sq_call_rows(struct call *c, size_t size, sq_row_fn read, void **out, size_t *n)
+{
+    void *rows = NULL;
+    size_t cap = 0;
+    size_t len = 0;
+
+    *out = NULL;
+    *n = 0;
+    while (sq_call_step(c) == 1) {
+        rows = call_grow(c, rows, len, &cap, size);
+        if (rows == NULL) {
+            break;
+        }
+        read(c, (char *)rows + len * size);
+        if (c->rc != 0) {
+            break;
+        }
+        len++;
+    }
+    if (c->rc == 0) {
+        *out = rows;
+        *n = len;
+    }
+    return c->rc;
 }
 
 /* ---- connections ---- */

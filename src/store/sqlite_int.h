@@ -178,9 +178,16 @@ void sq_col_blob(struct call *c, const unsigned char **out, size_t *len);
 /* Rows changed by the statement just run on c's connection. */
 int sq_changes(struct call *c);
 
-/* Room for element `n` of the arena array `arr` (see sqlite.c). */
-void *sq_call_grow(struct call *c, void *arr, size_t n, size_t *cap,
-                   size_t size);
+/* Reads the current row of `c` into `row` (failures stick in c->rc). */
+typedef void (*sq_row_fn)(struct call *c, void *row);
+
+/*
+ * Step a started and bound call to its end, reading each row with
+ * `read` into an arena array of `size`-byte elements: `*out` and `*n`
+ * on success (NULL and 0 before and on failure). Returns c->rc.
+ */
+int sq_call_rows(struct call *c, size_t size, sq_row_fn read, void **out,
+                 size_t *n);
 
 /* A one-value query without parameters, into `*v`. */
 int sq_query_int(struct conn *conn, const char *sql, int64_t *v, const char *op,

@@ -137,37 +137,28 @@ sq_developer_find_by_name(struct store *s, const char *name, struct arena *a,
                          "store_developer_find_by_name", e);
 }
 
+static void
+developer_row(struct call *c, void *row)
+{
+    read_developer(c, row);
+}
+
 int
 sq_developer_list(struct store *s, struct arena *a,
                   struct store_developer **out, size_t *n, struct err *e)
 {
     struct sq_store *q = sq(s);
     struct conn *r = sq_reader_get(q);
-    struct store_developer *devs = NULL;
-    size_t cap = 0;
-    size_t len = 0;
     struct call c = {0};
-    int rc = 0;
+    void *rows = NULL;
+    int rc = sq_call_start(&c, r, ST_DEV_LIST, a, "store_developer_list", e);
 
     *out = NULL;
     *n = 0;
-    rc = sq_call_start(&c, r, ST_DEV_LIST, a, "store_developer_list", e);
-    if (rc != 0) {
-        goto out;
-    }
-    while (sq_call_step(&c) == 1) {
-        devs = sq_call_grow(&c, devs, len, &cap, sizeof(*devs));
-        if (devs == NULL || read_developer(&c, &devs[len]) != 0) {
-            break;
-        }
-        len++;
-    }
-    rc = c.rc;
     if (rc == 0) {
-        *out = devs;
-        *n = len;
+        rc = sq_call_rows(&c, sizeof(**out), developer_row, &rows, n);
+        *out = rows;
     }
-out:
     sq_call_end(&c);
     sq_reader_put(q, r);
     return rc;
@@ -264,52 +255,45 @@ sq_key_revoke(struct store *s, const char *key_id, int64_t now, struct err *e)
     return sq_write_sync(s, &op, e);
 }
 
+static void
+key_row(struct call *c, void *row)
+{
+    struct store_key *k = row;
+
+    k->id = sq_col_text(c);
+    k->dev_id = sq_col_text(c);
+    sq_col_hash(c, k->hash);
+    k->hint = sq_col_text(c);
+    k->created_at = sq_col_int(c);
+    k->revoked_at = sq_col_time(c);
+}
+
 int
 sq_key_list(struct store *s, const char *dev_id, struct arena *a,
             struct store_key **out, size_t *n, struct err *e)
 {
     struct sq_store *q = sq(s);
     struct conn *r = sq_reader_get(q);
-    struct store_key *keys = NULL;
-    struct store_key *k = NULL;
-    size_t cap = 0;
-    size_t len = 0;
     struct call c = {0};
-    int rc = 0;
+    void *rows = NULL;
+    int rc = sq_call_start(&c, r, ST_KEY_LIST, a, "store_key_list", e);
 
     *out = NULL;
     *n = 0;
-    rc = sq_call_start(&c, r, ST_KEY_LIST, a, "store_key_list", e);
-    if (rc != 0) {
-        goto out;
-    }
-    sq_bind_text(&c, dev_id);
-    while (sq_call_step(&c) == 1) {
-        keys = sq_call_grow(&c, keys, len, &cap, sizeof(*keys));
-        if (keys == NULL) {
-            break;
-        }
-        k = &keys[len];
-        k->id = sq_col_text(&c);
-        k->dev_id = sq_col_text(&c);
-        sq_col_hash(&c, k->hash);
-        k->hint = sq_col_text(&c);
-        k->created_at = sq_col_int(&c);
-        k->revoked_at = sq_col_time(&c);
-        if (c.rc != 0) {
-            break;
-        }
-        len++;
-    }
-    rc = c.rc;
     if (rc == 0) {
-        *out = keys;
-        *n = len;
+        sq_bind_text(&c, dev_id);
+        rc = sq_call_rows(&c, sizeof(**out), key_row, &rows, n);
+        *out = rows;
     }
-out:
     sq_call_end(&c);
     sq_reader_put(q, r);
     return rc;
+}
+
+static void
+hash_row(struct call *c, void *row)
+{
+    sq_col_hash(c, row);
 }
 
 int
@@ -318,36 +302,18 @@ sq_key_active_hashes(struct store *s, const char *dev_id, struct arena *a,
 {
     struct sq_store *q = sq(s);
     struct conn *r = sq_reader_get(q);
-    unsigned char(*hashes)[HASH_LEN] = NULL;
-    size_t cap = 0;
-    size_t len = 0;
     struct call c = {0};
-    int rc = 0;
+    void *rows = NULL;
+    int rc =
+        sq_call_start(&c, r, ST_KEY_ACTIVE, a, "store_key_active_hashes", e);
 
     *out = NULL;
     *n = 0;
-    rc = sq_call_start(&c, r, ST_KEY_ACTIVE, a, "store_key_active_hashes", e);
-    if (rc != 0) {
-        goto out;
-    }
-    sq_bind_text(&c, dev_id);
-    while (sq_call_step(&c) == 1) {
-        hashes = sq_call_grow(&c, hashes, len, &cap, sizeof(*hashes));
-        if (hashes == NULL) {
-            break;
-        }
-        sq_col_hash(&c, hashes[len]);
-        if (c.rc != 0) {
-            break;
-        }
-        len++;
-    }
-    rc = c.rc;
     if (rc == 0) {
-        *out = hashes;
-        *n = len;
+        sq_bind_text(&c, dev_id);
+        rc = sq_call_rows(&c, HASH_LEN, hash_row, &rows, n);
+        *out = rows;
     }
-out:
     sq_call_end(&c);
     sq_reader_put(q, r);
     return rc;

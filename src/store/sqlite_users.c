@@ -514,44 +514,31 @@ bind_user_filter(struct call *c, const struct store_user_query *uq)
     sq_bind_int(c, uq->with_deauthorized ? 1 : 0);
 }
 
+static void
+user_row(struct call *c, void *row)
+{
+    read_user(c, row);
+}
+
 int
 sq_user_list(struct store *s, const struct store_user_query *uq,
              struct arena *a, struct store_user **out, size_t *n, struct err *e)
 {
     struct sq_store *q = sq(s);
     struct conn *r = sq_reader_get(q);
-    struct store_user *users = NULL;
-    size_t cap = 0;
-    size_t len = 0;
     struct call c = {0};
-    int rc = 0;
+    void *rows = NULL;
+    int rc = sq_call_start(&c, r, ST_USER_LIST, a, "store_user_list", e);
 
     *out = NULL;
     *n = 0;
-    rc = sq_call_start(&c, r, ST_USER_LIST, a, "store_user_list", e);
-    if (rc != 0) {
-        goto out;
-    }
-    bind_user_filter(&c, uq);
-    sq_bind_int(&c, uq->limit == 0 ? -1 : (int64_t)uq->limit);
-    sq_bind_int(&c, (int64_t)uq->offset);
-    while (sq_call_step(&c) == 1) {
-        users = sq_call_grow(&c, users, len, &cap, sizeof(*users));
-        if (users == NULL) {
-            break;
-        }
-        read_user(&c, &users[len]);
-        if (c.rc != 0) {
-            break;
-        }
-        len++;
-    }
-    rc = c.rc;
     if (rc == 0) {
-        *out = users;
-        *n = len;
+        bind_user_filter(&c, uq);
+        sq_bind_int(&c, uq->limit == 0 ? -1 : (int64_t)uq->limit);
+        sq_bind_int(&c, (int64_t)uq->offset);
+        rc = sq_call_rows(&c, sizeof(**out), user_row, &rows, n);
+        *out = rows;
     }
-out:
     sq_call_end(&c);
     sq_reader_put(q, r);
     return rc;
@@ -697,6 +684,21 @@ sq_token_get(struct store *s, const char *user_id, struct arena *a,
 
 /* ---- events ---- */
 
+static void
+event_row(struct call *c, void *row)
+{
+    struct store_event *ev = row;
+
+    ev->seq = sq_col_int(c);
+    ev->id = sq_col_text(c);
+    ev->dev_id = sq_col_text(c);
+    ev->user_id = sq_col_text(c);
+    ev->type = sq_col_text(c);
+    ev->reference = sq_col_text(c);
+    ev->body = sq_col_text(c);
+    ev->created_at = sq_col_int(c);
+}
+
 int
 sq_event_list(struct store *s, const struct store_event_query *eq,
               struct arena *a, struct store_event **out, size_t *n,
@@ -704,47 +706,22 @@ sq_event_list(struct store *s, const struct store_event_query *eq,
 {
     struct sq_store *q = sq(s);
     struct conn *r = sq_reader_get(q);
-    struct store_event *evs = NULL;
-    size_t cap = 0;
-    size_t len = 0;
     struct call c = {0};
-    int rc = 0;
+    void *rows = NULL;
+    int rc = sq_call_start(&c, r, ST_EVENT_LIST, a, "store_event_list", e);
 
     *out = NULL;
     *n = 0;
-    rc = sq_call_start(&c, r, ST_EVENT_LIST, a, "store_event_list", e);
-    if (rc != 0) {
-        goto out;
-    }
-    sq_bind_int(&c, eq->after_seq);
-    sq_bind_text(&c, eq->dev_id);
-    sq_bind_text(&c, eq->user_id);
-    sq_bind_text(&c, eq->type);
-    sq_bind_int(&c, eq->limit == 0 ? EVENT_LIST_DEFAULT : (int64_t)eq->limit);
-    while (sq_call_step(&c) == 1) {
-        evs = sq_call_grow(&c, evs, len, &cap, sizeof(*evs));
-        if (evs == NULL) {
-            break;
-        }
-        evs[len].seq = sq_col_int(&c);
-        evs[len].id = sq_col_text(&c);
-        evs[len].dev_id = sq_col_text(&c);
-        evs[len].user_id = sq_col_text(&c);
-        evs[len].type = sq_col_text(&c);
-        evs[len].reference = sq_col_text(&c);
-        evs[len].body = sq_col_text(&c);
-        evs[len].created_at = sq_col_int(&c);
-        if (c.rc != 0) {
-            break;
-        }
-        len++;
-    }
-    rc = c.rc;
     if (rc == 0) {
-        *out = evs;
-        *n = len;
+        sq_bind_int(&c, eq->after_seq);
+        sq_bind_text(&c, eq->dev_id);
+        sq_bind_text(&c, eq->user_id);
+        sq_bind_text(&c, eq->type);
+        sq_bind_int(&c,
+                    eq->limit == 0 ? EVENT_LIST_DEFAULT : (int64_t)eq->limit);
+        rc = sq_call_rows(&c, sizeof(**out), event_row, &rows, n);
+        *out = rows;
     }
-out:
     sq_call_end(&c);
     sq_reader_put(q, r);
     return rc;
