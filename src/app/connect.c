@@ -258,46 +258,6 @@ on_fail_stored(void *arg, int rc, const struct err *e)
     finish(f);
 }
 
-/* Nothing to do with a revocation's answer: it is best effort. */
-static void
-on_unkept_revoked(void *arg, struct hclient_response *r)
-{
-    (void)arg;
-    if (r->rc != 0 || r->status < 200 || r->status > 299) {
-        log_event(LOG_WARN, "connect", "connect.revoke_failed",
-                  "status=%ld error=%s", r->status,
-                  r->rc != 0 ? err_str(r->rc) : "-");
-    }
-}
-
-/*
- * Revoke, best effort, the grant of a login that lost the race for its
- * link, so no live grant is left at the provider that ferry does not
- * hold. The request is copied by the client: nothing of `f` is needed
- * once it is queued.
- */
-static void
-revoke_unkept(struct flow *f)
-{
-    struct hclient_request hr;
-    char url[APP_URL_MAX];
-    const char *token = f->tok.refresh_token;
-    const char *hint = "refresh_token";
-
-    if (f->p->revoke_url == NULL || f->tok.access_token == NULL ||
-        app_provider_url(f->a, f->p->revoke_url, url, sizeof(url)) < 0) {
-        return;
-    }
-    if (token == NULL) {
-        token = f->tok.access_token;
-        hint = "access_token";
-    }
-    f->oc.revoke_url = url;
-    if (oauth2_revoke_request(&f->oc, token, hint, f->ar, &hr, NULL) == 0) {
-        hclient_send(f->a->http, &hr, on_unkept_revoked, NULL);
-    }
-}
-
 /*
  * End the chain with the failure `reason`: record the auth error event
  * when the link is known, then answer.
@@ -312,9 +272,6 @@ fail(struct flow *f, const char *reason, const char *message)
     f->res.ok = 0;
     f->res.reason = reason;
     f->res.message = message;
-    if (f->tok.access_token != NULL) {
-        revoke_unkept(f);
-    }
     log_event(LOG_INFO, "connect", "connect.failed",
               "reason=%s provider=%s session_id=%s msg=%s", reason,
               f->res.resource != NULL ? f->res.resource : "-",
@@ -353,8 +310,10 @@ on_connected(void *arg, int rc, const struct err *e)
         return;
     }
     if (rc == ERR_GONE) {
-        /* another attempt completed the link: fail() revokes the grant
-         * this one got, which is not kept */
+        /* another attempt completed the link, and its auth event says
+         * so: this one records none (a direct link's attempts share the
+         * user id, which an error event would name) */
+        f->quiet = 1;
         fail(f, CONNECT_R_LINK_USED, "the link was used already");
         return;
     }
@@ -752,6 +711,7 @@ connect_finish(struct app *a, struct arena *ar, const char *section,
         return;
     }
     if (f->ss.completed_at != 0) {
+        f->quiet = 1; /* the completion's own event says it all */
         fail(f, CONNECT_R_LINK_USED, "the link was used already");
         return;
     }

@@ -48,9 +48,16 @@ static const char ST_ATTEMPT_USE[] =
 static const char ST_SESSION_COMPLETE[] =
     "UPDATE sessions SET completed_at = ?, user_id = ?, resource = ?"
     " WHERE id = ? AND completed_at IS NULL";
-static const char ST_USER_RETIRE[] =
-    "UPDATE users SET state = 'deauthorized', active = 0, updated_at = ?"
-    " WHERE id = ? AND state != 'deauthorized'";
+#define SAME_ACCOUNT                                                           \
+    " dev_id = ?1 AND provider = ?2 AND provider_user_id = ?3"                 \
+    " AND reference_id IS ?4 AND state != 'deauthorized'"
+
+static const char ST_TOKEN_DELETE_ACCOUNT[] =
+    "DELETE FROM tokens WHERE user_id IN (SELECT id FROM users "
+    "WHERE" SAME_ACCOUNT ")";
+static const char ST_USER_RETIRE_ACCOUNT[] =
+    "UPDATE users SET state = 'deauthorized', active = 0, updated_at = ?5"
+    " WHERE" SAME_ACCOUNT;
 static const char ST_USER_DEAUTH[] =
     "UPDATE users SET state = 'deauthorized', active = 0, updated_at = ?"
     " WHERE id = ? AND dev_id = ? AND state != 'deauthorized'";
@@ -240,11 +247,35 @@ insert_token(struct conn *w, const struct store_connect *cn, const char *op,
     return rc;
 }
 
+/* Run `sql`, whose parameters are the account of `u` (and `now` as the
+ * fifth when `with_now`). */
+static int
+run_account(struct conn *w, const char *sql, const struct store_user *u,
+            int with_now, int64_t now, const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, sql, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, u->dev_id);
+        sq_bind_text(&c, u->provider);
+        sq_bind_text(&c, u->provider_user_id);
+        sq_bind_text(&c, u->reference_id);
+        if (with_now) {
+            sq_bind_int(&c, now);
+        }
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
 /*
  * Find the connected user the connection `cn` replaces (same developer,
- * provider account and reference_id) on the writer's connection, and
- * retire it: deauthorized, its tokens deleted. `*found` says whether
- * there was one, read into `old`.
+ * provider account and reference_id; the newest, should a PATCH of
+ * reference_id have made several) on the writer's connection, and
+ * retire every such user: deauthorized, tokens deleted. `*found` says
+ * whether there was one, the newest read into `old`.
  */
 static int
 retire_replaced(struct conn *w, const struct store_connect *cn,
@@ -253,7 +284,6 @@ retire_replaced(struct conn *w, const struct store_connect *cn,
 {
     const struct store_user *u = cn->user;
     struct call c = {0};
-    int changed = 0;
     int rc = sq_call_start(&c, w, ST_USER_FIND, cn->arena, op, e);
 
     *found = 0;
@@ -269,11 +299,10 @@ retire_replaced(struct conn *w, const struct store_connect *cn,
         return 0;
     }
     if (rc == 0) {
-        rc = run_simple(w, ST_USER_RETIRE, op, e, &changed, old->id, NULL, NULL,
-                        cn->now);
+        rc = run_account(w, ST_TOKEN_DELETE_ACCOUNT, u, 0, 0, op, e);
     }
     if (rc == 0) {
-        rc = run_simple_text(w, ST_TOKEN_DELETE, old->id, op, e);
+        rc = run_account(w, ST_USER_RETIRE_ACCOUNT, u, 1, cn->now, op, e);
     }
     *found = rc == 0;
     return rc;
