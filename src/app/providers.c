@@ -92,7 +92,8 @@ resolve(struct app *a, const struct config_provider *cp, struct app_provider *p,
     p->userinfo_url = pick(cp->userinfo_url, l->userinfo_url);
     p->user_id_field = pick(cp->user_id_field, l->user_id_field);
     p->scopes = pick(cp->scopes, l->scopes);
-    p->pkce = l->pkce;
+    /* a generic server gets PKCE unless its section says pkce = none */
+    p->pkce = p->generic ? 1 : l->pkce;
     p->auth_post = l->auth_post;
     p->quirks = l->quirks;
     p->types = l->types;
@@ -108,9 +109,11 @@ resolve(struct app *a, const struct config_provider *cp, struct app_provider *p,
     if (p->user_id_field == NULL) {
         return err_set(e, ERR_CONFIG,
                        "[provider %s]: user_id_field is required (the "
-                       "field of the %s answer that holds the user id)",
+                       "field of the %s that holds the user id)",
                        cp->name,
-                       p->userinfo_url != NULL ? "userinfo" : "token");
+                       p->userinfo_url != NULL
+                           ? "userinfo answer"
+                           : "token answer (no userinfo_url is set)");
     }
     if (sandbox) {
         /* ferry is its own client: the secret comes from the master key,
