@@ -250,6 +250,17 @@ open_link(struct http_request *req, struct http_response *resp,
     return link_gone(req, resp, ss, answered);
 }
 
+/* The path of public_url ("" when it has none, "/ferry" behind a proxy
+ * that serves ferry there). Borrowed from the app. */
+static const char *
+public_path(const struct app *a)
+{
+    const char *p = strstr(a->public_url, "://");
+    const char *slash = p != NULL ? strchr(p + 3, '/') : NULL;
+
+    return slash != NULL ? slash : "";
+}
+
 /* ---- GET and POST /widget/<token> ---- */
 
 static int
@@ -303,7 +314,12 @@ picker(struct http_request *req, struct http_response *resp,
     csrf_value(a, ss->id, csrf);
     memset(&wp, 0, sizeof(wp));
     wp.lang = page_lang(req, ss->language);
-    wp.action = req->path;
+    /* behind a proxy that serves ferry under a path, the form goes
+     * there too */
+    wp.action = arena_printf(req->arena, "%s%s", public_path(a), req->path);
+    if (wp.action == NULL) {
+        wp.action = req->path;
+    }
     wp.csrf = csrf;
     wp.choices = choices;
     wp.nchoices = n;

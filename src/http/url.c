@@ -37,6 +37,32 @@ scheme_of(const char *url, char *out, size_t outsz)
     return 0;
 }
 
+/*
+ * The host of an http(s) redirect must be a DNS name or an IPv4
+ * address as a browser's security policy can name it (the widget lists
+ * the redirect's origin in its CSP form-action, whose grammar has no
+ * IPv6 literals, escapes or underscores), within DNS's 253 bytes.
+ */
+static int
+check_host(const char *field, const char *host, struct err *e)
+{
+    size_t n = strlen(host);
+
+    if (n > URL_HOST_MAX) {
+        return err_set(e, ERR_INVALID, "%s: the host is longer than %d bytes",
+                       field, URL_HOST_MAX);
+    }
+    if (strspn(host, "abcdefghijklmnopqrstuvwxyz"
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789.-") != n) {
+        return err_set(e, ERR_INVALID,
+                       "%s: the host must be a DNS name or an IPv4 address "
+                       "(letters, digits, '.' and '-')",
+                       field);
+    }
+    return 0;
+}
+
 int
 url_check_redirect(const char *field, const char *url, struct err *e)
 {
@@ -96,12 +122,25 @@ url_check_redirect(const char *field, const char *url, struct err *e)
                      field);
         goto out;
     }
+    curl_free(part);
+    part = NULL;
     if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK ||
         part[0] == '\0') {
         if (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) {
             rc = err_set(e, ERR_INVALID, "%s: has no host", field);
             goto out;
         }
+    } else if (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) {
+        /* the host as written, not as curl decoded it: the page's policy
+         * is built from the text */
+        const char *auth = strstr(url, "://") + 3;
+
+        rc = memchr(auth, '%', strcspn(auth, "/?#")) != NULL
+                 ? err_set(e, ERR_INVALID,
+                           "%s: the host must be a DNS name or an IPv4 "
+                           "address (letters, digits, '.' and '-')",
+                           field)
+                 : check_host(field, part, e);
     }
 
 out:

@@ -18,7 +18,7 @@
 #include "widget/i18n.h"
 
 /* Longest Content-Security-Policy value html_security_headers() builds. */
-#define CSP_MAX 2048
+#define CSP_MAX 16384
 
 /* Headers html_security_headers() adds. */
 #define SECURITY_HEADERS 5
@@ -46,7 +46,8 @@ static const char stylesheet[] =
     "body{margin:0;min-height:100vh;background:var(--bg);color:var(--fg);"
     "font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,"
     "\"Helvetica Neue\",Arial,\"Noto Sans\",\"Hiragino Sans\","
-    "\"Yu Gothic UI\",Meiryo,sans-serif;-webkit-font-smoothing:antialiased}\n"
+    "\"Yu Gothic UI\",Meiryo,sans-serif;-webkit-font-smoothing:antialiased;"
+    "overflow-wrap:anywhere}\n"
     "main{max-width:28rem;margin:0 auto;padding:3rem 1rem 2rem}\n"
     ".card{background:var(--card);border:1px solid var(--line);"
     "border-radius:14px;padding:1.75rem 1.5rem;"

@@ -732,8 +732,7 @@ is(ref $cc ? join(' | ', @$cc) : $cc, 'public, max-age=86400',
 }
 
 # redirect URLs whose origin is unusual still give a working picker
-for my $u ('HTTPS://App.Example:/ok', 'https://my_app.example/x',
-    'https://%61pp.example/', 'https://[::1]:8443/ok', 'myapp://done') {
+for my $u ('HTTPS://App.Example:/ok', 'myapp://done') {
     my $ws = widget_session({ providers => 'SANDBOX',
             auth_success_redirect_url => $u,
             auth_failure_redirect_url => 'https://app.example/fail' });
@@ -743,6 +742,16 @@ for my $u ('HTTPS://App.Example:/ok', 'https://my_app.example/x',
     my @fa = ($csp =~ /form-action ([^;]*)/);
     my $n = () = ($fa[0] // '') =~ m{https://app\.example(?=\s|$)}g;
     is($n, 1, '... the shared origin listed once, in lower case');
+}
+# ... and hosts the page's policy could not name are refused up front
+for my $u ('https://[::1]:8443/ok', 'https://my_app.example/x',
+    'https://%61pp.example/', 'https://' . ('a' x 254) . '/') {
+    $r = $f->fetch(POST => '/v2/auth/generateWidgetSession',
+        headers => FerryTest::auth_headers($dev),
+        body => $FerryTest::JSON->encode({ providers => 'SANDBOX',
+                auth_success_redirect_url => $u }));
+    FerryTest::is_error($r, 400, qr/^auth_success_redirect_url: the host/,
+        'a success URL of ' . substr($u, 0, 40) . ': 400');
 }
 
 # a page of no link's language follows the browser's

@@ -46,11 +46,18 @@ main(void)
     accepted("https://app.example/ok");
     accepted("https://app.example/ok?user=1&x=%20y#frag");
     accepted("http://127.0.0.1:3000/cb");
-    accepted("https://[2001:db8::1]/cb");
     accepted("myapp://success");
     accepted("com.example.app://oauth/done?x=1");
     accepted("HTTPS://APP.EXAMPLE/OK");
 
+    /* the widget's CSP form-action cannot name these hosts */
+    refused("https://[2001:db8::1]/cb", "DNS name or an IPv4 address");
+    refused("https://my_app.example/", "DNS name or an IPv4 address");
+    refused("https://%61pp.example/", "DNS name or an IPv4 address");
+    memset(big, 'a', 300);
+    memcpy(big, "https://", 8);
+    strcpy(big + 300, ".example/");
+    refused(big, "longer than 253 bytes");
     refused("javascript:alert(1)", "javascript: scheme");
     refused("JaVaScRiPt:alert(1)", "javascript: scheme");
     refused("data:text/html,<script>", "data: scheme");
