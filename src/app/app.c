@@ -152,6 +152,74 @@ out:
     return rc;
 }
 
+#define KEY_CHECK_NAME "key_check"
+#define KEY_CHECK_TEXT "ferry master key check"
+
+/* Store a sealed check value of the key now in use. */
+static int
+key_check_write(struct app *a, struct err *e)
+{
+    unsigned char box[sizeof(KEY_CHECK_TEXT) - 1 + CRYPTO_SEAL_OVERHEAD];
+    size_t n = 0;
+    int rc = crypto_seal(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME),
+                         KEY_CHECK_TEXT, strlen(KEY_CHECK_TEXT), box,
+                         sizeof(box), &n);
+
+    if (rc < 0) {
+        return err_set(e, ERR_CRYPTO, "cannot seal the key check");
+    }
+    return store_setting_put(a->store, KEY_CHECK_NAME, box, n, e);
+}
+
+/*
+ * The store remembers a value sealed with the master key; a key file
+ * that cannot open it is not the key the stored tokens were sealed with.
+ * With tokens stored that stops start-up (nothing could be decrypted);
+ * without any (a key file deleted and made anew) the check is renewed.
+ */
+static int
+key_check(struct app *a, struct err *e)
+{
+    const unsigned char *box = NULL;
+    unsigned char plain[64];
+    size_t len = 0;
+    size_t n = 0;
+    int64_t tokens = 0;
+    struct arena ar;
+    int rc = 0;
+
+    arena_init(&ar, 4096);
+    rc = store_setting_get(a->store, KEY_CHECK_NAME, &ar, &box, &len, e);
+    if (rc == ERR_NOTFOUND) {
+        rc = key_check_write(a, e);
+        goto out;
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    if (crypto_open(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME), box, len,
+                    plain, sizeof(plain), &n) == 0) {
+        goto out;
+    }
+    rc = store_token_count(a->store, &tokens, e);
+    if (rc == 0 && tokens > 0) {
+        rc = err_set(e, ERR_CONFIG,
+                     "[security] key_file %s is not the key the %lld "
+                     "encrypted tokens in the store were sealed with: "
+                     "restore the right key file",
+                     a->cfg->security_key_file, (long long)tokens);
+    } else if (rc == 0) {
+        log_event(LOG_WARN, "app", "key.replaced",
+                  "msg=the key file changed and no tokens are stored: "
+                  "links started before are void");
+        rc = key_check_write(a, e);
+    }
+
+out:
+    arena_release(&ar);
+    return rc;
+}
+
 /* [server] public_url is what browsers are sent to: an http(s) URL with
  * a host and nothing after the path. */
 static int
@@ -220,6 +288,9 @@ app_open(struct app *a, struct config *cfg, int flags, struct err *e)
     }
     if (flags & APP_NEED_KEY) {
         rc = load_key(a, e);
+        if (rc == 0) {
+            rc = key_check(a, e);
+        }
     }
     if (rc == 0) {
         rc = app_providers_load(a, e);

@@ -70,6 +70,10 @@ struct store_backend {
                                 struct err *e);
 
     int (*token_count)(struct store *s, int64_t *n, struct err *e);
+    int (*setting_get)(struct store *s, const char *name, struct arena *a,
+                       const unsigned char **value, size_t *len, struct err *e);
+    int (*setting_put)(struct store *s, const char *name,
+                       const unsigned char *value, size_t len, struct err *e);
     int (*attempt_create)(struct store *s, const struct store_attempt *at,
                           struct err *e);
     int (*attempt_get)(struct store *s, const unsigned char hash[32],

@@ -221,9 +221,17 @@ static const char schema_v2[] =
     "CREATE INDEX sandbox_tokens_family ON sandbox_tokens (family);"
     "CREATE INDEX sandbox_tokens_account ON sandbox_tokens (account);";
 
+static const char schema_v3[] =
+    /* Small values of the deployment: the master key's check value. */
+    "CREATE TABLE settings ("
+    " name TEXT NOT NULL PRIMARY KEY,"
+    " value BLOB NOT NULL"
+    ") STRICT;";
+
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "authorization attempts and the sandbox server", schema_v2},
+    {3, "settings", schema_v3},
 };
 
 const int store_sqlite_migration_count =

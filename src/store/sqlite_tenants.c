@@ -1,5 +1,5 @@
 /*
- * sqlite_tenants.c - developers and their API keys.
+ * sqlite_tenants.c - developers, their API keys, and the settings.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -317,4 +317,73 @@ sq_key_active_hashes(struct store *s, const char *dev_id, struct arena *a,
     sq_call_end(&c);
     sq_reader_put(q, r);
     return rc;
+}
+
+/* ---- settings ---- */
+
+static const char ST_SETTING_GET[] =
+    "SELECT value FROM settings WHERE name = ?";
+static const char ST_SETTING_PUT[] =
+    "INSERT INTO settings (name, value) VALUES (?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+
+int
+sq_setting_get(struct store *s, const char *name, struct arena *a,
+               const unsigned char **value, size_t *len, struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    int rc = sq_call_start(&c, r, ST_SETTING_GET, a, "store_setting_get", e);
+
+    *value = NULL;
+    *len = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, name);
+        rc = sq_call_step(&c);
+        if (rc == 0) {
+            rc = err_set(e, ERR_NOTFOUND, "no setting '%s'", name);
+        } else if (rc == 1) {
+            sq_col_blob(&c, value, len);
+            rc = c.rc;
+        }
+    }
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
+
+struct setting_args {
+    const char *name;
+    const unsigned char *value;
+    size_t len;
+};
+
+static int
+run_setting_put(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct setting_args *sa = op->in.p;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_SETTING_PUT, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, sa->name);
+        sq_bind_blob(&c, sa->value, sa->len);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+int
+sq_setting_put(struct store *s, const char *name, const unsigned char *value,
+               size_t len, struct err *e)
+{
+    struct setting_args sa = {name, value, len};
+    struct wop op = {.run = run_setting_put,
+                     .name = "store_setting_put",
+                     .one_statement = 1};
+
+    op.in.p = &sa;
+    return sq_write_sync(s, &op, e);
 }

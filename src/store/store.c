@@ -360,3 +360,17 @@ store_attempt_claim(struct store *s, const unsigned char hash[32], int64_t now,
 {
     return s->be->attempt_claim(s, hash, now, e);
 }
+
+int
+store_setting_get(struct store *s, const char *name, struct arena *a,
+                  const unsigned char **value, size_t *len, struct err *e)
+{
+    return s->be->setting_get(s, name, a, value, len, e);
+}
+
+int
+store_setting_put(struct store *s, const char *name, const unsigned char *value,
+                  size_t len, struct err *e)
+{
+    return s->be->setting_put(s, name, value, len, e);
+}

@@ -212,6 +212,16 @@ int store_session_get_by_token(struct store *s, const unsigned char hash[32],
                                struct arena *a, struct store_session *out,
                                struct err *e);
 
+/* ---- settings: small values the deployment keeps in its store ---- */
+
+/* The value of setting `name` into `a`; ERR_NOTFOUND when unset. */
+int store_setting_get(struct store *s, const char *name, struct arena *a,
+                      const unsigned char **value, size_t *len, struct err *e);
+
+/* Set `name` to `len` bytes at `value` (a new value replaces the old). */
+int store_setting_put(struct store *s, const char *name,
+                      const unsigned char *value, size_t len, struct err *e);
+
 /* ---- authorization attempts ---- */
 
 /*

@@ -1,0 +1,60 @@
+# 80-key.t - the master key file must be the one the store's tokens were
+# sealed with.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FerryTest;
+use Test::More;
+
+my $f = FerryTest->new(config => "[provider sandbox]\n");
+$f->start;
+my $dev = $f->developer('keys');
+my $c = $f->connect_sandbox($dev, username => 'keeper', body => {
+    reference_id => 'k1',
+    auth_success_redirect_url => 'https://app.example/ok' });
+like($c->{user_id}, qr/^[0-9a-f-]{36}$/, 'a connection with a sealed token');
+$f->stop;
+
+my $key = $f->dir . '/ferry.key';
+my $good = FerryTest::slurp($key);
+open(my $fh, '>', $key) or die "key: $!";
+print $fh ('ab' x 32) . "\n";
+close($fh);
+my ($code, $err) = serve_error($f);
+is($code, 1, 'another key file with tokens stored stops start-up');
+like($err, qr/key_file .* is not the key the 1 encrypted tokens/,
+    '... saying so');
+
+open($fh, '>', $key) or die "key: $!";
+print $fh $good;
+close($fh);
+$f->start;
+ok($f->alive, 'the right key file starts again');
+my $r = $f->fetch(DELETE => "/v2/auth/deauthenticateUser?user_id=$c->{user_id}",
+    headers => FerryTest::auth_headers($dev));
+is($r->{status}, 200, '... and can open the token (deauth revokes it)');
+$f->stop;
+
+# no tokens left: a new key file is taken, with a warning
+unlink($key);
+$f->start;
+ok($f->alive, 'without tokens a missing key file is made anew');
+like($f->log_text, qr/event=key\.replaced/, '... and the change is logged');
+$f->stop;
+
+done_testing;
+
+# Start `serve` expecting it to fail: (exit code, stderr).
+sub serve_error {
+    my ($t) = @_;
+    my $pid = fork();
+    if ($pid == 0) {
+        %ENV = $t->child_env;
+        open(STDERR, '>', $t->dir . '/serve.err');
+        open(STDOUT, '>', '/dev/null');
+        exec(FerryTest::bin(), 'serve', '--config', $t->conf);
+    }
+    waitpid($pid, 0);
+    return ($? >> 8, FerryTest::slurp($t->dir . '/serve.err'));
+}
