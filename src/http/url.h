@@ -6,7 +6,7 @@
 
 #include "core/err.h"
 
-#define URL_HOST_MAX 253 /* DNS */
+#define URL_HOST_MAX     253 /* DNS */
 #define URL_REDIRECT_MAX 2048
 
 /*
