@@ -40,13 +40,17 @@ print_events(const struct store_event *evs, size_t n, int json)
     char t[ISOTIME_MAX];
     size_t i;
 
+    if (!json && n > 0) {
+        printf("%-4s  %-32s  %-18s  %-24s  %-36s  %s\n", "SEQ", "CREATED",
+               "TYPE", "DEV_ID", "USER_ID", "EVENT_ID");
+    }
     for (i = 0; i < n; i++) {
         const struct store_event *ev = &evs[i];
 
         isotime_format(ev->created_at, 0, t);
         if (!json) {
-            printf("%lld  %s  %-18s  %s  %s  %s\n", (long long)ev->seq, t,
-                   ev->type, ev->dev_id,
+            printf("%-4lld  %-32s  %-18s  %-24s  %-36s  %s\n",
+                   (long long)ev->seq, t, ev->type, ev->dev_id,
                    ev->user_id != NULL ? ev->user_id : "-", ev->id);
             continue;
         }
@@ -110,6 +114,10 @@ print_users(const struct store_user *us, size_t n, int json)
     json_t *arr = json ? json_array() : NULL;
     size_t i;
 
+    if (!json && n > 0) {
+        printf("%-36s  %-24s  %-12s  %-13s  %-32s  %s\n", "USER_ID", "DEV_ID",
+               "PROVIDER", "STATE", "CREATED", "REFERENCE_ID");
+    }
     for (i = 0; i < n; i++) {
         json_t *u = events_user_json(&us[i], 1);
 
@@ -117,8 +125,8 @@ print_users(const struct store_user *us, size_t n, int json)
             char t[ISOTIME_MAX];
 
             isotime_format(us[i].created_at, 0, t);
-            printf("%s  %s  %-12s  %-13s  %s  %s\n", us[i].id, us[i].dev_id,
-                   us[i].provider, us[i].state, t,
+            printf("%-36s  %-24s  %-12s  %-13s  %-32s  %s\n", us[i].id,
+                   us[i].dev_id, us[i].provider, us[i].state, t,
                    us[i].reference_id != NULL ? us[i].reference_id : "-");
             json_decref(u);
             continue;
