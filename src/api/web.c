@@ -63,6 +63,15 @@ reply_page(struct http_request *req, struct http_response *resp, int status,
         return http_reply_error(req, resp, 500, "out of request memory");
     }
     rc = html_security_headers(resp, req->arena, origins);
+    if (rc == ERR_TOOBIG && origins != NULL) {
+        /* more redirect origins than a policy holds: the page works
+         * without form-action rather than not at all */
+        static const char *const anywhere[] = {HTML_FORM_ANYWHERE, NULL};
+
+        log_event(LOG_WARN, "web", "page.form_action_dropped", "path=%s",
+                  "[widget]");
+        rc = html_security_headers(resp, req->arena, anywhere);
+    }
     if (rc < 0) {
         return http_reply_error(req, resp, 500, "cannot build the page");
     }

@@ -44,11 +44,25 @@ check_providers(const struct config *cfg, struct err *e)
 /* Parse a key file's contents: 32 raw bytes or 64 hex digits (one
  * trailing newline allowed). */
 static int
+all_hex(const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (codec_hex_digit((char)p[i]) < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
 parse_key(const unsigned char *p, size_t n, unsigned char key[32])
 {
     size_t len = 0;
 
-    if (n == 32) {
+    if (n == 32 && !all_hex(p, 32)) {
+        /* 32 hex digits are a hex key cut short, not a raw key */
         memcpy(key, p, 32);
         return 0;
     }
@@ -133,7 +147,9 @@ load_key(struct app *a, struct err *e)
         goto out;
     }
     n = read(fd, raw, sizeof(raw));
-    if (n < 0 || parse_key(raw, (size_t)n, a->key) < 0) {
+    /* a file that fills `raw` is longer than any key file */
+    if (n < 0 || n == (ssize_t)sizeof(raw) ||
+        parse_key(raw, (size_t)n, a->key) < 0) {
         rc = err_set(e, ERR_CONFIG,
                      "[security] key_file %s: expected 32 raw bytes or 64 "
                      "hex digits",
@@ -172,10 +188,53 @@ key_check_write(struct app *a, struct err *e)
 }
 
 /*
- * The store remembers a value sealed with the master key; a key file
- * that cannot open it is not the key the stored tokens were sealed with.
- * With tokens stored that stops start-up (nothing could be decrypted);
- * without any (a key file deleted and made anew) the check is renewed.
+ * Whether the key opens a stored token: 1 yes, 0 no, negative on a store
+ * failure. Tokens are sealed with their user id as associated data; the
+ * first of the connected users that has one is tried.
+ */
+static int
+key_opens_a_token(struct app *a, struct arena *ar, struct err *e)
+{
+    struct store_user_query q = {0};
+    struct store_user *us = NULL;
+    const unsigned char *box = NULL;
+    unsigned char *plain = NULL;
+    size_t n = 0;
+    size_t len = 0;
+    size_t got = 0;
+    int64_t exp = 0;
+    size_t i;
+    int rc = 0;
+
+    q.limit = 64;
+    rc = store_user_list(a->store, &q, ar, &us, &n, e);
+    for (i = 0; rc == 0 && i < n; i++) {
+        if (store_token_get(a->store, us[i].id, ar, &box, &len, &exp, NULL) <
+            0) {
+            continue;
+        }
+        plain = arena_alloc(ar, len + 1);
+        if (plain == NULL) {
+            return err_set(e, ERR_NOMEM, "key check: out of memory");
+        }
+        rc = crypto_open(a->key, us[i].id, strlen(us[i].id), box, len, plain,
+                         len, &got) == 0;
+        crypto_wipe(plain, len);
+        return rc;
+    }
+    /* tokens, but none of a connected user among the first: no verdict
+     * from here, which the caller takes as a mismatch */
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * The store remembers a value sealed with the master key. A key that
+ * opens it is the right one. When it does not open, or is missing (a
+ * store from before the check, or a row lost), a stored token decides:
+ * a key that opens a token is right, and the check is (re)written; one
+ * that does not stops start-up, since nothing sealed could be opened.
+ * With no token stored at all (a key file deleted and made anew) the
+ * check is renewed with a warning.
  */
 static int
 key_check(struct app *a, struct err *e)
@@ -186,36 +245,45 @@ key_check(struct app *a, struct err *e)
     size_t n = 0;
     int64_t tokens = 0;
     struct arena ar;
+    int found = 0;
     int rc = 0;
 
-    arena_init(&ar, 4096);
+    arena_init(&ar, 1 << 20);
     rc = store_setting_get(a->store, KEY_CHECK_NAME, &ar, &box, &len, e);
-    if (rc == ERR_NOTFOUND) {
-        rc = key_check_write(a, e);
+    if (rc < 0 && rc != ERR_NOTFOUND) {
         goto out;
     }
-    if (rc < 0) {
-        goto out;
-    }
-    if (crypto_open(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME), box, len,
-                    plain, sizeof(plain), &n) == 0) {
+    found = rc == 0;
+    if (found && crypto_open(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME),
+                             box, len, plain, sizeof(plain), &n) == 0) {
+        rc = 0;
         goto out;
     }
     rc = store_token_count(a->store, &tokens, e);
     if (rc == 0 && tokens > 0) {
-        rc = err_set(e, ERR_CONFIG,
-                     "[security] key_file %s is not the key the %lld "
-                     "encrypted tokens in the store were sealed with: "
-                     "restore the right key file",
-                     a->cfg->security_key_file, (long long)tokens);
-    } else if (rc == 0) {
-        log_event(LOG_WARN, "app", "key.replaced",
-                  "msg=the key file changed and no tokens are stored: "
-                  "links started before are void");
+        rc = key_opens_a_token(a, &ar, e);
+        if (rc == 0) {
+            rc = err_set(e, ERR_CONFIG,
+                         "[security] key_file %s is not the key the %lld "
+                         "encrypted tokens in the store were sealed with: "
+                         "restore the right key file",
+                         a->cfg->security_key_file, (long long)tokens);
+            goto out;
+        }
+        if (rc < 0) {
+            goto out;
+        }
+    }
+    if (rc == 0 || rc == 1) {
+        if (found) {
+            log_event(LOG_WARN, "app", "key.check_renewed", "tokens=%lld",
+                      (long long)tokens);
+        }
         rc = key_check_write(a, e);
     }
 
 out:
+    crypto_wipe(plain, sizeof(plain));
     arena_release(&ar);
     return rc;
 }

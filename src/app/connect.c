@@ -251,7 +251,11 @@ on_fail_stored(void *arg, int rc, const struct err *e)
 {
     struct flow *f = arg;
 
-    if (rc < 0) {
+    if (rc == ERR_GONE) {
+        /* another attempt completed the link while this one failed */
+        f->res.reason = CONNECT_R_LINK_USED;
+        f->res.message = "the link was used already";
+    } else if (rc < 0) {
         log_event(LOG_ERROR, "connect", "connect.event_lost",
                   "reason=%s msg=%s", f->res.reason, e->msg);
     }

@@ -104,6 +104,11 @@ url_check_redirect(const char *field, const char *url, struct err *e)
     if (strncmp(url + strlen(scheme), "://", 3) != 0) {
         return err_set(e, ERR_INVALID, "%s: expected %s://...", field, scheme);
     }
+    if ((strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
+        strchr("/?#", url[strlen(scheme) + 3]) != NULL) {
+        /* curl would take the host from after a third slash */
+        return err_set(e, ERR_INVALID, "%s: has no host", field);
+    }
 
     u = curl_url();
     if (u == NULL) {

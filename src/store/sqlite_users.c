@@ -387,7 +387,34 @@ sq_connect_async(struct store *s, const struct store_connect *c,
     return sq_write_async(s, &op, NULL, 0, done, arg);
 }
 
-/* A used attempt stays used: only the event is new then. */
+static const char ST_ATTEMPT_LINK_DONE[] =
+    "SELECT s.completed_at IS NOT NULL FROM auth_attempts a"
+    " JOIN sessions s ON s.id = a.session_id WHERE a.state_hash = ?";
+
+/* 1 when the link of the attempt `hash` has completed (by any attempt). */
+static int
+link_completed(struct conn *w, const unsigned char *hash, const char *op,
+               struct err *e)
+{
+    struct call c = {0};
+    int done = 0;
+    int rc = sq_call_start(&c, w, ST_ATTEMPT_LINK_DONE, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_hash(&c, hash);
+        rc = sq_call_step(&c);
+        done = rc == 1 ? (int)sq_col_int(&c) : 0;
+        rc = rc < 0 ? rc : c.rc;
+    }
+    sq_call_end(&c);
+    return rc < 0 ? rc : done;
+}
+
+/*
+ * A used attempt stays used: only the event is new then. When the
+ * attempt's link completed meanwhile (another attempt won), nothing is
+ * written and ERR_GONE says so: that completion's own event stands.
+ */
 static int
 run_attempt_fail(struct conn *w, const struct wop *op, struct err *e)
 {
@@ -395,6 +422,13 @@ run_attempt_fail(struct conn *w, const struct wop *op, struct err *e)
     int rc = 0;
 
     if (fa->state_hash != NULL) {
+        rc = link_completed(w, fa->state_hash, op->name, e);
+        if (rc > 0) {
+            return err_set(e, ERR_GONE, "%s: the link was completed", op->name);
+        }
+        if (rc < 0) {
+            return rc;
+        }
         rc = use_attempt(w, fa->state_hash, fa->now, op->name, e);
         if (rc == ERR_GONE) {
             rc = 0;

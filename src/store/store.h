@@ -368,7 +368,8 @@ int store_connect_async(struct store *s, const struct store_connect *c,
 /*
  * A failed connection attempt: the attempt `state_hash` (may be NULL
  * when none is known) is used up if it was not, and `ev` is added, in
- * one transaction.
+ * one transaction. ERR_GONE, with nothing written, when the attempt's
+ * link was completed meanwhile by another attempt.
  */
 int store_attempt_fail(struct store *s, const unsigned char *state_hash,
                        const struct store_event *ev, int64_t now,

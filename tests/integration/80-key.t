@@ -40,8 +40,35 @@ $f->stop;
 unlink($key);
 $f->start;
 ok($f->alive, 'without tokens a missing key file is made anew');
-like($f->log_text, qr/event=key\.replaced/, '... and the change is logged');
+like($f->log_text, qr/event=key\.check_renewed tokens=0/,
+    '... and the change is logged');
 $f->stop;
+
+# the check value lost or damaged: a stored token decides
+my $good2 = FerryTest::slurp($key);
+$f->start;
+$c = $f->connect_sandbox($dev, username => 'keeper2', body => {
+    reference_id => 'k2',
+    auth_success_redirect_url => 'https://app.example/ok' });
+$f->stop;
+$f->sql("update settings set value = x'00'");
+$f->start;
+ok($f->alive, 'a damaged check value with the right key: starts');
+like($f->log_text, qr/event=key\.check_renewed tokens=1/, '... renewing it');
+$f->stop;
+$f->sql("delete from settings");
+open($fh, '>', $key) or die "key: $!";
+print $fh ('cd' x 32) . "\n";
+close($fh);
+($code, $err) = serve_error($f);
+is($code, 1, 'no check value and a wrong key: a token decides, it stops');
+like($err, qr/is not the key the 1 encrypted tokens/, '... saying so');
+open($fh, '>', $key) or die "key: $!";
+print $fh substr($good2, 0, 32);
+close($fh);
+($code, $err) = serve_error($f);
+is($code, 1, 'a hex key file cut to 32 bytes is refused');
+like($err, qr/expected 32 raw bytes or 64 hex digits/, '... as not a key');
 
 done_testing;
 

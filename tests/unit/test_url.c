@@ -58,6 +58,7 @@ main(void)
     memcpy(big, "https://", 8);
     strcpy(big + 300, ".example/");
     refused(big, "longer than 253 bytes");
+    refused("https:///app.example/ok", "has no host");
     refused("javascript:alert(1)", "javascript: scheme");
     refused("JaVaScRiPt:alert(1)", "javascript: scheme");
     refused("data:text/html,<script>", "data: scheme");
