@@ -7,15 +7,13 @@
 
 #include "api/internal.h"
 #include "app/events.h"
+#include "app/grant.h"
 #include "app/links.h"
-#include "core/crypto.h"
 #include "core/isotime.h"
 #include "core/log.h"
 #include "http/client.h"
 #include "http/reply.h"
 #include "oauth/oauth2.h"
-
-#define SEALED_MAX (64 * 1024)
 
 /* ---- authenticateUser ---- */
 
@@ -179,17 +177,13 @@ revoke_start(struct deauth *d)
     struct http_request *req = d->req;
     struct app *a = req->ctx;
     const struct app_provider *p = app_provider(a, d->user.provider);
-    struct oauth2_client oc;
+    struct grant_client *gc = NULL;
     struct hclient_request hr;
     const unsigned char *sealed = NULL;
-    unsigned char *plain = NULL;
     size_t len = 0;
-    size_t n = 0;
     int64_t exp = 0;
-    char url[APP_URL_MAX];
-    json_t *tok = NULL;
+    struct grant g;
     const char *token = NULL;
-    const char *hint = "refresh_token";
     int rc = 0;
 
     if (p == NULL || p->revoke_url == NULL) {
@@ -197,39 +191,25 @@ revoke_start(struct deauth *d)
         return ERR_NOTFOUND;
     }
     d->revoke = "failed";
-    rc = store_token_get(a->store, d->user.id, req->arena, &sealed, &len, &exp,
-                         NULL);
+    gc = arena_alloc(req->arena, sizeof(*gc));
+    rc = gc == NULL ? ERR_NOMEM : 0;
     if (rc == 0) {
-        plain = arena_alloc(req->arena, len + 1);
-        rc = plain == NULL ? ERR_NOMEM : 0;
+        rc = store_token_get(a->store, d->user.id, req->arena, &sealed, &len,
+                             &exp, NULL);
     }
     if (rc == 0) {
-        rc = crypto_open(a->key, d->user.id, strlen(d->user.id), sealed, len,
-                         plain, len, &n);
+        rc = grant_open(a, d->user.id, sealed, len, req->arena, &g);
     }
     if (rc == 0) {
-        tok = json_loadb((const char *)plain, n, 0, NULL);
-        crypto_wipe(plain, len);
-        token = json_string_value(json_object_get(tok, "refresh_token"));
-        if (token == NULL) {
-            token = json_string_value(json_object_get(tok, "access_token"));
-            hint = "access_token";
-        }
-        rc = token == NULL ? ERR_NOTFOUND : 0;
-    }
-    memset(&oc, 0, sizeof(oc));
-    if (rc == 0) {
-        rc = app_provider_url(a, p->revoke_url, url, sizeof(url));
+        rc = grant_client(a, p, gc, NULL);
     }
     if (rc == 0) {
-        oc.revoke_url = url;
-        oc.client_id = p->client_id;
-        oc.client_secret = p->client_secret;
-        oc.auth_post = p->auth_post;
-        oc.timeout_ms = (long)a->cfg->oauth_token_timeout_seconds * 1000;
-        rc = oauth2_revoke_request(&oc, token, hint, req->arena, &hr, NULL);
+        token = g.refresh_token != NULL ? g.refresh_token : g.access_token;
+        rc = oauth2_revoke_request(&gc->oc, token,
+                                   g.refresh_token != NULL ? "refresh_token"
+                                                           : "access_token",
+                                   req->arena, &hr, NULL);
     }
-    json_decref(tok);
     if (rc == 0) {
         rc = hclient_send(a->http, &hr, on_revoked, d);
     }

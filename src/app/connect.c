@@ -18,6 +18,7 @@
 
 #include "app/connect.h"
 #include "app/events.h"
+#include "app/grant.h"
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/isotime.h"
@@ -29,19 +30,14 @@
 #include "oauth/pkce.h"
 #include "providers/login.h"
 
-#define STATE_BYTES       24 /* 192 bits */
-#define AUTH_URL_MAX      8192
-#define SEALED_TOKENS_MAX (4 * OAUTH2_TOKEN_MAX)
+#define STATE_BYTES  24 /* 192 bits */
+#define AUTH_URL_MAX 8192
 
 struct flow {
     struct app *a;
     struct arena *ar;
     const struct app_provider *p;
-    struct oauth2_client oc;
-    char authorize_url[APP_URL_MAX];
-    char token_url[APP_URL_MAX];
-    char userinfo_url[APP_URL_MAX];
-    char redirect_uri[APP_URL_MAX];
+    struct grant_client gc;
     unsigned char hash[32];
     int have_hash;
     struct store_attempt at;
@@ -61,48 +57,6 @@ struct flow {
     void *arg;
     char req_id[40]; /* the callback's, for the log lines of later steps */
 };
-
-static int64_t
-token_timeout_ms(const struct app *a)
-{
-    return (int64_t)a->cfg->oauth_token_timeout_seconds * 1000;
-}
-
-/* The OAuth client of `p` with absolute endpoints, in `f`. */
-static int
-client_init(struct flow *f, const struct app_provider *p, struct err *e)
-{
-    struct app *a = f->a;
-    int w = 0;
-
-    f->p = p;
-    memset(&f->oc, 0, sizeof(f->oc));
-    if (app_provider_url(a, p->authorize_url, f->authorize_url,
-                         sizeof(f->authorize_url)) < 0 ||
-        app_provider_url(a, p->token_url, f->token_url, sizeof(f->token_url)) <
-            0 ||
-        (p->userinfo_url != NULL &&
-         app_provider_url(a, p->userinfo_url, f->userinfo_url,
-                          sizeof(f->userinfo_url)) < 0)) {
-        return err_set(e, ERR_CONFIG, "[provider %s]: an endpoint is too long",
-                       p->section);
-    }
-    w = snprintf(f->redirect_uri, sizeof(f->redirect_uri), "%s/callback/%s",
-                 a->public_url, p->section);
-    if (w < 0 || (size_t)w >= sizeof(f->redirect_uri)) {
-        return err_set(e, ERR_CONFIG, "public_url is too long");
-    }
-    f->oc.authorize_url = f->authorize_url;
-    f->oc.token_url = f->token_url;
-    f->oc.client_id = p->client_id;
-    f->oc.client_secret = p->client_secret;
-    f->oc.redirect_uri = f->redirect_uri;
-    f->oc.scopes = p->scopes;
-    f->oc.pkce = p->pkce;
-    f->oc.auth_post = p->auth_post;
-    f->oc.timeout_ms = (long)token_timeout_ms(a);
-    return 0;
-}
 
 /* 1 when `list` (comma-separated) holds `name`, any case. */
 static int
@@ -159,7 +113,7 @@ connect_begin(struct app *a, const struct store_session *ss,
               struct err *e)
 {
     const struct app_provider *p = NULL;
-    struct flow *f = arena_alloc(ar, sizeof(*f));
+    struct grant_client gc;
     char state[RNG_TOKEN_LEN(STATE_BYTES) + 1];
     char verifier[PKCE_VERIFIER_LEN + 1];
     char challenge[PKCE_CHALLENGE_LEN + 1];
@@ -172,15 +126,9 @@ connect_begin(struct app *a, const struct store_session *ss,
 
     buf_init(&b, AUTH_URL_MAX);
     memset(&at, 0, sizeof(at));
-    if (f == NULL) {
-        rc = err_set(e, ERR_NOMEM, "connect: out of request memory");
-        goto out;
-    }
-    memset(f, 0, sizeof(*f));
-    f->a = a;
     rc = begin_check(a, ss, resource, &p, e);
     if (rc == 0) {
-        rc = client_init(f, p, e);
+        rc = grant_client(a, p, &gc, e);
     }
     if (rc < 0) {
         goto out;
@@ -213,7 +161,7 @@ connect_begin(struct app *a, const struct store_session *ss,
     at.verifier_len = sealed_len;
     at.created_at = isotime_now_us();
     at.expires_at = ss->expires_at;
-    rc = oauth2_authorize_url(&f->oc, state, p->pkce ? challenge : NULL, &b, e);
+    rc = oauth2_authorize_url(&gc.oc, state, p->pkce ? challenge : NULL, &b, e);
     if (rc == 0) {
         rc = store_attempt_create(a->store, &at, e);
     }
@@ -325,40 +273,14 @@ on_connected(void *arg, int rc, const struct err *e)
     fail(f, CONNECT_R_PROVIDER_ERROR, "the connection could not be stored");
 }
 
-/* The tokens as one sealed JSON document, bound to the user id. */
+/* The tokens sealed for the new user, into the connection to store. */
 static int
 seal_tokens(struct flow *f, int64_t now)
 {
-    json_t *o = json_pack(
-        "{s:s, s:s?, s:s, s:s?, s:I}", "access_token", f->tok.access_token,
-        "refresh_token", f->tok.refresh_token, "token_type", f->tok.token_type,
-        "scope", f->tok.scope, "expires_at",
-        (json_int_t)(f->tok.expires_in > 0 ? now / 1000000 + f->tok.expires_in
-                                           : 0));
-    char *text = NULL;
-    unsigned char *box = NULL;
-    size_t n = 0;
-    size_t len = 0;
-    int rc = ERR_NOMEM;
+    int rc = grant_seal(f->a, f->user.id, &f->tok, now, f->ar, &f->cn.sealed,
+                        &f->cn.sealed_len);
 
-    if (o != NULL) {
-        text = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-    }
-    if (text == NULL) {
-        return ERR_NOMEM;
-    }
-    n = strlen(text);
-    box = arena_alloc(f->ar, n + CRYPTO_SEAL_OVERHEAD);
-    if (box != NULL) {
-        rc = crypto_seal(f->a->key, f->user.id, strlen(f->user.id), text, n,
-                         box, n + CRYPTO_SEAL_OVERHEAD, &len);
-    }
-    crypto_wipe(text, n);
-    free(text);
     if (rc == 0) {
-        f->cn.sealed = box;
-        f->cn.sealed_len = len;
         f->cn.token_expires_at =
             f->tok.expires_in > 0 ? now + (int64_t)f->tok.expires_in * 1000000
                                   : 0;
@@ -508,12 +430,12 @@ fetch_profile(struct flow *f)
     struct err e;
 
     err_clear(&e);
-    if (oauth2_bearer_request(f->userinfo_url, f->tok.access_token, f->ar, &req,
-                              &e) < 0) {
+    if (oauth2_bearer_request(f->gc.userinfo_url, f->tok.access_token, f->ar,
+                              &req, &e) < 0) {
         fail(f, CONNECT_R_PROFILE, "the profile request cannot be made");
         return;
     }
-    req.timeout_ms = (long)token_timeout_ms(f->a);
+    req.timeout_ms = f->gc.oc.timeout_ms;
     req.max_response = OAUTH2_ANSWER_MAX;
     if (hclient_send(f->a->http, &req, on_profile, f) < 0) {
         fail(f, CONNECT_R_PROFILE, "the server is stopping");
@@ -744,8 +666,9 @@ connect_finish(struct app *a, struct arena *ar, const char *section,
         fail(f, CONNECT_R_INVALID_STATE, "the state was used already");
         return;
     }
-    if (client_init(f, f->p, &e) < 0 || open_verifier(f) < 0 ||
-        oauth2_code_request(&f->oc, q->code, f->verifier, ar, &req, &e) < 0) {
+    if (grant_client(a, f->p, &f->gc, &e) < 0 || open_verifier(f) < 0 ||
+        oauth2_code_request(&f->gc.oc, q->code, f->verifier, ar, &req, &e) <
+            0) {
         log_event(LOG_ERROR, "connect", "connect.token_failed",
                   "provider=%s msg=%s", f->p->resource, e.msg);
         fail(f, CONNECT_R_TOKEN_EXCHANGE, "the token request cannot be made");

@@ -12,6 +12,7 @@
 #include "oauth/oauth2.h"
 #include "sandbox/internal.h"
 #include "sandbox/sandbox.h"
+#include "app/grant.h"
 #include "widget/html.h"
 
 void
@@ -23,7 +24,12 @@ sandbox_client_secret(const struct app *a, char out[65])
 const char *
 sandbox_redirect_uri(const struct app *a, struct arena *ar)
 {
-    return arena_printf(ar, "%s/callback/sandbox", a->public_url);
+    char url[APP_URL_MAX];
+
+    if (grant_callback_url(a, "sandbox", url, sizeof(url)) < 0) {
+        return NULL;
+    }
+    return arena_strdup(ar, url);
 }
 
 int
