@@ -10,7 +10,7 @@
 #   make bench    run the benchmarks in bench/ (see bench/RESULTS.md)
 #   make screenshots  PNGs of the end user's pages in build/screenshots/
 
-PKGS := libmicrohttpd jansson sqlite3 openssl inih libcurl
+PKGS := libmicrohttpd jansson sqlite3 openssl inih libcurl libpq
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 

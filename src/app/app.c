@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "deliver/deliver.h"
 #include "app/grant.h"
 #include "core/codec.h"
 #include "core/crypto.h"
@@ -365,9 +366,14 @@ out:
 void
 app_close(struct app *a)
 {
+    /* no new deliveries; those in flight end when the client stops,
+     * and their outcomes are written before the store closes */
+    deliver_stop(a->deliver);
     /* in-flight requests may still write: stop them before the store */
     hclient_stop(a->http);
     a->http = NULL;
+    deliver_free(a->deliver);
+    a->deliver = NULL;
     free(a->providers);
     a->providers = NULL;
     a->nproviders = 0;
@@ -403,4 +409,10 @@ app_provider_enabled(const struct app *a, const char *resource)
         return 0;
     }
     return p->type != NULL || provider_lookup(p->resource) != NULL;
+}
+
+int
+app_start_deliver(struct app *a, struct err *e)
+{
+    return deliver_start(&a->deliver, a, e);
 }

@@ -50,7 +50,9 @@ struct app {
     char public_url[APP_URL_MAX];   /* no trailing slash */
     struct app_provider *providers; /* the enabled ones, section order */
     size_t nproviders;
-    struct hclient *http; /* outbound HTTP; NULL until app_start_http() */
+    struct hclient *http;    /* outbound HTTP; NULL until app_start_http() */
+    struct deliver *deliver; /* NULL until app_start_deliver() */
+    int demo;                /* `ferry demo`: the demo inbox is mounted */
 };
 
 enum app_open_flags {
@@ -104,5 +106,9 @@ void app_sandbox_secret(const struct app *a, char out[65]);
 
 /* Start the outbound HTTP client (serve and demo need it). */
 int app_start_http(struct app *a, struct err *e);
+
+/* Start delivering events (after app_start_http()); app_close() stops
+ * it first. */
+int app_start_deliver(struct app *a, struct err *e);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "api/api.h"
+#include "app/destinations.h"
 #include "app/keys.h"
 #include "app/links.h"
 #include "cli/internal.h"
@@ -80,6 +81,7 @@ demo_welcome(struct app *a, struct err *e)
     struct links_request lr;
     struct links_session ls;
     const char *dev_id = NULL;
+    char inbox_id[37];
     int rc = 0;
 
     arena_init(&ar, 1 << 20);
@@ -101,6 +103,10 @@ demo_welcome(struct app *a, struct err *e)
     if (rc < 0) {
         goto out;
     }
+    rc = destinations_add_demo(a, dev_id, inbox_id, e);
+    if (rc < 0) {
+        goto out;
+    }
     printf("\nferry %s demo at %s\n\n"
            "  dev-id   %s\n"
            "  api key  %s\n"
@@ -119,9 +125,14 @@ demo_welcome(struct app *a, struct err *e)
            "\n\n"
            "  curl -s %s/v2/subscriptions \\\n"
            "    -H 'dev-id: %s' -H 'x-api-key: %s'\n\n"
+           "Every event (the auth event of that login first) is signed and\n"
+           "delivered to the demo inbox, which checks each signature as a\n"
+           "receiver would:\n\n"
+           "  inbox    %s/demo/inbox\n\n"
            "Stop with Ctrl-C.\n\n",
            FERRY_VERSION, a->public_url, dev_id, k.api_key, ls.url,
-           a->public_url, dev_id, k.api_key, a->public_url, dev_id, k.api_key);
+           a->public_url, dev_id, k.api_key, a->public_url, dev_id, k.api_key,
+           a->public_url);
     fflush(stdout);
 
 out:
@@ -182,6 +193,13 @@ run(const struct cli_opts *o, int demo)
     if (rc < 0) {
         goto out;
     }
+    a.demo = demo;
+    if (o->role == NULL || strcmp(o->role, "api") != 0) {
+        rc = app_start_deliver(&a, &e);
+        if (rc < 0) {
+            goto out;
+        }
+    }
     if (o->role == NULL || strcmp(o->role, "worker") != 0) {
         rc = start_http(&a, &srv, &e);
         if (rc == ERR_IO) {
@@ -191,9 +209,7 @@ run(const struct cli_opts *o, int demo)
             goto out;
         }
     } else {
-        /* XXX: no background work exists yet; a worker process only
-         * holds the store open until it is told to stop. */
-        log_event(LOG_INFO, "cli", "worker.idle", "role=%s", o->role);
+        log_event(LOG_INFO, "cli", "worker", "role=%s", o->role);
     }
     if (demo) {
         rc = demo_welcome(&a, &e);

@@ -131,6 +131,46 @@ struct store_backend {
                              struct err *e);
     int (*sandbox_token_revoke)(struct store *s, const unsigned char hash[32],
                                 int64_t now, struct err *e);
+    int (*destination_create)(struct store *s,
+                              const struct store_destination *d, struct err *e);
+    int (*destination_get)(struct store *s, const char *dev_id, const char *id,
+                           struct arena *a, struct store_destination *out,
+                           struct err *e);
+    int (*destination_list)(struct store *s, const char *dev_id,
+                            int with_removed, struct arena *a,
+                            struct store_destination **out, size_t *n,
+                            struct err *e);
+    int (*destination_remove)(struct store *s, const char *dev_id,
+                              const char *id, int64_t now, struct err *e);
+    int (*destination_rotate)(struct store *s, const char *dev_id,
+                              const char *id, const unsigned char *secret,
+                              size_t secret_len, const unsigned char *previous,
+                              size_t previous_len, int64_t previous_until,
+                              struct err *e);
+    int (*delivery_claim)(struct store *s, const char *destination_id,
+                          int64_t now, int64_t lease_until, const char *owner,
+                          size_t limit, struct arena *a,
+                          struct store_delivery **out, size_t *n,
+                          struct err *e);
+    int (*delivery_settle_async)(struct store *s,
+                                 const struct store_delivery_outcome *o,
+                                 store_done_fn done, void *arg);
+    int (*delivery_list)(struct store *s, const struct store_delivery_query *q,
+                         struct arena *a, struct store_delivery **out,
+                         size_t *n, struct err *e);
+    int (*delivery_attempts)(struct store *s, int64_t id, struct arena *a,
+                             struct store_delivery_attempt **out, size_t *n,
+                             struct err *e);
+    int (*event_replay)(struct store *s, const char *dev_id,
+                        const char *event_id, int64_t now, int64_t *queued,
+                        struct err *e);
+    int (*delivery_replay_dead)(struct store *s, const char *dev_id,
+                                int64_t since, int64_t now, int64_t *queued,
+                                struct err *e);
+    int (*delivery_counts)(struct store *s, struct store_delivery_counts *out,
+                           struct err *e);
+    int (*event_get)(struct store *s, const char *dev_id, const char *id,
+                     struct arena *a, struct store_event *out, struct err *e);
 };
 
 /* sqlite.c */

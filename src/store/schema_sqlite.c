@@ -228,10 +228,92 @@ static const char schema_v3[] =
     " value BLOB NOT NULL"
     ") STRICT;";
 
+/*
+ * Delivery. The tables of the first schema were never written to; they
+ * are made again in their working form. Adding an event adds its
+ * deliveries (the trigger), so no code path can record an event and
+ * forget to queue it. Per destination and user (order_key) only the
+ * head -- the oldest delivery still queued -- may be claimed.
+ */
+static const char schema_v4[] =
+    "DROP TABLE delivery_attempts;"
+    "DROP TABLE deliveries;"
+    "DROP TABLE destinations;"
+    "CREATE TABLE destinations ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " dev_id TEXT NOT NULL REFERENCES developers (id),"
+    " kind TEXT NOT NULL,"
+    " url TEXT NOT NULL,"
+    " conf BLOB NOT NULL,"
+    " secret BLOB NOT NULL,"
+    " previous_secret BLOB,"
+    " previous_until INTEGER,"
+    " created_at INTEGER NOT NULL,"
+    " removed_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX destinations_dev ON destinations (dev_id, removed_at);"
+    "CREATE TABLE deliveries ("
+    " id INTEGER PRIMARY KEY,"
+    " event_seq INTEGER NOT NULL,"
+    " event_id TEXT NOT NULL REFERENCES events (id),"
+    " destination_id TEXT NOT NULL REFERENCES destinations (id),"
+    " order_key TEXT NOT NULL,"
+    " lane INTEGER NOT NULL,"
+    " head INTEGER NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight',"
+    "  'delivered', 'dead', 'cancelled')),"
+    " retry INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL,"
+    " lease_owner TEXT,"
+    " lease_until INTEGER,"
+    " last_status INTEGER,"
+    " last_error TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE (event_id, destination_id)"
+    ") STRICT;"
+    "CREATE INDEX deliveries_due ON deliveries"
+    " (destination_id, lane, next_attempt_at)"
+    " WHERE head = 1 AND state = 'pending';"
+    "CREATE INDEX deliveries_leased ON deliveries"
+    " (destination_id, lease_until) WHERE state = 'in_flight';"
+    "CREATE INDEX deliveries_open ON deliveries"
+    " (destination_id, order_key, event_seq)"
+    " WHERE state IN ('pending', 'in_flight');"
+    "CREATE INDEX deliveries_state ON deliveries (state, event_seq);"
+    "CREATE TABLE delivery_attempts ("
+    " delivery_id INTEGER NOT NULL"
+    "  REFERENCES deliveries (id) ON DELETE CASCADE,"
+    " n INTEGER NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " status INTEGER,"
+    " latency_us INTEGER,"
+    " error TEXT,"
+    " PRIMARY KEY (delivery_id, n)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER events_fan_out AFTER INSERT ON events BEGIN"
+    " INSERT INTO deliveries (event_seq, event_id, destination_id,"
+    "  order_key, lane, head, state, next_attempt_at, created_at,"
+    "  updated_at)"
+    " SELECT NEW.seq, NEW.id, d.id, coalesce(NEW.user_id, NEW.id),"
+    "  CASE WHEN NEW.type IN ('auth', 'deauth', 'user_reauth',"
+    "   'access_revoked', 'connection_error', 'permission_change',"
+    "   'google_no_datasource') THEN 0 ELSE 1 END,"
+    "  NOT EXISTS (SELECT 1 FROM deliveries p"
+    "   WHERE p.destination_id = d.id"
+    "   AND p.order_key = coalesce(NEW.user_id, NEW.id)"
+    "   AND p.state IN ('pending', 'in_flight')),"
+    "  'pending', NEW.created_at, NEW.created_at, NEW.created_at"
+    " FROM destinations d"
+    " WHERE d.dev_id = NEW.dev_id AND d.removed_at IS NULL;"
+    "END;";
+
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "authorization attempts and the sandbox server", schema_v2},
     {3, "settings", schema_v3},
+    {4, "delivery", schema_v4},
 };
 
 const int store_sqlite_migration_count =

@@ -298,4 +298,41 @@ int sq_setting_get(struct store *s, const char *name, struct arena *a,
 int sq_setting_put(struct store *s, const char *name,
                    const unsigned char *value, size_t len, struct err *e);
 
+/* sqlite_destinations.c, sqlite_deliveries.c */
+int sq_destination_create(struct store *s, const struct store_destination *d,
+                          struct err *e);
+int sq_destination_get(struct store *s, const char *dev_id, const char *id,
+                       struct arena *a, struct store_destination *out,
+                       struct err *e);
+int sq_destination_list(struct store *s, const char *dev_id, int with_removed,
+                        struct arena *a, struct store_destination **out,
+                        size_t *n, struct err *e);
+int sq_destination_remove(struct store *s, const char *dev_id, const char *id,
+                          int64_t now, struct err *e);
+int sq_destination_rotate(struct store *s, const char *dev_id, const char *id,
+                          const unsigned char *secret, size_t secret_len,
+                          const unsigned char *previous, size_t previous_len,
+                          int64_t previous_until, struct err *e);
+int sq_delivery_claim(struct store *s, const char *destination_id, int64_t now,
+                      int64_t lease_until, const char *owner, size_t limit,
+                      struct arena *a, struct store_delivery **out, size_t *n,
+                      struct err *e);
+int sq_delivery_settle_async(struct store *s,
+                             const struct store_delivery_outcome *o,
+                             store_done_fn done, void *arg);
+int sq_delivery_list(struct store *s, const struct store_delivery_query *q,
+                     struct arena *a, struct store_delivery **out, size_t *n,
+                     struct err *e);
+int sq_delivery_attempts(struct store *s, int64_t id, struct arena *a,
+                         struct store_delivery_attempt **out, size_t *n,
+                         struct err *e);
+int sq_event_replay(struct store *s, const char *dev_id, const char *event_id,
+                    int64_t now, int64_t *queued, struct err *e);
+int sq_delivery_replay_dead(struct store *s, const char *dev_id, int64_t since,
+                            int64_t now, int64_t *queued, struct err *e);
+int sq_delivery_counts(struct store *s, struct store_delivery_counts *out,
+                       struct err *e);
+int sq_event_get(struct store *s, const char *dev_id, const char *id,
+                 struct arena *a, struct store_event *out, struct err *e);
+
 #endif

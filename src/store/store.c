@@ -374,3 +374,105 @@ store_setting_put(struct store *s, const char *name, const unsigned char *value,
 {
     return s->be->setting_put(s, name, value, len, e);
 }
+
+int
+store_destination_create(struct store *s, const struct store_destination *d,
+                         struct err *e)
+{
+    return s->be->destination_create(s, d, e);
+}
+
+int
+store_destination_get(struct store *s, const char *dev_id, const char *id,
+                      struct arena *a, struct store_destination *out,
+                      struct err *e)
+{
+    return s->be->destination_get(s, dev_id, id, a, out, e);
+}
+
+int
+store_destination_list(struct store *s, const char *dev_id, int with_removed,
+                       struct arena *a, struct store_destination **out,
+                       size_t *n, struct err *e)
+{
+    return s->be->destination_list(s, dev_id, with_removed, a, out, n, e);
+}
+
+int
+store_destination_remove(struct store *s, const char *dev_id, const char *id,
+                         int64_t now, struct err *e)
+{
+    return s->be->destination_remove(s, dev_id, id, now, e);
+}
+
+int
+store_destination_rotate(struct store *s, const char *dev_id, const char *id,
+                         const unsigned char *secret, size_t secret_len,
+                         const unsigned char *previous, size_t previous_len,
+                         int64_t previous_until, struct err *e)
+{
+    return s->be->destination_rotate(s, dev_id, id, secret, secret_len,
+                                     previous, previous_len, previous_until, e);
+}
+
+int
+store_delivery_claim(struct store *s, const char *destination_id, int64_t now,
+                     int64_t lease_until, const char *owner, size_t limit,
+                     struct arena *a, struct store_delivery **out, size_t *n,
+                     struct err *e)
+{
+    return s->be->delivery_claim(s, destination_id, now, lease_until, owner,
+                                 limit, a, out, n, e);
+}
+
+int
+store_delivery_settle_async(struct store *s,
+                            const struct store_delivery_outcome *o,
+                            store_done_fn done, void *arg)
+{
+    return s->be->delivery_settle_async(s, o, done, arg);
+}
+
+int
+store_delivery_list(struct store *s, const struct store_delivery_query *q,
+                    struct arena *a, struct store_delivery **out, size_t *n,
+                    struct err *e)
+{
+    return s->be->delivery_list(s, q, a, out, n, e);
+}
+
+int
+store_delivery_attempts(struct store *s, int64_t id, struct arena *a,
+                        struct store_delivery_attempt **out, size_t *n,
+                        struct err *e)
+{
+    return s->be->delivery_attempts(s, id, a, out, n, e);
+}
+
+int
+store_event_replay(struct store *s, const char *dev_id, const char *event_id,
+                   int64_t now, int64_t *queued, struct err *e)
+{
+    return s->be->event_replay(s, dev_id, event_id, now, queued, e);
+}
+
+int
+store_delivery_replay_dead(struct store *s, const char *dev_id, int64_t since,
+                           int64_t now, int64_t *queued, struct err *e)
+{
+    return s->be->delivery_replay_dead(s, dev_id, since, now, queued, e);
+}
+
+int
+store_delivery_counts(struct store *s, struct store_delivery_counts *out,
+                      struct err *e)
+{
+    return s->be->delivery_counts(s, out, e);
+}
+
+int
+store_event_get(struct store *s, const char *dev_id, const char *id,
+                struct arena *a, struct store_event *out, struct err *e)
+{
+    return s->be->event_get(s, dev_id, id, a, out, e);
+}

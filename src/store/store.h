@@ -291,6 +291,192 @@ int store_event_list(struct store *s, const struct store_event_query *q,
                      struct arena *a, struct store_event **out, size_t *n,
                      struct err *e);
 
+/* ---- destinations ---- */
+
+/*
+ * Where a developer's events go. Secrets are stored sealed (the caller
+ * seals and opens them: the store never sees a clear secret).
+ */
+struct store_destination {
+    const char *id; /* UUID */
+    const char *dev_id;
+    const char *kind; /* "webhook", "postgres", "s3", "demo" */
+    const char *url;  /* as shown: no credentials */
+    const unsigned char *conf; /* sealed JSON of the kind's settings */
+    size_t conf_len;
+    const unsigned char *secret; /* sealed signing secret */
+    size_t secret_len;
+    const unsigned char *previous_secret; /* sealed; NULL when none */
+    size_t previous_secret_len;
+    int64_t previous_until; /* the previous secret signs until; 0 none */
+    int64_t created_at;
+    int64_t removed_at; /* 0 while in use */
+};
+
+/* Add `d`. ERR_CONFLICT when the id is taken, ERR_NOTFOUND when the
+ * developer does not exist. */
+int store_destination_create(struct store *s, const struct store_destination *d,
+                             struct err *e);
+
+/* The destination `id` of `dev_id` (NULL: of any developer), removed
+ * ones included. ERR_NOTFOUND when there is none. */
+int store_destination_get(struct store *s, const char *dev_id, const char *id,
+                          struct arena *a, struct store_destination *out,
+                          struct err *e);
+
+/* The destinations of `dev_id` (NULL: of every developer) in creation
+ * order; removed ones only with `with_removed`. */
+int store_destination_list(struct store *s, const char *dev_id,
+                           int with_removed, struct arena *a,
+                           struct store_destination **out, size_t *n,
+                           struct err *e);
+
+/*
+ * Remove the destination `id` of `dev_id` (NULL: any developer): it
+ * receives no new event, and its deliveries not yet made are cancelled,
+ * in one transaction. ERR_NOTFOUND when there is none or it is removed.
+ */
+int store_destination_remove(struct store *s, const char *dev_id,
+                             const char *id, int64_t now, struct err *e);
+
+/*
+ * Replace the signing secret of `id` (of `dev_id`, NULL: any) by
+ * `secret`, keeping `previous` (the one replaced, sealed) as a second
+ * signer until `previous_until`. ERR_NOTFOUND as above.
+ */
+int store_destination_rotate(struct store *s, const char *dev_id,
+                             const char *id, const unsigned char *secret,
+                             size_t secret_len, const unsigned char *previous,
+                             size_t previous_len, int64_t previous_until,
+                             struct err *e);
+
+/* ---- deliveries: one per (event, destination) ---- */
+
+/*
+ * Deliveries are made by the store itself: adding an event adds one
+ * pending delivery for every destination its developer has at that
+ * moment, in the same transaction. Of the deliveries of one user (an
+ * event without a user is its own group) to one destination only the
+ * oldest one not yet delivered, dead or cancelled can be claimed, so
+ * they arrive in creation order.
+ */
+struct store_delivery {
+    int64_t id;
+    const char *event_id;
+    const char *destination_id;
+    const char *dev_id;
+    const char *user_id; /* may be NULL */
+    const char *type;
+    const char *reference; /* the event's reference, may be NULL */
+    const char *body;      /* the event's stored bytes */
+    int64_t event_created_at;
+    const char *state; /* pending, in_flight, delivered, dead, cancelled */
+    int retry;         /* failed attempts since it was (re)queued */
+    int attempts;      /* every attempt ever made */
+    int64_t next_attempt_at;
+    long last_status; /* 0 when none */
+    const char *last_error;
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+/*
+ * Claim up to `limit` deliveries to `destination_id` that are due at
+ * `now` for `owner` until `lease_until`: auth and other account events
+ * before data events, then oldest due first. Claims of a worker that
+ * died (in_flight past their lease) are taken back first. The claimed
+ * ones are "in_flight"; `*out` an arena array of `*n` with the event's
+ * body.
+ */
+int store_delivery_claim(struct store *s, const char *destination_id,
+                         int64_t now, int64_t lease_until, const char *owner,
+                         size_t limit, struct arena *a,
+                         struct store_delivery **out, size_t *n,
+                         struct err *e);
+
+/* How one claimed delivery ended. */
+struct store_delivery_outcome {
+    int64_t id;
+    const char *owner; /* the claim's owner: a lost claim is left alone */
+    /* "delivered", "pending" (to be retried at next_attempt_at), "dead",
+     * or NULL: give the claim back untried */
+    const char *state;
+    int64_t next_attempt_at;
+    /* the attempt, recorded when state is not NULL */
+    int64_t at;
+    int64_t latency_us;
+    long status;       /* 0 when there was no HTTP answer */
+    const char *error; /* NULL when none; borrowed until done */
+};
+
+/*
+ * Record `o` and, when the delivery leaves the queue (delivered or
+ * dead), make the next one of its user claimable. Asynchronous: `done`
+ * as store_done_fn says; `o` is copied, its strings borrowed until done.
+ * ERR_NOTFOUND (to done) when the claim was lost to another owner.
+ */
+int store_delivery_settle_async(struct store *s,
+                                const struct store_delivery_outcome *o,
+                                store_done_fn done, void *arg);
+
+struct store_delivery_query {
+    const char *dev_id;         /* NULL: every developer */
+    const char *event_id;       /* NULL: every event */
+    const char *destination_id; /* NULL: every destination */
+    const char *state;          /* NULL: any */
+    int64_t since;              /* created at or after; 0: any */
+    size_t limit;               /* 0: 100 */
+};
+
+/* Deliveries matching `q`, oldest event first (bodies not read:
+ * `body` is NULL). */
+int store_delivery_list(struct store *s, const struct store_delivery_query *q,
+                        struct arena *a, struct store_delivery **out,
+                        size_t *n, struct err *e);
+
+struct store_delivery_attempt {
+    int64_t delivery_id;
+    int n; /* 1, 2, ... over the delivery's whole life */
+    int64_t at;
+    int64_t latency_us;
+    long status;       /* 0 when there was no HTTP answer */
+    const char *error; /* NULL when none */
+};
+
+/* Every attempt of delivery `id`, first first. */
+int store_delivery_attempts(struct store *s, int64_t id, struct arena *a,
+                            struct store_delivery_attempt **out, size_t *n,
+                            struct err *e);
+
+/*
+ * Deliver event `event_id` (of `dev_id`, NULL: any) again to every
+ * destination its developer has now: delivered and dead deliveries are
+ * queued again with a fresh retry count, missing ones added, those
+ * still queued left alone. `*queued` is how many were (re)queued.
+ * ERR_NOTFOUND when there is no such event.
+ */
+int store_event_replay(struct store *s, const char *dev_id,
+                       const char *event_id, int64_t now, int64_t *queued,
+                       struct err *e);
+
+/* Queue again every dead delivery (of `dev_id`, NULL: any) whose event
+ * was created at or after `since` (0: all). */
+int store_delivery_replay_dead(struct store *s, const char *dev_id,
+                               int64_t since, int64_t now, int64_t *queued,
+                               struct err *e);
+
+struct store_delivery_counts {
+    int64_t pending, in_flight, delivered, dead, cancelled;
+};
+
+/* Deliveries by state, over every developer. */
+int store_delivery_counts(struct store *s, struct store_delivery_counts *out,
+                          struct err *e);
+
+/* The event `id` of `dev_id` (NULL: any). ERR_NOTFOUND when none. */
+int store_event_get(struct store *s, const char *dev_id, const char *id,
+                    struct arena *a, struct store_event *out, struct err *e);
+
 /* ---- users ---- */
 
 struct store_user {

@@ -1,0 +1,739 @@
+/*
+ * deliver.c - the delivery engine.
+ *
+ * One thread claims work and hands it to drivers; everything else is
+ * callbacks. The loop, per pass:
+ *
+ *   - every few seconds (or when told) reload the destinations in use,
+ *     opening their secrets;
+ *   - for each destination with free slots that is not resting, claim
+ *     due deliveries (a lease in the store) and start one attempt each;
+ *     a destination that had less due than it could take rests for a
+ *     poll interval;
+ *   - sleep until a destination's rest ends, a reload is due, or an
+ *     attempt finished.
+ *
+ * An attempt ends in deliver_attempt_done() on whatever thread the
+ * driver used; the outcome goes to the store asynchronously, and only
+ * when that write has committed is the slot given back and the
+ * destination woken. So the next delivery of the same user is claimed
+ * only after the previous one's outcome is stored: per-user order holds
+ * across crashes as well.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "app/app.h"
+#include "app/destinations.h"
+#include "core/crypto.h"
+#include "core/isotime.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "core/xmalloc.h"
+#include "deliver/deliver.h"
+#include "deliver/driver.h"
+
+#define POLL_US       200000LL  /* a destination with nothing due rests */
+#define RELOAD_US     2000000LL /* destinations are reloaded this often */
+#define LEASE_SLACK_S 10        /* a claim outlives its timeout by this */
+#define OWNER_MAX     64
+
+/* Latency histogram bounds, seconds. */
+static const double lat_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                    0.5,   1,    2.5,   5,    10,  30};
+#define NBOUNDS (sizeof(lat_bounds) / sizeof(lat_bounds[0]))
+
+/* Process-wide counters for /metrics (every engine adds to them). */
+static struct {
+    pthread_mutex_t lock;
+    unsigned long long delivered, retried, dead;
+    unsigned long long lat_count;
+    unsigned long long lat_bucket[NBOUNDS];
+    double lat_sum;
+} metrics = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, {0}, 0};
+
+/* A destination the engine is delivering to. */
+struct slot {
+    struct deliver_dest *d;
+    const struct deliver_driver *drv;
+    int limit;          /* most attempts in flight */
+    int inflight;       /* attempts started and not yet settled */
+    int64_t rest_until; /* no claim before this (unix us) */
+    int seen;           /* found by the last reload */
+};
+
+struct deliver {
+    struct app *app;
+    pthread_t thread;
+    int running;
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t cond;  /* the loop waits; deliver_free() waits */
+    int stopping;
+    int woken;
+    int reload;
+    struct slot *slots;
+    size_t nslots;
+    size_t cap;
+    int inflight; /* over every slot */
+    char owner[OWNER_MAX];
+};
+
+/* One attempt in flight: owns copies of what it points to. */
+struct job {
+    struct deliver_attempt at; /* first: the driver hands this back */
+    struct deliver *eng;
+    struct deliver_dest *dest;
+    int64_t id;
+    int retry;
+    int64_t started_us;
+    char *strings; /* one block holding every string of `at` */
+    struct store_delivery_outcome o;
+    char error[DELIVER_ERROR_MAX];
+};
+
+static int64_t
+now_us(void)
+{
+    return isotime_now_us();
+}
+
+/* ---- destinations ---- */
+
+static void
+dest_free(struct deliver_dest *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    crypto_wipe(d->secret, sizeof(d->secret));
+    crypto_wipe(d->previous_secret, sizeof(d->previous_secret));
+    json_decref(d->conf);
+    free(d->id);
+    free(d->dev_id);
+    free(d->kind);
+    free(d->url);
+    free(d);
+}
+
+/* Drop one reference to `s->d` (under the lock); the last one closes
+ * the driver state and frees it. */
+static void
+dest_unref(const struct deliver_driver *drv, struct deliver_dest *d)
+{
+    if (--d->refs > 0) {
+        return;
+    }
+    if (drv != NULL && drv->close != NULL) {
+        drv->close(d);
+    }
+    dest_free(d);
+}
+
+/* A struct deliver_dest for the stored `sd`, opened; NULL on failure
+ * (logged). */
+static struct deliver_dest *
+dest_load(struct deliver *eng, const struct store_destination *sd,
+          const struct deliver_driver *drv)
+{
+    struct deliver_dest *d = xcalloc(1, sizeof(*d));
+    struct err e;
+
+    err_clear(&e);
+    d->id = xstrdup(sd->id);
+    d->dev_id = xstrdup(sd->dev_id);
+    d->kind = xstrdup(sd->kind);
+    d->url = xstrdup(sd->url);
+    if (destinations_open(eng->app, sd, now_us(), d->secret, d->previous_secret,
+                          &d->conf, &e) < 0) {
+        goto fail;
+    }
+    if (drv->open != NULL && drv->open(d, &e) < 0) {
+        goto fail;
+    }
+    d->refs = 1;
+    return d;
+fail:
+    log_event(LOG_ERROR, "deliver", "destination.unusable",
+              "destination=%s error=%s", sd->id, e.msg);
+    dest_free(d);
+    return NULL;
+}
+
+/* Take the current secrets of `sd` into the loaded `d`. The engine
+ * thread is the only one that reads them (drivers sign in send()). */
+static void
+secrets_refresh(struct deliver *eng, struct deliver_dest *d,
+                const struct store_destination *sd)
+{
+    char secret[DELIVER_SECRET_MAX];
+    char previous[DELIVER_SECRET_MAX];
+    json_t *conf = NULL;
+    struct err e;
+
+    err_clear(&e);
+    if (destinations_open(eng->app, sd, now_us(), secret, previous, &conf,
+                          &e) == 0) {
+        memcpy(d->secret, secret, sizeof(secret));
+        memcpy(d->previous_secret, previous, sizeof(previous));
+    }
+    json_decref(conf);
+    crypto_wipe(secret, sizeof(secret));
+    crypto_wipe(previous, sizeof(previous));
+}
+
+static struct slot *
+slot_find(struct deliver *eng, const char *id)
+{
+    size_t i = 0;
+
+    for (i = 0; i < eng->nslots; i++) {
+        if (strcmp(eng->slots[i].d->id, id) == 0) {
+            return &eng->slots[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Reload the destinations in use: add new ones, drop removed ones (an
+ * attempt still in flight keeps its destination alive), refresh the
+ * secrets of kept ones when they were rotated.
+ */
+static void
+reload(struct deliver *eng)
+{
+    struct arena a;
+    struct store_destination *list = NULL;
+    size_t n = 0;
+    size_t i = 0;
+    struct err e;
+
+    err_clear(&e);
+    arena_init(&a, 1 << 20);
+    if (store_destination_list(eng->app->store, NULL, 0, &a, &list, &n, &e) <
+        0) {
+        log_event(LOG_ERROR, "deliver", "reload.failed", "error=%s", e.msg);
+        goto out;
+    }
+    pthread_mutex_lock(&eng->lock);
+    for (i = 0; i < eng->nslots; i++) {
+        eng->slots[i].seen = 0;
+    }
+    pthread_mutex_unlock(&eng->lock);
+    for (i = 0; i < n; i++) {
+        const struct deliver_driver *drv = deliver_driver_find(list[i].kind);
+        struct deliver_dest *d = NULL;
+        struct slot *s = NULL;
+
+        if (drv == NULL) {
+            continue;
+        }
+        pthread_mutex_lock(&eng->lock);
+        s = slot_find(eng, list[i].id);
+        if (s != NULL) {
+            s->seen = 1;
+        }
+        pthread_mutex_unlock(&eng->lock);
+        if (s != NULL) {
+            /* kept: take a rotated secret (only this thread signs) */
+            secrets_refresh(eng, s->d, &list[i]);
+            continue;
+        }
+        d = dest_load(eng, &list[i], drv);
+        if (d == NULL) {
+            continue;
+        }
+        pthread_mutex_lock(&eng->lock);
+        if (eng->nslots == eng->cap) {
+            eng->cap = eng->cap == 0 ? 8 : eng->cap * 2;
+            eng->slots = xrealloc(eng->slots, eng->cap * sizeof(*eng->slots));
+        }
+        s = &eng->slots[eng->nslots++];
+        memset(s, 0, sizeof(*s));
+        s->d = d;
+        s->drv = drv;
+        s->limit = drv->concurrency > 0 ? drv->concurrency
+                                        : eng->app->cfg->deliver_concurrency;
+        s->seen = 1;
+        pthread_mutex_unlock(&eng->lock);
+    }
+    /* drop the removed ones */
+    pthread_mutex_lock(&eng->lock);
+    for (i = 0; i < eng->nslots;) {
+        if (!eng->slots[i].seen) {
+            dest_unref(eng->slots[i].drv, eng->slots[i].d);
+            eng->slots[i] = eng->slots[--eng->nslots];
+            continue;
+        }
+        i++;
+    }
+    pthread_mutex_unlock(&eng->lock);
+out:
+    arena_release(&a);
+}
+
+/* ---- outcomes ---- */
+
+int64_t
+deliver_retry_delay(long base, long max, int n, double jitter, long retry_after)
+{
+    double s = 0;
+
+    if (retry_after >= 0) {
+        s = (double)(retry_after < max ? retry_after : max);
+        return (int64_t)(s * 1e6);
+    }
+    s = (double)base;
+    while (--n > 0 && s < (double)max) {
+        s *= 2;
+    }
+    if (s > (double)max) {
+        s = (double)max;
+    }
+    if (jitter < -1) {
+        jitter = -1;
+    } else if (jitter > 1) {
+        jitter = 1;
+    }
+    s *= 1.0 + 0.1 * jitter;
+    return (int64_t)(s * 1e6);
+}
+
+/* A uniform value in [-1, 1]. */
+static double
+jitter(void)
+{
+    uint32_t v = 0;
+
+    rng_bytes(&v, sizeof(v));
+    return (double)v / 2147483647.5 - 1.0;
+}
+
+static void
+metrics_latency(double s)
+{
+    size_t i = 0;
+
+    metrics.lat_count++;
+    metrics.lat_sum += s;
+    for (i = 0; i < NBOUNDS; i++) {
+        if (s <= lat_bounds[i]) {
+            metrics.lat_bucket[i]++;
+        }
+    }
+}
+
+/* The outcome is stored: give the slot back and wake the loop. */
+static void
+settled(void *arg, int rc, const struct err *e)
+{
+    struct job *j = arg;
+    struct deliver *eng = j->eng;
+    struct slot *s = NULL;
+
+    if (rc < 0 && rc != ERR_NOTFOUND) {
+        log_event(LOG_ERROR, "deliver", "settle.failed",
+                  "delivery=%lld error=%s", (long long)j->id, e->msg);
+    }
+    pthread_mutex_lock(&eng->lock);
+    s = slot_find(eng, j->dest->id);
+    if (s != NULL && s->d == j->dest) {
+        s->inflight--;
+        s->rest_until = 0;
+    } else if (s != NULL) {
+        /* the destination was reloaded while this attempt ran */
+        s->inflight--;
+        s->rest_until = 0;
+    }
+    eng->inflight--;
+    eng->woken = 1;
+    dest_unref(s != NULL ? s->drv : deliver_driver_find(j->dest->kind),
+               j->dest);
+    pthread_cond_broadcast(&eng->cond);
+    pthread_mutex_unlock(&eng->lock);
+    free(j->strings);
+    free(j);
+}
+
+void
+deliver_result_fail(struct deliver_result *r, long status, const char *fmt, ...)
+{
+    va_list ap;
+
+    memset(r, 0, sizeof(*r));
+    r->status = status;
+    r->retry_after = -1;
+    va_start(ap, fmt);
+    vsnprintf(r->error, sizeof(r->error), fmt, ap);
+    va_end(ap);
+}
+
+void
+deliver_attempt_done(struct deliver_attempt *at, const struct deliver_result *r)
+{
+    struct job *j = (struct job *)at;
+    struct deliver *eng = j->eng;
+    const struct config *c = eng->app->cfg;
+    int64_t now = now_us();
+    double secs = (double)(now - j->started_us) / 1e6;
+
+    memset(&j->o, 0, sizeof(j->o));
+    j->o.id = j->id;
+    j->o.owner = eng->owner;
+    j->o.at = j->started_us;
+    j->o.latency_us = now - j->started_us;
+    j->o.status = r->status;
+    if (r->not_tried) {
+        j->o.state = NULL;
+    } else if (r->ok) {
+        j->o.state = "delivered";
+        j->o.next_attempt_at = now;
+    } else {
+        snprintf(j->error, sizeof(j->error), "%s",
+                 r->error[0] != '\0' ? r->error : "failed");
+        j->o.error = j->error;
+        if (j->retry + 1 > c->deliver_retries) {
+            j->o.state = "dead";
+            j->o.next_attempt_at = now;
+        } else {
+            j->o.state = "pending";
+            j->o.next_attempt_at =
+                now + deliver_retry_delay(c->deliver_retry_base_seconds,
+                                          c->deliver_retry_max_seconds,
+                                          j->retry + 1, jitter(),
+                                          r->retry_after);
+        }
+    }
+    pthread_mutex_lock(&metrics.lock);
+    if (j->o.state != NULL) {
+        metrics_latency(secs);
+        if (strcmp(j->o.state, "delivered") == 0) {
+            metrics.delivered++;
+        } else if (strcmp(j->o.state, "dead") == 0) {
+            metrics.dead++;
+        } else {
+            metrics.retried++;
+        }
+    }
+    pthread_mutex_unlock(&metrics.lock);
+    if (j->o.state != NULL && strcmp(j->o.state, "delivered") != 0) {
+        log_event(LOG_WARN, "deliver", "attempt.failed",
+                  "delivery=%lld event=%s destination=%s status=%ld "
+                  "next=%s",
+                  (long long)j->id, j->at.event_id, j->dest->id, r->status,
+                  j->o.state);
+    }
+    if (store_delivery_settle_async(eng->app->store, &j->o, settled, j) < 0) {
+        struct err e;
+
+        err_set(&e, ERR_STORE, "the store is closing");
+        settled(j, ERR_STORE, &e);
+    }
+}
+
+/* ---- claims ---- */
+
+/* Copy the strings of `d` into one block owned by `j` and point `at`
+ * at them. */
+static void
+job_fill(struct job *j, const struct store_delivery *d)
+{
+    const char *src[5] = {d->event_id, d->type, d->user_id, d->body,
+                          d->reference};
+    size_t len[5];
+    char *dst[5];
+    size_t total = 0;
+    char *p = NULL;
+    size_t i = 0;
+
+    for (i = 0; i < 5; i++) {
+        len[i] = src[i] != NULL ? strlen(src[i]) : 0;
+        total += len[i] + 1;
+    }
+    p = j->strings = xmalloc(total);
+    for (i = 0; i < 5; i++) {
+        dst[i] = p;
+        if (src[i] != NULL) {
+            memcpy(p, src[i], len[i]);
+        }
+        p[len[i]] = '\0';
+        p += len[i] + 1;
+    }
+    j->at.event_id = dst[0];
+    j->at.event_type = dst[1];
+    j->at.user_id = d->user_id != NULL ? dst[2] : NULL;
+    j->at.body = dst[3];
+    j->at.body_len = len[3];
+    /* terra-reference: the request's reference, else the event id */
+    j->at.reference = d->reference != NULL ? dst[4] : dst[0];
+    j->at.created_at = d->event_created_at;
+    j->id = d->id;
+    j->retry = d->retry;
+}
+
+/* Claim and start what is due for slot `s` (the lock is not held). */
+static void
+claim(struct deliver *eng, struct deliver_dest *d,
+      const struct deliver_driver *drv, int room)
+{
+    const struct config *c = eng->app->cfg;
+    struct arena a;
+    struct store_delivery *got = NULL;
+    size_t n = 0;
+    size_t i = 0;
+    int64_t now = now_us();
+    int64_t lease =
+        now + (int64_t)(c->deliver_timeout_seconds + LEASE_SLACK_S) * 1000000;
+    struct slot *s = NULL;
+    struct err e;
+
+    err_clear(&e);
+    arena_init(&a, 64u << 20);
+    if (store_delivery_claim(eng->app->store, d->id, now, lease, eng->owner,
+                             (size_t)room, &a, &got, &n, &e) < 0) {
+        log_event(LOG_ERROR, "deliver", "claim.failed",
+                  "destination=%s error=%s", d->id, e.msg);
+        n = 0;
+    }
+    pthread_mutex_lock(&eng->lock);
+    s = slot_find(eng, d->id);
+    if (s != NULL) {
+        if ((int)n < room) {
+            s->rest_until = now + POLL_US;
+        }
+        s->inflight += (int)n;
+    }
+    eng->inflight += (int)n;
+    d->refs += (int)n;
+    pthread_mutex_unlock(&eng->lock);
+    for (i = 0; i < n; i++) {
+        struct job *j = xcalloc(1, sizeof(*j));
+
+        j->eng = eng;
+        j->dest = d;
+        job_fill(j, &got[i]);
+        j->at.dest = d;
+        j->at.allow_private = c->security_allow_private_destinations;
+        j->at.timeout_ms = (long)c->deliver_timeout_seconds * 1000;
+        j->at.app = eng->app;
+        j->started_us = now_us();
+        drv->send(&j->at);
+    }
+    arena_release(&a);
+}
+
+/* ---- the loop ---- */
+
+static void *
+run(void *arg)
+{
+    struct deliver *eng = arg;
+    int64_t next_reload = 0;
+
+    log_set_req_id("deliver");
+    for (;;) {
+        int64_t now = now_us();
+        int64_t wake = now + RELOAD_US;
+        size_t i = 0;
+
+        pthread_mutex_lock(&eng->lock);
+        if (eng->stopping) {
+            pthread_mutex_unlock(&eng->lock);
+            break;
+        }
+        eng->woken = 0;
+        pthread_mutex_unlock(&eng->lock);
+        if (now >= next_reload || eng->reload) {
+            eng->reload = 0;
+            reload(eng);
+            next_reload = now + RELOAD_US;
+        }
+        for (i = 0;; i++) {
+            struct deliver_dest *d = NULL;
+            const struct deliver_driver *drv = NULL;
+            int room = 0;
+
+            pthread_mutex_lock(&eng->lock);
+            if (i >= eng->nslots || eng->stopping) {
+                pthread_mutex_unlock(&eng->lock);
+                break;
+            }
+            room = eng->slots[i].limit - eng->slots[i].inflight;
+            if (room > 0 && eng->slots[i].rest_until <= now) {
+                d = eng->slots[i].d;
+                drv = eng->slots[i].drv;
+                d->refs++;
+            } else if (room > 0 && eng->slots[i].rest_until < wake) {
+                wake = eng->slots[i].rest_until;
+            }
+            pthread_mutex_unlock(&eng->lock);
+            if (d != NULL) {
+                claim(eng, d, drv, room);
+                pthread_mutex_lock(&eng->lock);
+                dest_unref(drv, d);
+                pthread_mutex_unlock(&eng->lock);
+            }
+        }
+        pthread_mutex_lock(&eng->lock);
+        for (i = 0; i < eng->nslots; i++) {
+            struct slot *s = &eng->slots[i];
+
+            if (s->inflight < s->limit && s->rest_until < wake) {
+                wake = s->rest_until;
+            }
+        }
+        if (!eng->woken && !eng->stopping && wake > now_us()) {
+            struct timespec ts;
+
+            ts.tv_sec = (time_t)(wake / 1000000);
+            ts.tv_nsec = (long)(wake % 1000000) * 1000;
+            pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
+        }
+        pthread_mutex_unlock(&eng->lock);
+    }
+    return NULL;
+}
+
+int
+deliver_start(struct deliver **out, struct app *a, struct err *e)
+{
+    struct deliver *eng = xcalloc(1, sizeof(*eng));
+    pthread_condattr_t ca;
+    char host[32] = "";
+    unsigned char r[6];
+    char rhex[13];
+
+    *out = NULL;
+    eng->app = a;
+    pthread_mutex_init(&eng->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_cond_init(&eng->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    gethostname(host, sizeof(host) - 1);
+    rng_bytes(r, sizeof(r));
+    codec_hex_encode(r, sizeof(r), rhex);
+    snprintf(eng->owner, sizeof(eng->owner), "%s:%ld:%s", host, (long)getpid(),
+             rhex);
+    if (pthread_create(&eng->thread, NULL, run, eng) != 0) {
+        pthread_cond_destroy(&eng->cond);
+        pthread_mutex_destroy(&eng->lock);
+        free(eng);
+        return err_set(e, ERR_INTERNAL, "deliver: cannot start a thread");
+    }
+    eng->running = 1;
+    log_event(LOG_INFO, "deliver", "started", "concurrency=%d retries=%d",
+              a->cfg->deliver_concurrency, a->cfg->deliver_retries);
+    *out = eng;
+    return 0;
+}
+
+void
+deliver_kick(struct deliver *d)
+{
+    size_t i = 0;
+
+    if (d == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < d->nslots; i++) {
+        d->slots[i].rest_until = 0;
+    }
+    d->woken = 1;
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
+void
+deliver_stop(struct deliver *d)
+{
+    if (d == NULL || !d->running) {
+        return;
+    }
+    pthread_mutex_lock(&d->lock);
+    d->stopping = 1;
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+    pthread_join(d->thread, NULL);
+    d->running = 0;
+}
+
+void
+deliver_free(struct deliver *d)
+{
+    size_t i = 0;
+
+    if (d == NULL) {
+        return;
+    }
+    deliver_stop(d);
+    /* drivers that hold attempts of their own report them now */
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < d->nslots; i++) {
+        struct slot *s = &d->slots[i];
+
+        if (s->drv->close != NULL && s->d->refs > 1) {
+            const struct deliver_driver *drv = s->drv;
+            struct deliver_dest *dd = s->d;
+
+            pthread_mutex_unlock(&d->lock);
+            drv->close(dd);
+            pthread_mutex_lock(&d->lock);
+            /* closed: the last unref must not close it again */
+            s->drv = NULL;
+        }
+    }
+    while (d->inflight > 0) {
+        pthread_cond_wait(&d->cond, &d->lock);
+    }
+    for (i = 0; i < d->nslots; i++) {
+        dest_unref(d->slots[i].drv, d->slots[i].d);
+    }
+    pthread_mutex_unlock(&d->lock);
+    free(d->slots);
+    pthread_cond_destroy(&d->cond);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+int
+deliver_metrics(struct buf *out)
+{
+    size_t i = 0;
+    int rc = 0;
+
+    pthread_mutex_lock(&metrics.lock);
+    rc |= buf_printf(out,
+                     "# HELP ferry_deliveries_total Delivery attempts by "
+                     "outcome.\n"
+                     "# TYPE ferry_deliveries_total counter\n"
+                     "ferry_deliveries_total{outcome=\"delivered\"} %llu\n"
+                     "ferry_deliveries_total{outcome=\"retried\"} %llu\n"
+                     "ferry_deliveries_total{outcome=\"dead\"} %llu\n"
+                     "# HELP ferry_delivery_latency_seconds Time of one "
+                     "delivery attempt.\n"
+                     "# TYPE ferry_delivery_latency_seconds histogram\n",
+                     metrics.delivered, metrics.retried, metrics.dead);
+    for (i = 0; i < NBOUNDS; i++) {
+        rc |= buf_printf(out,
+                         "ferry_delivery_latency_seconds_bucket{le=\"%g\"} "
+                         "%llu\n",
+                         lat_bounds[i], metrics.lat_bucket[i]);
+    }
+    rc |= buf_printf(out,
+                     "ferry_delivery_latency_seconds_bucket{le=\"+Inf\"} "
+                     "%llu\n"
+                     "ferry_delivery_latency_seconds_sum %.6f\n"
+                     "ferry_delivery_latency_seconds_count %llu\n",
+                     metrics.lat_count, metrics.lat_sum, metrics.lat_count);
+    pthread_mutex_unlock(&metrics.lock);
+    return rc != 0 ? ERR_TOOBIG : 0;
+}

@@ -1,0 +1,681 @@
+/*
+ * sqlite_deliveries.c - the delivery queue: claims, outcomes, attempts,
+ * replays.
+ *
+ * Deliveries are added by the events_fan_out trigger (schema_sqlite.c)
+ * in the transaction that adds their event. Of the deliveries of one
+ * order key (the event's user, or the event itself) to one destination
+ * exactly one queued row is the head: the oldest. Only a head is
+ * claimed; when it leaves the queue (delivered, dead) the next oldest
+ * queued one becomes the head in the same transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_int.h"
+
+#define DELIVERY_LIST_DEFAULT 100
+#define CLAIM_MAX             1024
+
+static const char ST_RECOVER[] =
+    "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
+    " lease_until = NULL, updated_at = ?1"
+    " WHERE destination_id = ?2 AND state = 'in_flight'"
+    " AND lease_until < ?1";
+static const char ST_DUE[] =
+    "SELECT id FROM deliveries"
+    " WHERE destination_id = ?1 AND lane = ?2 AND head = 1"
+    " AND state = 'pending' AND next_attempt_at <= ?3"
+    " ORDER BY next_attempt_at LIMIT ?4";
+static const char ST_LEASE[] =
+    "UPDATE deliveries SET state = 'in_flight', lease_owner = ?1,"
+    " lease_until = ?2, updated_at = ?3 WHERE id = ?4";
+static const char ST_CLAIMED[] =
+    "SELECT d.id, d.event_id, d.destination_id, e.dev_id, e.user_id,"
+    " e.type, e.reference, e.body, e.created_at, d.state, d.retry,"
+    " d.attempts, d.next_attempt_at, d.last_status, d.last_error,"
+    " d.created_at, d.updated_at FROM deliveries d"
+    " JOIN events e ON e.id = d.event_id WHERE d.id = ?";
+static const char ST_SETTLE[] =
+    "UPDATE deliveries SET state = ?1, next_attempt_at = ?2,"
+    " retry = CASE WHEN ?1 = 'pending' THEN retry + 1 ELSE retry END,"
+    " attempts = attempts + 1, last_status = ?3, last_error = ?4,"
+    " head = CASE WHEN ?1 = 'pending' THEN 1 ELSE 0 END,"
+    " lease_owner = NULL, lease_until = NULL, updated_at = ?5"
+    " WHERE id = ?6 AND state = 'in_flight' AND lease_owner = ?7"
+    " RETURNING attempts, destination_id, order_key";
+static const char ST_RELEASE[] =
+    "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
+    " lease_until = NULL, updated_at = ?1"
+    " WHERE id = ?2 AND state = 'in_flight' AND lease_owner = ?3";
+static const char ST_ATTEMPT_ADD[] =
+    "INSERT INTO delivery_attempts (delivery_id, n, at, status,"
+    " latency_us, error) VALUES (?, ?, ?, ?, ?, ?)";
+/* The oldest queued delivery of a key becomes its head, unless the key
+ * has one. */
+static const char ST_PROMOTE[] =
+    "UPDATE deliveries SET head = 1 WHERE id = (SELECT id FROM deliveries"
+    " WHERE destination_id = ?1 AND order_key = ?2"
+    " AND state IN ('pending', 'in_flight')"
+    " ORDER BY event_seq LIMIT 1) AND NOT EXISTS (SELECT 1 FROM deliveries"
+    " WHERE destination_id = ?1 AND order_key = ?2 AND head = 1"
+    " AND state IN ('pending', 'in_flight'))";
+static const char ST_LIST[] =
+    "SELECT d.id, d.event_id, d.destination_id, e.dev_id, e.user_id,"
+    " e.type, e.reference, NULL, e.created_at, d.state, d.retry,"
+    " d.attempts, d.next_attempt_at, d.last_status, d.last_error,"
+    " d.created_at, d.updated_at FROM deliveries d"
+    " JOIN events e ON e.id = d.event_id"
+    " WHERE (?1 IS NULL OR e.dev_id = ?1) AND (?2 IS NULL OR d.event_id = ?2)"
+    " AND (?3 IS NULL OR d.destination_id = ?3)"
+    " AND (?4 IS NULL OR d.state = ?4) AND e.created_at >= ?5"
+    " ORDER BY d.event_seq, d.id LIMIT ?6";
+static const char ST_ATTEMPTS[] =
+    "SELECT delivery_id, n, at, latency_us, status, error"
+    " FROM delivery_attempts WHERE delivery_id = ? ORDER BY n";
+static const char ST_EVENT_GET[] =
+    "SELECT seq, id, dev_id, user_id, type, reference, body, created_at"
+    " FROM events WHERE id = ?1 AND (?2 IS NULL OR dev_id = ?2)";
+static const char ST_EVENT_SEQ[] =
+    "SELECT seq FROM events WHERE id = ?1 AND (?2 IS NULL OR dev_id = ?2)";
+/* Requeue the finished deliveries of an event, to destinations in use. */
+static const char ST_REQUEUE_EVENT[] =
+    "UPDATE deliveries SET state = 'pending', retry = 0, head = 0,"
+    " next_attempt_at = ?1, updated_at = ?1"
+    " WHERE event_id = ?2 AND state IN ('delivered', 'dead', 'cancelled')"
+    " AND destination_id IN (SELECT id FROM destinations"
+    "  WHERE removed_at IS NULL)"
+    " RETURNING destination_id, order_key";
+/* Add the deliveries an event lacks: destinations added after it. */
+static const char ST_ADD_MISSING[] =
+    "INSERT INTO deliveries (event_seq, event_id, destination_id,"
+    " order_key, lane, head, state, next_attempt_at, created_at,"
+    " updated_at)"
+    " SELECT e.seq, e.id, d.id, coalesce(e.user_id, e.id),"
+    "  CASE WHEN e.type IN ('auth', 'deauth', 'user_reauth',"
+    "   'access_revoked', 'connection_error', 'permission_change',"
+    "   'google_no_datasource') THEN 0 ELSE 1 END,"
+    "  0, 'pending', ?1, ?1, ?1"
+    " FROM events e JOIN destinations d ON d.dev_id = e.dev_id"
+    " WHERE e.id = ?2 AND d.removed_at IS NULL AND NOT EXISTS"
+    " (SELECT 1 FROM deliveries x WHERE x.event_id = e.id"
+    "  AND x.destination_id = d.id)"
+    " RETURNING destination_id, order_key";
+static const char ST_REQUEUE_DEAD[] =
+    "UPDATE deliveries SET state = 'pending', retry = 0, head = 0,"
+    " next_attempt_at = ?1, updated_at = ?1"
+    " WHERE state = 'dead' AND event_id IN (SELECT id FROM events"
+    "  WHERE (?2 IS NULL OR dev_id = ?2) AND created_at >= ?3)"
+    " RETURNING destination_id, order_key";
+static const char ST_COUNTS[] =
+    "SELECT state, count(*) FROM deliveries GROUP BY state";
+
+/* ---- claims ---- */
+
+/* What store_delivery_claim() hands its write. */
+struct claim_args {
+    const char *destination_id;
+    int64_t now;
+    int64_t lease_until;
+    const char *owner;
+    size_t limit;
+    struct arena *a; /* the caller's: it waits while the writer fills it */
+    struct store_delivery *out;
+    size_t *n;
+};
+
+static void
+read_delivery(struct call *c, void *row)
+{
+    struct store_delivery *d = row;
+
+    d->id = sq_col_int(c);
+    d->event_id = sq_col_text(c);
+    d->destination_id = sq_col_text(c);
+    d->dev_id = sq_col_text(c);
+    d->user_id = sq_col_text(c);
+    d->type = sq_col_text(c);
+    d->reference = sq_col_text(c);
+    d->body = sq_col_text(c);
+    d->event_created_at = sq_col_int(c);
+    d->state = sq_col_text(c);
+    d->retry = (int)sq_col_int(c);
+    d->attempts = (int)sq_col_int(c);
+    d->next_attempt_at = sq_col_int(c);
+    d->last_status = (long)sq_col_int(c);
+    d->last_error = sq_col_text(c);
+    d->created_at = sq_col_int(c);
+    d->updated_at = sq_col_int(c);
+}
+
+/* The ids of up to `max` due heads of `lane` into ids[*got...]. */
+static int
+due_ids(struct conn *w, const struct claim_args *ca, int lane, int64_t *ids,
+        size_t *got, size_t max, const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_DUE, NULL, op, e);
+
+    if (rc != 0) {
+        goto out;
+    }
+    sq_bind_text(&c, ca->destination_id);
+    sq_bind_int(&c, lane);
+    sq_bind_int(&c, ca->now);
+    sq_bind_int(&c, (int64_t)(max - *got));
+    while (*got < max && (rc = sq_call_step(&c)) == 1) {
+        ids[(*got)++] = sq_col_int(&c);
+    }
+    rc = rc < 0 ? rc : c.rc;
+out:
+    sq_call_end(&c);
+    return rc;
+}
+
+/* Lease delivery `id` and read it (with its event) into `d`. */
+static int
+lease_one(struct conn *w, const struct claim_args *ca, int64_t id,
+          struct store_delivery *d, const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_LEASE, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, ca->owner);
+        sq_bind_int(&c, ca->lease_until);
+        sq_bind_int(&c, ca->now);
+        sq_bind_int(&c, id);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = sq_call_start(&c, w, ST_CLAIMED, ca->a, op, e);
+    if (rc == 0) {
+        sq_bind_int(&c, id);
+        rc = sq_call_step(&c);
+        if (rc == 1) {
+            read_delivery(&c, d);
+            rc = c.rc;
+        } else if (rc == 0) {
+            rc = err_set(e, ERR_STORE, "%s: a claimed delivery vanished", op);
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+static int
+run_claim(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct claim_args *ca = op->in.p;
+    int64_t ids[CLAIM_MAX];
+    size_t max = ca->limit < CLAIM_MAX ? ca->limit : CLAIM_MAX;
+    size_t got = 0;
+    size_t i = 0;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_RECOVER, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_int(&c, ca->now);
+        sq_bind_text(&c, ca->destination_id);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    if (rc == 0) {
+        rc = due_ids(w, ca, 0, ids, &got, max, op->name, e);
+    }
+    if (rc == 0 && got < max) {
+        rc = due_ids(w, ca, 1, ids, &got, max, op->name, e);
+    }
+    for (i = 0; rc == 0 && i < got; i++) {
+        rc = lease_one(w, ca, ids[i], &ca->out[i], op->name, e);
+    }
+    if (rc == 0) {
+        *ca->n = got;
+    }
+    return rc;
+}
+
+int
+sq_delivery_claim(struct store *s, const char *destination_id, int64_t now,
+                  int64_t lease_until, const char *owner, size_t limit,
+                  struct arena *a, struct store_delivery **out, size_t *n,
+                  struct err *e)
+{
+    struct wop op = {.run = run_claim, .name = "store_delivery_claim"};
+    struct claim_args ca;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (limit == 0) {
+        return 0;
+    }
+    if (limit > CLAIM_MAX) {
+        limit = CLAIM_MAX;
+    }
+    memset(&ca, 0, sizeof(ca));
+    ca.destination_id = destination_id;
+    ca.now = now;
+    ca.lease_until = lease_until;
+    ca.owner = owner;
+    ca.limit = limit;
+    ca.a = a;
+    ca.n = n;
+    ca.out = arena_alloc(a, limit * sizeof(*ca.out));
+    if (ca.out == NULL) {
+        return err_set(e, ERR_NOMEM, "%s: the arena is full", op.name);
+    }
+    memset(ca.out, 0, limit * sizeof(*ca.out));
+    op.in.p = &ca;
+    rc = sq_write_sync(s, &op, e);
+    if (rc == 0) {
+        *out = ca.out;
+    } else {
+        *n = 0;
+    }
+    return rc;
+}
+
+/* ---- outcomes ---- */
+
+/* Make the oldest queued delivery of (`dest`, `key`) the head. */
+static int
+promote(struct conn *w, const char *dest, const char *key, const char *op,
+        struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_PROMOTE, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, dest);
+        sq_bind_text(&c, key);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+static int
+release(struct conn *w, const struct store_delivery_outcome *o, const char *op,
+        struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_RELEASE, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_int(&c, o->at);
+        sq_bind_int(&c, o->id);
+        sq_bind_text(&c, o->owner);
+        rc = sq_call_run(&c);
+        if (rc == 0 && sq_changes(&c) == 0) {
+            rc = err_set(e, ERR_NOTFOUND, "%s: the claim was lost", op);
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+static int
+attempt_add(struct conn *w, const struct store_delivery_outcome *o, int64_t n,
+            const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_ATTEMPT_ADD, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_int(&c, o->id);
+        sq_bind_int(&c, n);
+        sq_bind_int(&c, o->at);
+        if (o->status > 0) {
+            sq_bind_int(&c, o->status);
+        } else {
+            sq_bind_text(&c, NULL);
+        }
+        sq_bind_int(&c, o->latency_us);
+        sq_bind_text(&c, o->error);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+static int
+run_settle(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct store_delivery_outcome *o = op->in.p;
+    struct arena a;
+    struct call c = {0};
+    int64_t n = 0;
+    const char *dest = NULL;
+    const char *key = NULL;
+    int rc = 0;
+
+    if (o->state == NULL) {
+        return release(w, o, op->name, e);
+    }
+    arena_init(&a, 4096);
+    rc = sq_call_start(&c, w, ST_SETTLE, &a, op->name, e);
+    if (rc != 0) {
+        goto out;
+    }
+    sq_bind_text(&c, o->state);
+    sq_bind_int(&c, o->next_attempt_at);
+    if (o->status > 0) {
+        sq_bind_int(&c, o->status);
+    } else {
+        sq_bind_text(&c, NULL);
+    }
+    sq_bind_text(&c, o->error);
+    sq_bind_int(&c, o->at);
+    sq_bind_int(&c, o->id);
+    sq_bind_text(&c, o->owner);
+    rc = sq_call_step(&c);
+    if (rc == 0) {
+        rc = err_set(e, ERR_NOTFOUND, "%s: the claim was lost", op->name);
+        goto out;
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    n = sq_col_int(&c);
+    dest = sq_col_text(&c);
+    key = sq_col_text(&c);
+    rc = c.rc;
+    /* RETURNING rows are all produced by the first step; finish it */
+    sq_call_end(&c);
+    if (rc == 0) {
+        rc = attempt_add(w, o, n, op->name, e);
+    }
+    if (rc == 0 && strcmp(o->state, "pending") != 0) {
+        rc = promote(w, dest, key, op->name, e);
+    }
+out:
+    sq_call_end(&c);
+    arena_release(&a);
+    return rc;
+}
+
+int
+sq_delivery_settle_async(struct store *s,
+                         const struct store_delivery_outcome *o,
+                         store_done_fn done, void *arg)
+{
+    struct wop op = {.run = run_settle, .name = "store_delivery_settle"};
+
+    return sq_write_async(s, &op, o, sizeof(*o), done, arg);
+}
+
+/* ---- reads ---- */
+
+int
+sq_delivery_list(struct store *s, const struct store_delivery_query *dq,
+                 struct arena *a, struct store_delivery **out, size_t *n,
+                 struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    void *rows = NULL;
+    int rc = sq_call_start(&c, r, ST_LIST, a, "store_delivery_list", e);
+
+    *out = NULL;
+    *n = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, dq->dev_id);
+        sq_bind_text(&c, dq->event_id);
+        sq_bind_text(&c, dq->destination_id);
+        sq_bind_text(&c, dq->state);
+        sq_bind_int(&c, dq->since);
+        sq_bind_int(&c, dq->limit == 0 ? DELIVERY_LIST_DEFAULT
+                                       : (int64_t)dq->limit);
+        rc = sq_call_rows(&c, sizeof(**out), read_delivery, &rows, n);
+        *out = rows;
+    }
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
+
+static void
+read_attempt(struct call *c, void *row)
+{
+    struct store_delivery_attempt *t = row;
+
+    t->delivery_id = sq_col_int(c);
+    t->n = (int)sq_col_int(c);
+    t->at = sq_col_int(c);
+    t->latency_us = sq_col_int(c);
+    t->status = (long)sq_col_int(c);
+    t->error = sq_col_text(c);
+}
+
+int
+sq_delivery_attempts(struct store *s, int64_t id, struct arena *a,
+                     struct store_delivery_attempt **out, size_t *n,
+                     struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    void *rows = NULL;
+    int rc = sq_call_start(&c, r, ST_ATTEMPTS, a, "store_delivery_attempts", e);
+
+    *out = NULL;
+    *n = 0;
+    if (rc == 0) {
+        sq_bind_int(&c, id);
+        rc = sq_call_rows(&c, sizeof(**out), read_attempt, &rows, n);
+        *out = rows;
+    }
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
+
+int
+sq_event_get(struct store *s, const char *dev_id, const char *id,
+             struct arena *a, struct store_event *out, struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    int rc = sq_call_start(&c, r, ST_EVENT_GET, a, "store_event_get", e);
+
+    memset(out, 0, sizeof(*out));
+    if (rc != 0) {
+        goto out;
+    }
+    sq_bind_text(&c, id);
+    sq_bind_text(&c, dev_id);
+    rc = sq_call_step(&c);
+    if (rc == 0) {
+        rc = err_set(e, ERR_NOTFOUND, "store_event_get: no event %s", id);
+        goto out;
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    out->seq = sq_col_int(&c);
+    out->id = sq_col_text(&c);
+    out->dev_id = sq_col_text(&c);
+    out->user_id = sq_col_text(&c);
+    out->type = sq_col_text(&c);
+    out->reference = sq_col_text(&c);
+    out->body = sq_col_text(&c);
+    out->created_at = sq_col_int(&c);
+    rc = c.rc;
+out:
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
+
+int
+sq_delivery_counts(struct store *s, struct store_delivery_counts *out,
+                   struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct arena a;
+    struct call c = {0};
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    arena_init(&a, 1024);
+    rc = sq_call_start(&c, r, ST_COUNTS, &a, "store_delivery_counts", e);
+    while (rc == 0 && (rc = sq_call_step(&c)) == 1) {
+        const char *state = sq_col_text(&c);
+        int64_t n = sq_col_int(&c);
+
+        if (state == NULL) {
+            continue;
+        } else if (strcmp(state, "pending") == 0) {
+            out->pending = n;
+        } else if (strcmp(state, "in_flight") == 0) {
+            out->in_flight = n;
+        } else if (strcmp(state, "delivered") == 0) {
+            out->delivered = n;
+        } else if (strcmp(state, "dead") == 0) {
+            out->dead = n;
+        } else if (strcmp(state, "cancelled") == 0) {
+            out->cancelled = n;
+        }
+        rc = 0;
+    }
+    rc = rc < 0 ? rc : c.rc;
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    arena_release(&a);
+    return rc;
+}
+
+/* ---- replays ---- */
+
+struct replay_args {
+    const char *dev_id;
+    const char *event_id; /* NULL: every dead one */
+    int64_t since;
+    int64_t now;
+    int64_t *queued;
+};
+
+/* A (destination, order key) pair whose queue was touched. */
+struct requeued {
+    const char *dest;
+    const char *key;
+};
+
+static void
+read_requeued(struct call *c, void *row)
+{
+    struct requeued *q = row;
+
+    q->dest = sq_col_text(c);
+    q->key = sq_col_text(c);
+}
+
+/*
+ * Run one of the requeue statements (which return the touched queues),
+ * then give each touched queue its head. Adds the count to *queued.
+ */
+static int
+requeue(struct conn *w, const char *sql, const struct replay_args *ra,
+        const char *op, struct err *e)
+{
+    struct arena a;
+    struct call c = {0};
+    void *rows = NULL;
+    struct requeued *q = NULL;
+    size_t n = 0;
+    size_t i = 0;
+    int rc = 0;
+
+    arena_init(&a, 1 << 20);
+    rc = sq_call_start(&c, w, sql, &a, op, e);
+    if (rc != 0) {
+        goto out;
+    }
+    sq_bind_int(&c, ra->now);
+    if (ra->event_id != NULL) {
+        sq_bind_text(&c, ra->event_id);
+    } else {
+        sq_bind_text(&c, ra->dev_id);
+        sq_bind_int(&c, ra->since);
+    }
+    rc = sq_call_rows(&c, sizeof(*q), read_requeued, &rows, &n);
+    sq_call_end(&c);
+    q = rows;
+    for (i = 0; rc == 0 && i < n; i++) {
+        rc = promote(w, q[i].dest, q[i].key, op, e);
+    }
+    if (rc == 0) {
+        *ra->queued += (int64_t)n;
+    }
+out:
+    sq_call_end(&c);
+    arena_release(&a);
+    return rc;
+}
+
+static int
+run_event_replay(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct replay_args *ra = op->in.p;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_EVENT_SEQ, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, ra->event_id);
+        sq_bind_text(&c, ra->dev_id);
+        rc = sq_call_step(&c);
+        if (rc == 0) {
+            rc = err_set(e, ERR_NOTFOUND, "%s: no event %s", op->name,
+                         ra->event_id);
+        } else if (rc == 1) {
+            rc = 0;
+        }
+    }
+    sq_call_end(&c);
+    if (rc == 0) {
+        rc = requeue(w, ST_REQUEUE_EVENT, ra, op->name, e);
+    }
+    if (rc == 0) {
+        rc = requeue(w, ST_ADD_MISSING, ra, op->name, e);
+    }
+    return rc;
+}
+
+int
+sq_event_replay(struct store *s, const char *dev_id, const char *event_id,
+                int64_t now, int64_t *queued, struct err *e)
+{
+    struct wop op = {.run = run_event_replay, .name = "store_event_replay"};
+    struct replay_args ra = {dev_id, event_id, 0, now, queued};
+
+    *queued = 0;
+    op.in.p = &ra;
+    return sq_write_sync(s, &op, e);
+}
+
+static int
+run_replay_dead(struct conn *w, const struct wop *op, struct err *e)
+{
+    return requeue(w, ST_REQUEUE_DEAD, op->in.p, op->name, e);
+}
+
+int
+sq_delivery_replay_dead(struct store *s, const char *dev_id, int64_t since,
+                        int64_t now, int64_t *queued, struct err *e)
+{
+    struct wop op = {.run = run_replay_dead,
+                     .name = "store_delivery_replay_dead"};
+    struct replay_args ra = {dev_id, NULL, since, now, queued};
+
+    *queued = 0;
+    op.in.p = &ra;
+    return sq_write_sync(s, &op, e);
+}

@@ -1,0 +1,428 @@
+/*
+ * test_store_deliveries.c - the delivery queue in the store: fan-out,
+ * heads per user, claims and leases, outcomes, replays.
+ *
+ * Events and destinations are written behind the store's back by a
+ * second sqlite3 connection ("side"), as any writer of the events table
+ * would: the fan-out is the schema's, not a store function's.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "tap.h"
+
+#define SEC 1000000LL
+#define T0  (1700000000LL * SEC)
+
+static sqlite3 *side;
+
+static void
+side_exec(const char *sql)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(side, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        printf("# side: %s: %s\n", sql, msg);
+        sqlite3_free(msg);
+    }
+}
+
+static long long
+side_int(const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+
+    if (sqlite3_prepare_v2(side, sql, -1, &st, NULL) != SQLITE_OK) {
+        printf("# side_int %s: %s\n", sql, sqlite3_errmsg(side));
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void
+add_destination(const char *id, const char *dev)
+{
+    char sql[512];
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO destinations (id, dev_id, kind, url, conf, secret,"
+             " created_at) VALUES ('%s', '%s', 'webhook',"
+             " 'https://example.invalid/', x'00', x'00', %lld)",
+             id, dev, T0);
+    side_exec(sql);
+}
+
+static void
+add_user(const char *id, const char *dev)
+{
+    char sql[512];
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO users (id, dev_id, provider, provider_user_id,"
+             " state, active, created_at, updated_at) VALUES ('%s', '%s',"
+             " 'SANDBOX', '%s', 'connected', 1, %lld, %lld)",
+             id, dev, id, T0, T0);
+    side_exec(sql);
+}
+
+static void
+add_event(const char *id, const char *dev, const char *user, const char *type,
+          long long at)
+{
+    char sql[512];
+    char u[64];
+
+    if (user != NULL) {
+        snprintf(u, sizeof(u), "'%s'", user);
+    } else {
+        snprintf(u, sizeof(u), "NULL");
+    }
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO events (id, dev_id, user_id, type, body,"
+             " created_at) VALUES ('%s', '%s', %s, '%s', '{\"type\":\"%s\"}',"
+             " %lld)",
+             id, dev, u, type, type, at);
+    side_exec(sql);
+}
+
+/* ---- synchronous settle ---- */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int settled_rc;
+static int settled_done;
+
+static void
+on_settled(void *arg, int rc, const struct err *e)
+{
+    (void)arg;
+    (void)e;
+    pthread_mutex_lock(&lock);
+    settled_rc = rc;
+    settled_done = 1;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static int
+settle(struct store *s, int64_t id, const char *owner, const char *state,
+       int64_t at, int64_t next, long status, const char *error)
+{
+    struct store_delivery_outcome o;
+    int rc = 0;
+
+    memset(&o, 0, sizeof(o));
+    o.id = id;
+    o.owner = owner;
+    o.state = state;
+    o.at = at;
+    o.next_attempt_at = next;
+    o.latency_us = 1234;
+    o.status = status;
+    o.error = error;
+    settled_done = 0;
+    if (store_delivery_settle_async(s, &o, on_settled, NULL) != 0) {
+        return -1;
+    }
+    pthread_mutex_lock(&lock);
+    while (!settled_done) {
+        pthread_cond_wait(&cond, &lock);
+    }
+    rc = settled_rc;
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+/* Claim for `dest` and return how many; their event ids into ids[]. */
+static size_t
+claim(struct store *s, const char *dest, int64_t now, const char *owner,
+      struct arena *a, struct store_delivery **got)
+{
+    size_t n = 0;
+    struct err e;
+
+    err_clear(&e);
+    if (store_delivery_claim(s, dest, now, now + 30 * SEC, owner, 10, a, got,
+                             &n, &e) != 0) {
+        printf("# claim: %s\n", e.msg);
+        return 0;
+    }
+    return n;
+}
+
+static const struct store_delivery *
+find(struct store_delivery *got, size_t n, const char *event_id)
+{
+    size_t i = 0;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(got[i].event_id, event_id) == 0) {
+            return &got[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+test_fan_out_and_heads(struct store *s)
+{
+    struct arena a;
+    struct store_delivery *got = NULL;
+    const struct store_delivery *d1 = NULL;
+    const struct store_delivery *d3 = NULL;
+    size_t n = 0;
+    int64_t id1 = 0;
+    int64_t id3 = 0;
+    struct err e;
+    struct store_delivery_attempt *att = NULL;
+    size_t natt = 0;
+
+    arena_init(&a, 1 << 20);
+    err_clear(&e);
+    add_destination("D1", "dev_a");
+    add_destination("D2", "dev_a");
+    add_destination("DB", "dev_b");
+    add_user("u1", "dev_a");
+    add_user("u2", "dev_a");
+    add_event("e1", "dev_a", "u1", "activity", T0 + 1);
+    add_event("e2", "dev_a", "u1", "sleep", T0 + 2);
+    add_event("e3", "dev_a", "u2", "activity", T0 + 3);
+    add_event("e4", "dev_a", NULL, "auth", T0 + 4);
+    is_int((int)side_int("SELECT count(*) FROM deliveries"), 8,
+           "four events to two destinations: eight deliveries");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE destination_id = 'DB'"),
+           0, "another developer's destination gets none");
+    is_int((int)side_int("SELECT count(*) FROM deliveries WHERE head = 1"), 6,
+           "one head per user and destination (and per userless one)");
+
+    n = claim(s, "D1", T0 + 10, "w1", &a, &got);
+    is_int((int)n, 3, "claim: the three heads of D1");
+    ok(n == 3 && strcmp(got[0].event_id, "e4") == 0,
+       "an auth event comes before data events");
+    ok(find(got, n, "e2") == NULL, "u1's second event waits for its first");
+    d1 = find(got, n, "e1");
+    d3 = find(got, n, "e3");
+    ok(d1 != NULL && d1->body != NULL &&
+           strcmp(d1->body, "{\"type\":\"activity\"}") == 0,
+       "the claim carries the event's bytes");
+    if (d1 == NULL || d3 == NULL) {
+        goto out;
+    }
+    id1 = d1->id;
+    id3 = d3->id;
+    if (find(got, n, "e4") != NULL) {
+        settle(s, find(got, n, "e4")->id, "w1", "delivered", T0 + 10, T0 + 10,
+               200, NULL);
+    }
+    is_int((int)claim(s, "D1", T0 + 11, "w1", &a, &got), 0,
+           "nothing more is due while the heads are in flight");
+
+    is_int(settle(s, id1, "w1", "delivered", T0 + 12, T0 + 12, 204, NULL), 0,
+           "e1 delivered");
+    n = claim(s, "D1", T0 + 13, "w1", &a, &got);
+    ok(n == 1 && strcmp(got[0].event_id, "e2") == 0,
+       "then u1's next event is claimable");
+    if (n == 1) {
+        settle(s, got[0].id, "w1", "delivered", T0 + 14, T0 + 14, 200, NULL);
+    }
+
+    is_int(settle(s, id3, "w1", "pending", T0 + 12, T0 + 100 * SEC, 500,
+                  "HTTP 500"),
+           0, "e3 failed: to be retried later");
+    is_int((int)claim(s, "D1", T0 + 50 * SEC, "w1", &a, &got), 0,
+           "not before its time");
+    n = claim(s, "D1", T0 + 101 * SEC, "w1", &a, &got);
+    ok(n == 1 && strcmp(got[0].event_id, "e3") == 0 && got[0].retry == 1 &&
+           got[0].attempts == 1,
+       "at its time, with retry 1 and one attempt");
+    is_int(settle(s, id3, "w2", "dead", T0 + 102 * SEC, 0, 500, "x"),
+           ERR_NOTFOUND, "another owner cannot settle the claim");
+    is_int(settle(s, id3, "w1", "dead", T0 + 102 * SEC, T0 + 102 * SEC, 503,
+                  "HTTP 503"),
+           0, "e3 dead");
+    if (store_delivery_attempts(s, id3, &a, &att, &natt, &e) != 0) {
+        printf("# attempts: %s\n", e.msg);
+    }
+    ok(natt == 2 && att[0].n == 1 && att[0].status == 500 &&
+           strcmp(att[0].error, "HTTP 500") == 0 && att[1].n == 2 &&
+           att[1].status == 503 && att[1].latency_us == 1234,
+       "both attempts are recorded, in order, with status and error");
+
+    {
+        int64_t q = 0;
+
+        is_int(
+            store_delivery_replay_dead(s, "dev_b", 0, T0 + 200 * SEC, &q, &e),
+            0, "replaying another developer's dead: nothing");
+        is_int((int)q, 0, "... none queued");
+        is_int(store_delivery_replay_dead(s, NULL, 0, T0 + 200 * SEC, &q, &e),
+               0, "replay the dead ones");
+        ok(q >= 1, "... e3 is queued again");
+    }
+    n = claim(s, "D1", T0 + 201 * SEC, "w1", &a, &got);
+    ok(n == 1 && got[0].retry == 0 && got[0].attempts == 2,
+       "a replayed delivery starts a fresh retry count");
+    if (n == 1) {
+        /* given back untried: no attempt is recorded */
+        is_int(settle(s, got[0].id, "w1", NULL, T0 + 202 * SEC, 0, 0, NULL), 0,
+               "released untried");
+        is_int(
+            (int)side_int("SELECT attempts FROM deliveries"
+                          " WHERE event_id = 'e3' AND destination_id = 'D1'"),
+            2, "... and no attempt counted");
+    }
+out:
+    arena_release(&a);
+}
+
+static void
+test_leases(struct store *s)
+{
+    struct arena a;
+    struct store_delivery *got = NULL;
+    size_t n = 0;
+    struct err e;
+
+    arena_init(&a, 1 << 20);
+    err_clear(&e);
+    add_destination("L1", "dev_c");
+    add_event("l1", "dev_c", NULL, "auth", T0);
+    if (store_delivery_claim(s, "L1", T0 + SEC, T0 + 5 * SEC, "dead-worker", 5,
+                             &a, &got, &n, &e) != 0) {
+        printf("# claim: %s\n", e.msg);
+    }
+    is_int((int)n, 1, "a worker claims l1 with a 5 s lease");
+    is_int((int)claim(s, "L1", T0 + 3 * SEC, "w2", &a, &got), 0,
+           "while the lease runs nobody else gets it");
+    n = claim(s, "L1", T0 + 6 * SEC, "w2", &a, &got);
+    ok(n == 1 && strcmp(got[0].event_id, "l1") == 0,
+       "after the lease the next worker takes it back");
+    if (n == 1) {
+        is_int(settle(s, got[0].id, "dead-worker", "delivered", T0 + 7 * SEC, 0,
+                      200, NULL),
+               ERR_NOTFOUND, "the first worker's late outcome is refused");
+        is_int(
+            settle(s, got[0].id, "w2", "delivered", T0 + 7 * SEC, 0, 200, NULL),
+            0, "the new owner's stands");
+    }
+    arena_release(&a);
+}
+
+static void
+test_replay_event(struct store *s)
+{
+    struct arena a;
+    struct store_delivery *got = NULL;
+    struct store_event ev;
+    int64_t q = 0;
+    size_t n = 0;
+    struct err e;
+
+    arena_init(&a, 1 << 20);
+    err_clear(&e);
+    is_int(store_event_get(s, "dev_b", "e1", &a, &ev, &e), ERR_NOTFOUND,
+           "another developer's event is not found");
+    is_int(store_event_get(s, "dev_a", "e1", &a, &ev, &e), 0, "event_get");
+    ok(strcmp(ev.type, "activity") == 0 && ev.user_id != NULL &&
+           strcmp(ev.user_id, "u1") == 0,
+       "... with its fields");
+    add_destination("D3", "dev_a");
+    is_int(store_event_replay(s, "dev_a", "e1", T0 + 300 * SEC, &q, &e), 0,
+           "replay e1");
+    /* D1 delivered -> requeued; D2 still queued -> left; D3 -> added */
+    is_int((int)q, 2, "... requeues the delivered one and adds D3's");
+    n = claim(s, "D3", T0 + 301 * SEC, "w1", &a, &got);
+    ok(find(got, n, "e1") != NULL,
+       "a destination added later receives the replayed event");
+    is_int(store_event_replay(s, NULL, "nope", T0, &q, &e), ERR_NOTFOUND,
+           "replaying an unknown event: not found");
+
+    side_exec("UPDATE destinations SET removed_at = 1 WHERE id = 'D3'");
+    add_event("e5", "dev_a", "u2", "activity", T0 + 400 * SEC);
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE event_id = 'e5'"),
+           2, "a removed destination gets no new event");
+    {
+        struct store_delivery_counts c;
+
+        is_int(store_delivery_counts(s, &c, &e), 0, "counts");
+        ok(c.delivered >= 3 && c.pending >= 1, "... by state");
+    }
+    {
+        struct store_delivery_query dq;
+        struct store_delivery *list = NULL;
+
+        memset(&dq, 0, sizeof(dq));
+        dq.dev_id = "dev_a";
+        dq.event_id = "e1";
+        is_int(store_delivery_list(s, &dq, &a, &list, &n, &e), 0, "list");
+        is_int((int)n, 3, "... e1 has three deliveries now");
+        dq.dev_id = "dev_b";
+        store_delivery_list(s, &dq, &a, &list, &n, &e);
+        is_int((int)n, 0, "... none for another developer");
+    }
+    arena_release(&a);
+}
+
+int
+main(void)
+{
+    struct store_options opt = {1000, 0};
+    struct store *s = NULL;
+    char dir[64];
+    char path[128];
+    char url[160];
+    struct err e;
+
+    err_clear(&e);
+    snprintf(dir, sizeof(dir), "/tmp/ferry-test-deliveries-XXXXXX");
+    if (mkdtemp(dir) == NULL) {
+        ok(0, "mkdtemp");
+        return done_testing();
+    }
+    snprintf(path, sizeof(path), "%s/ferry.db", dir);
+    snprintf(url, sizeof(url), "sqlite:%s", path);
+    if (store_open(&s, url, &opt, &e) != 0 || store_migrate(s, NULL, &e) != 0) {
+        printf("# store: %s\n", e.msg);
+        ok(0, "open and migrate the test store");
+        store_free(s);
+        return done_testing();
+    }
+    if (sqlite3_open(path, &side) != SQLITE_OK) {
+        ok(0, "open the side connection");
+        store_free(s);
+        return done_testing();
+    }
+    sqlite3_busy_timeout(side, 5000);
+    side_exec("INSERT INTO developers (id, name, created_at)"
+              " VALUES ('dev_a', 'a', 0), ('dev_b', 'b', 0),"
+              " ('dev_c', 'c', 0)");
+    test_fan_out_and_heads(s);
+    test_leases(s);
+    test_replay_event(s);
+    sqlite3_close(side);
+    store_free(s);
+    unlink(path);
+    {
+        char p[160];
+
+        snprintf(p, sizeof(p), "%s-wal", path);
+        unlink(p);
+        snprintf(p, sizeof(p), "%s-shm", path);
+        unlink(p);
+    }
+    rmdir(dir);
+    return done_testing();
+}
