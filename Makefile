@@ -122,7 +122,7 @@ FUZZ_SECONDS ?= 30
 FUZZ := build/fuzz
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Isrc \
 	-fsanitize=fuzzer,address,undefined
-FUZZ_NAMES := isotime url codec form oauth2
+FUZZ_NAMES := isotime url codec form oauth2 signature
 fuzz_isotime_SRC := src/core/isotime.c src/core/err.c
 fuzz_url_SRC := src/http/url.c src/core/err.c
 fuzz_codec_SRC := src/core/codec.c src/core/buf.c src/core/err.c \
@@ -130,6 +130,9 @@ fuzz_codec_SRC := src/core/codec.c src/core/buf.c src/core/err.c \
 fuzz_form_SRC := src/http/form.c src/core/arena.c src/core/utf8.c \
 	src/core/buf.c src/core/codec.c src/core/err.c src/core/xmalloc.c \
 	src/core/log.c
+fuzz_signature_SRC := src/deliver/sign.c src/core/crypto.c src/core/codec.c \
+	src/core/buf.c src/core/err.c src/core/xmalloc.c src/core/log.c \
+	src/core/utf8.c src/core/rng.c
 fuzz_oauth2_SRC := src/oauth/oauth2.c src/core/arena.c src/core/buf.c \
 	src/core/utf8.c src/core/err.c src/core/xmalloc.c src/core/log.c \
 	src/core/codec.c src/core/crypto.c src/core/rng.c
