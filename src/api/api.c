@@ -32,6 +32,7 @@ sandbox(struct http_request *req, struct http_response *resp)
 
 static const struct http_route routes[] = {
     {"GET", "/healthz", healthz},
+    {"GET", "/metrics", api_metrics},
     {"POST", "/v2/auth/generateWidgetSession", api_widget_session},
     {"POST", "/v2/auth/authenticateUser", api_authenticate_user},
     {"DELETE", "/v2/auth/deauthenticateUser", api_deauthenticate_user},
@@ -41,6 +42,14 @@ static const struct http_route routes[] = {
     {"PATCH", "/v2/users/{user_id}", api_user_patch},
     {"GET", "/v2/integrations", api_integrations},
     {"GET", "/v2/integrations/detailed", api_integrations_detailed},
+    {"GET", "/v2/destinations", api_destinations_list},
+    {"POST", "/v2/destinations", api_destinations_add},
+    {"DELETE", "/v2/destinations/{id}", api_destinations_remove},
+    {"POST", "/v2/destinations/{id}/rotate-secret", api_destinations_rotate},
+    {"GET", "/v2/events/{id}", api_event_get},
+    {"POST", "/v2/events/{id}/replay", api_event_replay},
+    {"GET", "/v2/deliveries", api_deliveries_list},
+    {"POST", "/v2/deliveries/replay", api_deliveries_replay},
     {"POST", "/widget/api/session", api_widget_session_v3},
     {"POST", "/api/widget/session", api_widget_session_v3},
     {"GET", "/widget/icons/{file}", api_widget_icon},

@@ -71,5 +71,16 @@ int api_user_patch(struct http_request *req, struct http_response *resp);
 int api_integrations(struct http_request *req, struct http_response *resp);
 int api_integrations_detailed(struct http_request *req,
                               struct http_response *resp);
+int api_destinations_list(struct http_request *req, struct http_response *resp);
+int api_destinations_add(struct http_request *req, struct http_response *resp);
+int api_destinations_remove(struct http_request *req,
+                            struct http_response *resp);
+int api_destinations_rotate(struct http_request *req,
+                            struct http_response *resp);
+int api_event_get(struct http_request *req, struct http_response *resp);
+int api_event_replay(struct http_request *req, struct http_response *resp);
+int api_deliveries_list(struct http_request *req, struct http_response *resp);
+int api_deliveries_replay(struct http_request *req, struct http_response *resp);
+int api_metrics(struct http_request *req, struct http_response *resp);
 
 #endif

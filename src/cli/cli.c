@@ -37,11 +37,34 @@ static const struct command commands[] = {
      "key revoke KEY_ID",
      "Make another API key for a developer (shown only once), list a\n"
      "developer's keys, or revoke a key (it stops working at once).\n"},
+    {"destination", cmd_destination,
+     "destination add DEV_ID KIND URL [--json] [--access-key K "
+     "--secret-key S --region R] | destination list [--dev DEV_ID] "
+     "[--json] | destination remove ID | destination rotate-secret ID "
+     "[--json]",
+     "Add a destination for a developer's events: KIND is webhook (an\n"
+     "http or https URL), postgres (a postgresql:// URL) or s3 (the\n"
+     "bucket's URL with --access-key, --secret-key and --region). Prints\n"
+     "its id and signing secret, shown only this once. A URL whose host\n"
+     "is loopback, private or link-local is refused unless [security]\n"
+     "allow_private_destinations is set.\n"
+     "list: the destinations in use. remove: no new events go to it and\n"
+     "its deliveries still queued are cancelled. rotate-secret: a new\n"
+     "signing secret (printed once); the old one signs beside it for\n"
+     "[deliver] secret_grace_seconds.\n"},
     {"events", cmd_events,
      "events list [--dev DEV_ID] [--user USER_ID] [--type TYPE] "
-     "[--limit N] [--json]",
-     "List stored events, oldest first (at most --limit, default 1000):\n"
-     "the outbox that destinations are fed from.\n"},
+     "[--limit N] [--json] | events show EVENT_ID [--json] | "
+     "events replay EVENT_ID | events replay --dead [--since T] "
+     "[--dev DEV_ID]",
+     "list: stored events, oldest first (at most --limit, default 1000):\n"
+     "the outbox that destinations are fed from.\n"
+     "show: one event, its delivery to each destination (state, attempts,\n"
+     "next attempt) and every attempt (time, status, latency, error).\n"
+     "replay EVENT_ID: deliver the event again to every destination its\n"
+     "developer has now. replay --dead: queue every dead delivery again,\n"
+     "of events created at or after --since T (ISO-8601 or unix\n"
+     "seconds) when given.\n"},
     {"users", cmd_users, "users list [--dev DEV_ID] [--limit N] [--json]",
      "List users (connections), oldest first, deauthorized ones too.\n"},
 };
@@ -102,6 +125,10 @@ value_slot(struct cli_opts *o, const char *name)
         {"user", offsetof(struct cli_opts, user)},
         {"type", offsetof(struct cli_opts, type)},
         {"limit", offsetof(struct cli_opts, limit)},
+        {"since", offsetof(struct cli_opts, since)},
+        {"access-key", offsetof(struct cli_opts, access_key)},
+        {"secret-key", offsetof(struct cli_opts, secret_key)},
+        {"region", offsetof(struct cli_opts, region)},
     };
     size_t n = strcspn(name, "=");
     size_t i;
@@ -127,6 +154,8 @@ parse_opts(int argc, char **argv, struct cli_opts *o)
 
         if (strcmp(a, "--json") == 0) {
             o->json = 1;
+        } else if (strcmp(a, "--dead") == 0) {
+            o->dead = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = 1;
         } else if (strncmp(a, "--", 2) == 0 &&
@@ -152,9 +181,11 @@ parse_opts(int argc, char **argv, struct cli_opts *o)
     return 0;
 }
 
-/* Open config and store for an admin command. */
+/* Open config and store (and with APP_NEED_KEY the master key) for an
+ * admin command. */
 int
-cli_open_app(const struct cli_opts *o, struct config *cfg, struct app *a)
+cli_open_app_flags(const struct cli_opts *o, struct config *cfg, struct app *a,
+                   int flags)
 {
     struct err e;
 
@@ -162,12 +193,18 @@ cli_open_app(const struct cli_opts *o, struct config *cfg, struct app *a)
     if (cli_load_config(o, cfg, 1) != 0) {
         return 1;
     }
-    if (app_open(a, cfg, 0, &e) < 0) {
+    if (app_open(a, cfg, flags, &e) < 0) {
         cli_fail(e.msg);
         config_release(cfg);
         return 1;
     }
     return 0;
+}
+
+int
+cli_open_app(const struct cli_opts *o, struct config *cfg, struct app *a)
+{
+    return cli_open_app_flags(o, cfg, a, 0);
 }
 
 void

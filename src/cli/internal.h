@@ -20,7 +20,13 @@ struct cli_opts {
     const char *user;   /* --user USER_ID (events list) */
     const char *type;   /* --type TYPE (events list) */
     const char *limit;  /* --limit N (lists) */
-    int help;           /* --help */
+    const char *since;  /* --since T (events replay --dead) */
+    int dead;           /* --dead (events replay) */
+    /* destination add ... s3: the bucket's credentials and region */
+    const char *access_key; /* --access-key K */
+    const char *secret_key; /* --secret-key S */
+    const char *region;     /* --region R */
+    int help;               /* --help */
     const char *args[CLI_MAX_ARGS];
     int nargs;
     char **envp;
@@ -34,6 +40,11 @@ int cli_load_config(const struct cli_opts *o, struct config *cfg, int quiet);
 /* Load the configuration quietly and open the app (store, no key) for
  * an admin command. Prints the error and returns nonzero on failure. */
 int cli_open_app(const struct cli_opts *o, struct config *cfg, struct app *a);
+
+/* As cli_open_app() with app_open() `flags` (APP_NEED_KEY for the
+ * commands that seal or open secrets). */
+int cli_open_app_flags(const struct cli_opts *o, struct config *cfg,
+                       struct app *a, int flags);
 
 /* Close what cli_open_app() opened. */
 void cli_close_app(struct config *cfg, struct app *a);
@@ -51,6 +62,7 @@ int cmd_migrate(const struct cli_opts *o);
 int cmd_developer(const struct cli_opts *o);
 int cmd_key(const struct cli_opts *o);
 int cmd_events(const struct cli_opts *o);
+int cmd_destination(const struct cli_opts *o);
 int cmd_users(const struct cli_opts *o);
 
 #endif
