@@ -33,6 +33,7 @@ sandbox(struct http_request *req, struct http_response *resp)
 static const struct http_route routes[] = {
     {"GET", "/healthz", healthz},
     {"GET", "/metrics", api_metrics},
+    {"GET", "/demo/inbox", api_demo_inbox},
     {"POST", "/v2/auth/generateWidgetSession", api_widget_session},
     {"POST", "/v2/auth/authenticateUser", api_authenticate_user},
     {"DELETE", "/v2/auth/deauthenticateUser", api_deauthenticate_user},

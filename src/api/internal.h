@@ -82,5 +82,7 @@ int api_event_replay(struct http_request *req, struct http_response *resp);
 int api_deliveries_list(struct http_request *req, struct http_response *resp);
 int api_deliveries_replay(struct http_request *req, struct http_response *resp);
 int api_metrics(struct http_request *req, struct http_response *resp);
+/* `ferry demo` only (404 otherwise): the demo inbox page. */
+int api_demo_inbox(struct http_request *req, struct http_response *resp);
 
 #endif

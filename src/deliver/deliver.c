@@ -159,6 +159,7 @@ dest_load(struct deliver *eng, const struct store_destination *sd,
         goto fail;
     }
     d->refs = 1;
+    d->secret_stamp = sd->previous_until;
     return d;
 fail:
     log_event(LOG_ERROR, "deliver", "destination.unusable",
@@ -183,6 +184,10 @@ secrets_refresh(struct deliver *eng, struct deliver_dest *d,
                           &e) == 0) {
         memcpy(d->secret, secret, sizeof(secret));
         memcpy(d->previous_secret, previous, sizeof(previous));
+        d->secret_stamp = sd->previous_until;
+    } else {
+        log_event(LOG_ERROR, "deliver", "destination.unusable",
+                  "destination=%s error=%s", sd->id, e.msg);
     }
     json_decref(conf);
     crypto_wipe(secret, sizeof(secret));
@@ -514,6 +519,15 @@ claim(struct deliver *eng, struct deliver_dest *d,
     eng->inflight += (int)n;
     d->refs += (int)n;
     pthread_mutex_unlock(&eng->lock);
+    if (n > 0 && got[0].secret_stamp != d->secret_stamp) {
+        /* rotated since the last reload: sign with the new secret now */
+        struct store_destination sd;
+
+        if (store_destination_get(eng->app->store, NULL, d->id, &a, &sd, &e) ==
+            0) {
+            secrets_refresh(eng, d, &sd);
+        }
+    }
     for (i = 0; i < n; i++) {
         struct job *j = xcalloc(1, sizeof(*j));
 

@@ -46,8 +46,9 @@ struct deliver_dest {
      * {"url": "postgresql://user:pw@host/db"}, for s3 {"access_key":..,
      * "secret_key":.., "region":..}; an empty object for the others */
     json_t *conf;
-    void *driver_state; /* the driver's per-destination state, or NULL */
-    int refs;           /* engine only */
+    void *driver_state;   /* the driver's per-destination state, or NULL */
+    int refs;             /* engine only */
+    int64_t secret_stamp; /* engine only: when the secrets were rotated */
 };
 
 /* One attempt to deliver one event to one destination. */

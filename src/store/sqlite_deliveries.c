@@ -35,8 +35,9 @@ static const char ST_CLAIMED[] =
     "SELECT d.id, d.event_id, d.destination_id, e.dev_id, e.user_id,"
     " e.type, e.reference, e.body, e.created_at, d.state, d.retry,"
     " d.attempts, d.next_attempt_at, d.last_status, d.last_error,"
-    " d.created_at, d.updated_at FROM deliveries d"
-    " JOIN events e ON e.id = d.event_id WHERE d.id = ?";
+    " d.created_at, d.updated_at, coalesce(x.previous_until, 0)"
+    " FROM deliveries d JOIN events e ON e.id = d.event_id"
+    " JOIN destinations x ON x.id = d.destination_id WHERE d.id = ?";
 static const char ST_SETTLE[] =
     "UPDATE deliveries SET state = ?1, next_attempt_at = ?2,"
     " retry = CASE WHEN ?1 = 'pending' THEN retry + 1 ELSE retry END,"
@@ -198,6 +199,7 @@ lease_one(struct conn *w, const struct claim_args *ca, int64_t id,
         rc = sq_call_step(&c);
         if (rc == 1) {
             read_delivery(&c, d);
+            d->secret_stamp = sq_col_int(&c);
             rc = c.rc;
         } else if (rc == 0) {
             rc = err_set(e, ERR_STORE, "%s: a claimed delivery vanished", op);

@@ -300,8 +300,8 @@ int store_event_list(struct store *s, const struct store_event_query *q,
 struct store_destination {
     const char *id; /* UUID */
     const char *dev_id;
-    const char *kind; /* "webhook", "postgres", "s3", "demo" */
-    const char *url;  /* as shown: no credentials */
+    const char *kind;          /* "webhook", "postgres", "s3", "demo" */
+    const char *url;           /* as shown: no credentials */
     const unsigned char *conf; /* sealed JSON of the kind's settings */
     size_t conf_len;
     const unsigned char *secret; /* sealed signing secret */
@@ -378,6 +378,9 @@ struct store_delivery {
     const char *last_error;
     int64_t created_at;
     int64_t updated_at;
+    /* claims only: the destination's previous_until, which every
+     * rotation of its secret changes */
+    int64_t secret_stamp;
 };
 
 /*
@@ -391,8 +394,7 @@ struct store_delivery {
 int store_delivery_claim(struct store *s, const char *destination_id,
                          int64_t now, int64_t lease_until, const char *owner,
                          size_t limit, struct arena *a,
-                         struct store_delivery **out, size_t *n,
-                         struct err *e);
+                         struct store_delivery **out, size_t *n, struct err *e);
 
 /* How one claimed delivery ended. */
 struct store_delivery_outcome {
@@ -431,8 +433,8 @@ struct store_delivery_query {
 /* Deliveries matching `q`, oldest event first (bodies not read:
  * `body` is NULL). */
 int store_delivery_list(struct store *s, const struct store_delivery_query *q,
-                        struct arena *a, struct store_delivery **out,
-                        size_t *n, struct err *e);
+                        struct arena *a, struct store_delivery **out, size_t *n,
+                        struct err *e);
 
 struct store_delivery_attempt {
     int64_t delivery_id;

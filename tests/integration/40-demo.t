@@ -63,7 +63,40 @@ for my $k ($key, $key2) {
     is($r->{status}, 200, 'a demo key works');
 }
 is($f->sql("select count(*) from developers"), 1, 'one demo developer');
+my $base2 = $f->base;
+like($out, qr{^\s+inbox\s+\Q$base2\E/demo/inbox$}m, 'prints the inbox page');
+is($f->sql("select count(*) from destinations where kind = 'demo'"), 1,
+    'one demo inbox destination, kept across starts');
+
+# A login reaches the inbox as a signed, verified auth event.
+my $c = $f->connect_sandbox({ dev_id => $dev2, api_key => $key2 },
+    username => 'inbox-user');
+my $inbox = '';
+for (1 .. 100) {
+    $inbox = $f->request(GET => '/demo/inbox')->{body} // '';
+    last if $inbox =~ /\Q$c->{user_id}\E/;
+    select(undef, undef, undef, 0.1);
+}
+like($inbox, qr{<h2>auth</h2>}, 'the inbox lists the auth event');
+like($inbox, qr/\Q$c->{user_id}\E/, '... of the user just connected');
+like($inbox, qr/signature verified: HMAC-SHA256/, '... its signature checked');
+like($inbox, qr/terra-signature: t=\d+,v1=[0-9a-f]{64}/, '... and shown');
+like($inbox, qr/&quot;type&quot;:&quot;auth&quot;/, '... with its body, escaped');
+my $page = $f->request(GET => '/demo/inbox');
+like($page->{headers}{'content-security-policy'} // '', qr/default-src 'none'/,
+    'the inbox page sends the strict CSP');
+is($page->{headers}{'x-frame-options'}, 'DENY', '... and refuses framing');
+is($f->sql("select state from deliveries d join events e on e.id = d.event_id"
+      . " where e.user_id = '$c->{user_id}' and e.type = 'auth'"),
+    'delivered', 'the delivery is recorded as delivered');
 $f->stop;
+
+# The inbox is mounted by `ferry demo` only.
+my $plain = FerryTest->new;
+$plain->start;
+is($plain->request(GET => '/demo/inbox')->{status}, 404,
+    '/demo/inbox is not served by ferry serve');
+$plain->stop;
 
 # --role worker serves no HTTP but runs until told to stop.
 my $w = FerryTest->new;
