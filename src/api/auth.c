@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "deliver/deliver.h"
 #include "api/internal.h"
 #include "app/events.h"
 #include "app/grant.h"
@@ -139,6 +140,7 @@ deauth_finish(struct deauth *d)
                                &e);
     }
     if (rc == 0) {
+        deliver_kick(a->deliver);
         log_event(LOG_INFO, "api", "user.deauthorized",
                   "user_id=%s provider=%s revoke=%s", d->user.id,
                   d->user.provider, d->revoke);

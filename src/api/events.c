@@ -144,6 +144,9 @@ api_event_get(struct http_request *req, struct http_response *resp)
         }
     }
     if (rc == 0) {
+        deliver_kick(a->deliver);
+    }
+    if (rc == 0) {
         rc = deliveries_json(req, dev_id, id, &arr, &e);
     }
     if (rc < 0) {
@@ -332,6 +335,9 @@ api_deliveries_replay(struct http_request *req, struct http_response *resp)
     if (rc == 0) {
         rc = store_delivery_replay_dead(a->store, dev_id, since,
                                         isotime_now_us(), &queued, &e);
+    }
+    if (rc == 0) {
+        deliver_kick(a->deliver);
     }
     if (rc < 0) {
         return http_reply_err(req, resp, &e);

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "deliver/deliver.h"
 #include "app/connect.h"
 #include "app/events.h"
 #include "app/grant.h"
@@ -255,6 +256,8 @@ on_connected(void *arg, int rc, const struct err *e)
     if (rc == 0) {
         f->res.ok = 1;
         f->res.user_id = f->user.id;
+        /* the auth event is stored: deliver it now, not at the next poll */
+        deliver_kick(f->a->deliver);
         log_event(LOG_INFO, "connect", "connect.completed",
                   "user_id=%s provider=%s session_id=%s reauth=%d", f->user.id,
                   f->user.provider, f->ss.id, f->replaced);
