@@ -103,7 +103,21 @@ struct adapter_request {
 struct adapter_ctx {
     const char *api_url;          /* the data API base, no trailing '/' */
     const char *provider_user_id; /* the provider's id of the user */
-    const char *account;          /* SANDBOX: the sandbox account */
+    /* the deployment's app at the provider ([provider X] keys) */
+    const char *client_id;
+    const char *client_secret;
+    const char *webhook_secret; /* may be NULL */
+    /* where the provider should push: <public_url>/hooks/<name>[/token] */
+    const char *hook_url;
+};
+
+/* Moments the pipeline lets an adapter act at the provider. */
+enum adapter_phase {
+    ADAPTER_APP_SETUP = 0,  /* at start and daily: app-level push
+                               subscriptions (create, renew) */
+    ADAPTER_USER_CONNECTED, /* after a user connects (per-user subscribe) */
+    ADAPTER_USER_DEAUTH,    /* before a user's tokens are deleted
+                               (deregistration, unsubscribe) */
 };
 
 /* A push as it arrived at /hooks/<provider>[/<token>]. */
@@ -192,6 +206,18 @@ struct adapter {
      */
     int (*normalize)(const char *kind, const json_t *payload,
                      struct adapter_records *out, struct err *e);
+
+    /*
+     * Step `step` (0, 1, ...) of what the adapter does at `phase`: 1 with
+     * the request to make in `next`, 0 when done. `last` is the answer
+     * to the previous step's request (NULL at step 0 or when it had no
+     * JSON body), `last_status` its HTTP status. A failed step ends the
+     * phase (logged; APP_SETUP is tried again later). NULL: nothing to
+     * do at any phase.
+     */
+    int (*lifecycle)(enum adapter_phase phase, const struct adapter_ctx *cx,
+                     int step, const json_t *last, long last_status,
+                     struct adapter_request *next, struct err *e);
 
     /*
      * Check that `p` really comes from the provider (its signature, its
