@@ -171,6 +171,41 @@ struct store_backend {
                            struct err *e);
     int (*event_get)(struct store *s, const char *dev_id, const char *id,
                      struct arena *a, struct store_event *out, struct err *e);
+    int (*records_put)(struct store *s, struct store_records_put *p,
+                       struct err *e);
+    int (*records_list)(struct store *s, const char *user_id, const char *type,
+                        int64_t from, int64_t to, size_t limit, struct arena *a,
+                        struct store_record **out, size_t *n, struct err *e);
+    int (*synced_count)(struct store *s, const char *user_id, const char *type,
+                        int64_t from, int64_t to, int64_t *n, struct err *e);
+    int (*job_add)(struct store *s, const struct store_job *j, int unique,
+                   int *added, struct err *e);
+    int (*job_claim)(struct store *s, const char *lane, int64_t now,
+                     int64_t lease_until, const char *owner, size_t limit,
+                     size_t per_dev, struct arena *a, struct store_job **out,
+                     size_t *n, struct err *e);
+    int (*job_finish)(struct store *s, const char *id, const char *owner,
+                      const char *state, int64_t run_at, const char *error,
+                      struct err *e);
+    int (*token_lock)(struct store *s, const char *user_id, int64_t now,
+                      int64_t until, int *got, struct err *e);
+    int (*token_put)(struct store *s, const char *user_id,
+                     const unsigned char *sealed, size_t len,
+                     int64_t expires_at, int64_t now, struct err *e);
+    int (*user_set_state)(struct store *s, const char *id, const char *state,
+                          const struct store_event *ev, int64_t now,
+                          int *changed, struct err *e);
+    int (*users_due)(struct store *s, const char *provider, int64_t before,
+                     size_t limit, struct arena *a, struct store_user **out,
+                     size_t *n, struct err *e);
+    int (*user_polled)(struct store *s, const char *user_id, int64_t at,
+                       struct err *e);
+    int (*users_by_provider_id)(struct store *s, const char *provider,
+                                const char *provider_user_id, struct arena *a,
+                                struct store_user **out, size_t *n,
+                                struct err *e);
+    int (*event_add)(struct store *s, const struct store_event *ev,
+                     struct err *e);
 };
 
 /* sqlite.c */

@@ -309,11 +309,54 @@ static const char schema_v4[] =
     " WHERE d.dev_id = NEW.dev_id AND d.removed_at IS NULL;"
     "END;";
 
+/*
+ * Provider data: normalised records, the days fetched per type, and what
+ * a new user starts (a backfill, the adapter's after-connect steps) added
+ * by a trigger in the transaction that makes the user.
+ */
+static const char schema_v5[] =
+    "CREATE TABLE records ("
+    " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    " type TEXT NOT NULL,"
+    " key TEXT NOT NULL,"
+    " start_at INTEGER NOT NULL,"
+    " end_at INTEGER NOT NULL,"
+    " local_date TEXT,"
+    " hash BLOB NOT NULL,"
+    " data TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (user_id, type, key)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX records_range ON records (user_id, type, start_at);"
+    "CREATE TABLE synced_days ("
+    " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    " type TEXT NOT NULL,"
+    " day INTEGER NOT NULL,"
+    " PRIMARY KEY (user_id, type, day)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX jobs_one_open ON jobs (user_id, kind)"
+    " WHERE state IN ('pending', 'running')"
+    " AND kind IN ('backfill', 'poll', 'refresh');"
+    "CREATE INDEX jobs_due ON jobs (lane, run_at) WHERE state = 'pending';"
+    "CREATE INDEX jobs_leased ON jobs (lane, lease_until)"
+    " WHERE state = 'running';"
+    "CREATE INDEX users_provider_id ON users (provider, provider_user_id);"
+    "CREATE TRIGGER users_start AFTER INSERT ON users BEGIN"
+    " INSERT INTO jobs (id, dev_id, user_id, kind, lane, state, run_at,"
+    "  created_at) VALUES (lower(hex(randomblob(16))), NEW.dev_id, NEW.id,"
+    "  'connected', 'auth', 'pending', NEW.created_at, NEW.created_at);"
+    " INSERT INTO jobs (id, dev_id, user_id, kind, lane, state, run_at,"
+    "  created_at) VALUES (lower(hex(randomblob(16))), NEW.dev_id, NEW.id,"
+    "  'backfill', 'data', 'pending', NEW.created_at, NEW.created_at);"
+    "END;";
+
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "authorization attempts and the sandbox server", schema_v2},
     {3, "settings", schema_v3},
     {4, "delivery", schema_v4},
+    {5, "provider data", schema_v5},
 };
 
 const int store_sqlite_migration_count =

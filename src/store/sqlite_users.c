@@ -155,9 +155,9 @@ run_simple_text(struct conn *w, const char *sql, const char *t, const char *op,
     return rc;
 }
 
-static int
-insert_event(struct conn *w, const struct store_event *ev, const char *op,
-             struct err *e)
+int
+sq_insert_event(struct conn *w, const struct store_event *ev, const char *op,
+                struct err *e)
 {
     struct call c = {0};
     int rc = sq_call_start(&c, w, ST_EVENT_INSERT, NULL, op, e);
@@ -316,7 +316,7 @@ insert_events(struct conn *w, const struct store_event *evs, size_t n,
     int rc = 0;
 
     for (i = 0; i < n && rc == 0; i++) {
-        rc = insert_event(w, &evs[i], op, e);
+        rc = sq_insert_event(w, &evs[i], op, e);
     }
     return rc;
 }
@@ -435,7 +435,7 @@ run_attempt_fail(struct conn *w, const struct wop *op, struct err *e)
         }
     }
     if (rc == 0) {
-        rc = insert_event(w, fa->ev, op->name, e);
+        rc = sq_insert_event(w, fa->ev, op->name, e);
     }
     return rc;
 }
@@ -685,7 +685,7 @@ run_user_deauth(struct conn *w, const struct wop *op, struct err *e)
         rc = run_simple_text(w, ST_TOKEN_DELETE, da->id, op->name, e);
     }
     if (rc == 0 && da->ev != NULL) {
-        rc = insert_event(w, da->ev, op->name, e);
+        rc = sq_insert_event(w, da->ev, op->name, e);
     }
     return rc;
 }
@@ -788,4 +788,142 @@ sq_event_list(struct store *s, const struct store_event_query *eq,
     sq_call_end(&c);
     sq_reader_put(q, r);
     return rc;
+}
+
+/* ---- the data pipeline's view of users ---- */
+
+static const char ST_USERS_DUE[] =
+    USER_COLS " WHERE provider = ?1 AND state = 'connected' AND active = 1"
+              " AND (last_polled_at IS NULL OR last_polled_at < ?2)"
+              " ORDER BY coalesce(last_polled_at, 0), id LIMIT ?3";
+static const char ST_USERS_BY_PROVIDER_ID[] =
+    USER_COLS " WHERE provider = ?1 AND provider_user_id = ?2"
+              " AND state != 'deauthorized' ORDER BY created_at, id";
+static const char ST_USER_POLLED[] =
+    "UPDATE users SET last_polled_at = ?1 WHERE id = ?2";
+static const char ST_USER_SET_STATE[] =
+    "UPDATE users SET state = ?1, updated_at = ?2"
+    " WHERE id = ?3 AND state != ?1 AND state != 'deauthorized'";
+
+/* A list query of users with a text, then an int or text parameter. */
+static int
+users_query(struct store *s, const char *sql, const char *op, const char *p1,
+            const char *p2, int64_t i2, int64_t i3, struct arena *a,
+            struct store_user **out, size_t *n, struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    void *rows = NULL;
+    int rc = sq_call_start(&c, r, sql, a, op, e);
+
+    *out = NULL;
+    *n = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, p1);
+        if (p2 != NULL) {
+            sq_bind_text(&c, p2);
+        } else {
+            sq_bind_int(&c, i2);
+            sq_bind_int(&c, i3);
+        }
+        rc = sq_call_rows(&c, sizeof(**out), user_row, &rows, n);
+        *out = rows;
+    }
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
+
+int
+sq_users_due(struct store *s, const char *provider, int64_t before,
+             size_t limit, struct arena *a, struct store_user **out, size_t *n,
+             struct err *e)
+{
+    return users_query(s, ST_USERS_DUE, "store_users_due", provider, NULL,
+                       before, limit == 0 ? -1 : (int64_t)limit, a, out, n, e);
+}
+
+int
+sq_users_by_provider_id(struct store *s, const char *provider,
+                        const char *provider_user_id, struct arena *a,
+                        struct store_user **out, size_t *n, struct err *e)
+{
+    return users_query(s, ST_USERS_BY_PROVIDER_ID, "store_users_by_provider_id",
+                       provider, provider_user_id, 0, 0, a, out, n, e);
+}
+
+struct polled_args {
+    const char *user_id;
+    int64_t at;
+};
+
+static int
+run_user_polled(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct polled_args *pa = op->in.p;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_USER_POLLED, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_int(&c, pa->at);
+        sq_bind_text(&c, pa->user_id);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+int
+sq_user_polled(struct store *s, const char *user_id, int64_t at, struct err *e)
+{
+    struct wop op = {.run = run_user_polled, .name = "store_user_polled"};
+    struct polled_args pa = {user_id, at};
+
+    op.in.p = &pa;
+    return sq_write_sync(s, &op, e);
+}
+
+struct set_state_args {
+    const char *id;
+    const char *state;
+    const struct store_event *ev;
+    int64_t now;
+    int *changed;
+};
+
+static int
+run_user_set_state(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct set_state_args *sa = op->in.p;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_USER_SET_STATE, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, sa->state);
+        sq_bind_int(&c, sa->now);
+        sq_bind_text(&c, sa->id);
+        rc = sq_call_run(&c);
+        if (rc == 0) {
+            *sa->changed = sq_changes(&c) > 0;
+        }
+    }
+    sq_call_end(&c);
+    if (rc == 0 && *sa->changed && sa->ev != NULL) {
+        rc = sq_insert_event(w, sa->ev, op->name, e);
+    }
+    return rc;
+}
+
+int
+sq_user_set_state(struct store *s, const char *id, const char *state,
+                  const struct store_event *ev, int64_t now, int *changed,
+                  struct err *e)
+{
+    struct wop op = {.run = run_user_set_state, .name = "store_user_set_state"};
+    struct set_state_args sa = {id, state, ev, now, changed};
+
+    *changed = 0;
+    op.in.p = &sa;
+    return sq_write_sync(s, &op, e);
 }

@@ -476,3 +476,102 @@ store_event_get(struct store *s, const char *dev_id, const char *id,
 {
     return s->be->event_get(s, dev_id, id, a, out, e);
 }
+
+int
+store_records_put(struct store *s, struct store_records_put *p, struct err *e)
+{
+    return s->be->records_put(s, p, e);
+}
+
+int
+store_records_list(struct store *s, const char *user_id, const char *type,
+                   int64_t from, int64_t to, size_t limit, struct arena *a,
+                   struct store_record **out, size_t *n, struct err *e)
+{
+    return s->be->records_list(s, user_id, type, from, to, limit, a, out, n, e);
+}
+
+int
+store_synced_count(struct store *s, const char *user_id, const char *type,
+                   int64_t from, int64_t to, int64_t *n, struct err *e)
+{
+    return s->be->synced_count(s, user_id, type, from, to, n, e);
+}
+
+int
+store_job_add(struct store *s, const struct store_job *j, int unique,
+              int *added, struct err *e)
+{
+    return s->be->job_add(s, j, unique, added, e);
+}
+
+int
+store_job_claim(struct store *s, const char *lane, int64_t now,
+                int64_t lease_until, const char *owner, size_t limit,
+                size_t per_dev, struct arena *a, struct store_job **out,
+                size_t *n, struct err *e)
+{
+    return s->be->job_claim(s, lane, now, lease_until, owner, limit, per_dev, a,
+                            out, n, e);
+}
+
+int
+store_job_finish(struct store *s, const char *id, const char *owner,
+                 const char *state, int64_t run_at, const char *error,
+                 struct err *e)
+{
+    return s->be->job_finish(s, id, owner, state, run_at, error, e);
+}
+
+int
+store_token_lock(struct store *s, const char *user_id, int64_t now,
+                 int64_t until, int *got, struct err *e)
+{
+    return s->be->token_lock(s, user_id, now, until, got, e);
+}
+
+int
+store_token_put(struct store *s, const char *user_id,
+                const unsigned char *sealed, size_t len, int64_t expires_at,
+                int64_t now, struct err *e)
+{
+    return s->be->token_put(s, user_id, sealed, len, expires_at, now, e);
+}
+
+int
+store_user_set_state(struct store *s, const char *id, const char *state,
+                     const struct store_event *ev, int64_t now, int *changed,
+                     struct err *e)
+{
+    return s->be->user_set_state(s, id, state, ev, now, changed, e);
+}
+
+int
+store_users_due(struct store *s, const char *provider, int64_t before,
+                size_t limit, struct arena *a, struct store_user **out,
+                size_t *n, struct err *e)
+{
+    return s->be->users_due(s, provider, before, limit, a, out, n, e);
+}
+
+int
+store_user_polled(struct store *s, const char *user_id, int64_t at,
+                  struct err *e)
+{
+    return s->be->user_polled(s, user_id, at, e);
+}
+
+int
+store_users_by_provider_id(struct store *s, const char *provider,
+                           const char *provider_user_id, struct arena *a,
+                           struct store_user **out, size_t *n, struct err *e)
+{
+    return s->be->users_by_provider_id(s, provider, provider_user_id, a, out, n,
+                                       e);
+}
+
+int
+store_event_add(struct store *s, const struct store_event *ev, struct err *e)
+{
+    return s->be->event_add(s, ev, e);
+}

@@ -43,6 +43,7 @@
 
 struct store;
 struct store_key;
+struct store_user;
 
 struct store_options {
     int busy_timeout_ms; /* how long a writer waits for a lock */
@@ -478,6 +479,162 @@ int store_delivery_counts(struct store *s, struct store_delivery_counts *out,
 /* The event `id` of `dev_id` (NULL: any). ERR_NOTFOUND when none. */
 int store_event_get(struct store *s, const char *dev_id, const char *id,
                     struct arena *a, struct store_event *out, struct err *e);
+
+/* ---- normalised data: records, synced days, jobs ---- */
+
+/* One normalised record of a user (a Terra object). */
+struct store_record {
+    const char *user_id;
+    const char *type; /* "activity", "sleep", ... */
+    const char *key;  /* stable: the provider's id, or the local date */
+    int64_t start_at; /* unix microseconds */
+    int64_t end_at;
+    const char *local_date; /* YYYY-MM-DD or NULL */
+    unsigned char hash[32]; /* SHA-256 of `data` */
+    const char *data;       /* the Terra object as JSON text */
+    int64_t created_at;
+    int64_t updated_at;
+    int change; /* store_records_put(): 1 new, 2 changed, 0 unchanged */
+};
+
+/*
+ * Compose the events for records just stored: called once inside the
+ * transaction of store_records_put(), on the writer thread, with the
+ * records that were new or changed (`change` set; strings borrowed for
+ * the call). Sets `*events` to `*n` events to add (in the arena the
+ * caller of store_records_put() gave). Quick; must not call the store.
+ */
+typedef int (*store_records_compose_fn)(void *arg,
+                                        const struct store_record *changed,
+                                        size_t n,
+                                        const struct store_event **events,
+                                        size_t *nevents);
+
+/*
+ * Upsert `n` records of one user by (user, type, key) in one
+ * transaction: a new key is inserted (change 1), a known key whose hash
+ * differs is replaced (change 2), an equal one is left (change 0; its
+ * row is not touched). `records[i].change` is set. Then `compose` gives
+ * the events of the new and changed ones, added in the same
+ * transaction, and the user's most_recent_data_at moves. Also marks
+ * `synced` days (when `nsynced` > 0): the days [synced_from, synced_to)
+ * (unix days) of `synced_type` are recorded as fetched.
+ */
+struct store_records_put {
+    const char *user_id;
+    struct store_record *records;
+    size_t n;
+    const char *synced_type; /* may be NULL */
+    int64_t synced_from;     /* unix day numbers, end exclusive */
+    int64_t synced_to;
+    store_records_compose_fn compose; /* may be NULL */
+    void *compose_arg;
+    int64_t now;
+};
+
+int store_records_put(struct store *s, struct store_records_put *p,
+                      struct err *e);
+
+/*
+ * The records of `user_id` and `type` whose start is in [from, to)
+ * (unix microseconds), oldest first, at most `limit` (0: no limit).
+ */
+int store_records_list(struct store *s, const char *user_id, const char *type,
+                       int64_t from, int64_t to, size_t limit, struct arena *a,
+                       struct store_record **out, size_t *n, struct err *e);
+
+/*
+ * How many of the unix days [from, to) of `type` were fetched for
+ * `user_id` (so a caller knows whether the store covers a range).
+ */
+int store_synced_count(struct store *s, const char *user_id, const char *type,
+                       int64_t from, int64_t to, int64_t *n, struct err *e);
+
+/* A job: background work of the data pipeline. */
+struct store_job {
+    const char *id; /* UUID */
+    const char *dev_id;
+    const char *user_id; /* may be NULL (app-level work) */
+    const char *kind;    /* "backfill", "poll", "fetch", "push", ... */
+    const char *lane;    /* "auth" or "data" */
+    const char *payload; /* JSON text, may be NULL */
+    const char *state;
+    int64_t run_at;
+    int attempts;
+    const char *last_error;
+    int64_t created_at;
+};
+
+/*
+ * Add `j`. With `unique` set, nothing is added (0, `*added` 0) when the
+ * user already has a job of that kind pending or running.
+ */
+int store_job_add(struct store *s, const struct store_job *j, int unique,
+                  int *added, struct err *e);
+
+/*
+ * Claim up to `limit` jobs of `lane` due at `now` for `owner` until
+ * `lease_until`, taking back those whose lease ran out, oldest due
+ * first but at most `per_dev` per developer in one claim (fairness).
+ */
+int store_job_claim(struct store *s, const char *lane, int64_t now,
+                    int64_t lease_until, const char *owner, size_t limit,
+                    size_t per_dev, struct arena *a, struct store_job **out,
+                    size_t *n, struct err *e);
+
+/*
+ * End a claimed job: `state` "done", "dead", or "pending" (run again at
+ * `run_at`, attempts + 1), `error` recorded (may be NULL). ERR_NOTFOUND
+ * when the claim was lost.
+ */
+int store_job_finish(struct store *s, const char *id, const char *owner,
+                     const char *state, int64_t run_at, const char *error,
+                     struct err *e);
+
+/*
+ * Take the refresh lock of `user_id`'s token until `until` when it is
+ * free or expired: `*got` 1 when this caller has it. One refresh per
+ * user at a time, across processes.
+ */
+int store_token_lock(struct store *s, const char *user_id, int64_t now,
+                     int64_t until, int *got, struct err *e);
+
+/* Replace the sealed grant of `user_id` (and free its refresh lock). */
+int store_token_put(struct store *s, const char *user_id,
+                    const unsigned char *sealed, size_t len, int64_t expires_at,
+                    int64_t now, struct err *e);
+
+/*
+ * Move user `id` to `state` ("needs_reauth" or "connected") and add `ev`
+ * (may be NULL) in one transaction, only when the user is not in that
+ * state already: `*changed` says whether it moved (so a
+ * connection_error is emitted once).
+ */
+int store_user_set_state(struct store *s, const char *id, const char *state,
+                         const struct store_event *ev, int64_t now,
+                         int *changed, struct err *e);
+
+/* Users due for a poll: connected users of `provider` whose
+ * last_polled_at is before `before` (or never), at most `limit`. */
+int store_users_due(struct store *s, const char *provider, int64_t before,
+                    size_t limit, struct arena *a, struct store_user **out,
+                    size_t *n, struct err *e);
+
+/* Record that `user_id` was polled at `at`. */
+int store_user_polled(struct store *s, const char *user_id, int64_t at,
+                      struct err *e);
+
+/* The connected users of `provider` with `provider_user_id`, over every
+ * developer (a push names the provider's user only). */
+int store_users_by_provider_id(struct store *s, const char *provider,
+                               const char *provider_user_id, struct arena *a,
+                               struct store_user **out, size_t *n,
+                               struct err *e);
+
+/* Add one event alone (pipeline events without a record change:
+ * backfill_complete, large_request_*). */
+int store_event_add(struct store *s, const struct store_event *ev,
+                    struct err *e);
 
 /* ---- users ---- */
 

@@ -1,0 +1,615 @@
+/*
+ * sqlite_data.c - normalised records, fetched days, jobs, the token
+ * refresh lock.
+ *
+ * Records are upserted by (user, type, key) and compared by the hash of
+ * their JSON: only new and changed ones reach the compose callback, whose
+ * events are added in the same transaction, so a record is announced
+ * exactly when it is stored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crypto.h"
+#include "store/sqlite_int.h"
+
+#define JOB_CLAIM_MAX 256
+
+static const char ST_RECORD_HASH[] =
+    "SELECT hash FROM records WHERE user_id = ? AND type = ? AND key = ?";
+static const char ST_RECORD_INSERT[] =
+    "INSERT INTO records (user_id, type, key, start_at, end_at, local_date,"
+    " hash, data, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char ST_RECORD_UPDATE[] =
+    "UPDATE records SET start_at = ?, end_at = ?, local_date = ?, hash = ?,"
+    " data = ?, updated_at = ? WHERE user_id = ? AND type = ? AND key = ?";
+static const char ST_RECORD_LIST[] =
+    "SELECT user_id, type, key, start_at, end_at, local_date, hash, data,"
+    " created_at, updated_at FROM records"
+    " WHERE user_id = ?1 AND type = ?2 AND start_at >= ?3 AND start_at < ?4"
+    " ORDER BY start_at, key LIMIT ?5";
+static const char ST_SYNCED_ADD[] =
+    "INSERT OR IGNORE INTO synced_days (user_id, type, day) VALUES (?, ?, ?)";
+static const char ST_SYNCED_COUNT[] =
+    "SELECT count(*) FROM synced_days"
+    " WHERE user_id = ?1 AND type = ?2 AND day >= ?3 AND day < ?4";
+static const char ST_USER_DATA_AT[] =
+    "UPDATE users SET most_recent_data_at = max(coalesce(most_recent_data_at,"
+    " 0), ?1) WHERE id = ?2";
+static const char ST_JOB_INSERT[] =
+    "INSERT INTO jobs (id, dev_id, user_id, kind, lane, payload, state,"
+    " run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)";
+static const char ST_JOB_INSERT_UNIQUE[] =
+    "INSERT OR IGNORE INTO jobs (id, dev_id, user_id, kind, lane, payload,"
+    " state, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)";
+static const char ST_JOB_RECOVER[] =
+    "UPDATE jobs SET state = 'pending', lease_owner = NULL,"
+    " lease_until = NULL WHERE lane = ?1 AND state = 'running'"
+    " AND lease_until < ?2";
+static const char ST_JOB_DUE[] =
+    "SELECT id FROM (SELECT id, run_at, row_number() OVER"
+    " (PARTITION BY dev_id ORDER BY run_at, created_at) AS rn FROM jobs"
+    " WHERE lane = ?1 AND state = 'pending' AND run_at <= ?2)"
+    " WHERE rn <= ?3 ORDER BY run_at LIMIT ?4";
+static const char ST_JOB_LEASE[] =
+    "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = ?2"
+    " WHERE id = ?3 RETURNING id, dev_id, user_id, kind, lane, payload,"
+    " state, run_at, attempts, last_error, created_at";
+static const char ST_JOB_FINISH[] =
+    "UPDATE jobs SET state = ?1, run_at = ?2, last_error = ?3,"
+    " attempts = attempts + CASE WHEN ?1 = 'pending' THEN 1 ELSE 0 END,"
+    " lease_owner = NULL, lease_until = NULL"
+    " WHERE id = ?4 AND state = 'running' AND lease_owner = ?5";
+static const char ST_TOKEN_LOCK[] =
+    "UPDATE tokens SET refresh_lock_until = ?1 WHERE user_id = ?2"
+    " AND (refresh_lock_until IS NULL OR refresh_lock_until < ?3)";
+static const char ST_TOKEN_PUT[] =
+    "UPDATE tokens SET sealed = ?1, expires_at = ?2, refreshed_at = ?3,"
+    " refresh_lock_until = NULL WHERE user_id = ?4";
+
+/* ---- records ---- */
+
+/* The stored hash of `r` into `hash`: 1 when there is a row, 0 none. */
+static int
+record_hash(struct conn *w, const struct store_record *r,
+            unsigned char hash[HASH_LEN], const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_RECORD_HASH, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, r->user_id);
+        sq_bind_text(&c, r->type);
+        sq_bind_text(&c, r->key);
+        rc = sq_call_step(&c);
+        if (rc == 1) {
+            sq_col_hash(&c, hash);
+            rc = c.rc != 0 ? c.rc : 1;
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+static int
+record_write(struct conn *w, const struct store_record *r, int insert,
+             int64_t now, const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, insert ? ST_RECORD_INSERT : ST_RECORD_UPDATE,
+                           NULL, op, e);
+
+    if (rc != 0) {
+        goto out;
+    }
+    if (insert) {
+        sq_bind_text(&c, r->user_id);
+        sq_bind_text(&c, r->type);
+        sq_bind_text(&c, r->key);
+    }
+    sq_bind_int(&c, r->start_at);
+    sq_bind_int(&c, r->end_at);
+    sq_bind_text(&c, r->local_date);
+    sq_bind_hash(&c, r->hash);
+    sq_bind_text(&c, r->data);
+    if (insert) {
+        sq_bind_int(&c, now);
+    }
+    sq_bind_int(&c, now);
+    if (!insert) {
+        sq_bind_text(&c, r->user_id);
+        sq_bind_text(&c, r->type);
+        sq_bind_text(&c, r->key);
+    }
+    rc = sq_call_run(&c);
+out:
+    sq_call_end(&c);
+    return rc;
+}
+
+static int
+synced_mark(struct conn *w, const struct store_records_put *p, const char *op,
+            struct err *e)
+{
+    struct call c = {0};
+    int64_t d = 0;
+    int rc = 0;
+
+    for (d = p->synced_from; rc == 0 && d < p->synced_to; d++) {
+        rc = sq_call_start(&c, w, ST_SYNCED_ADD, NULL, op, e);
+        if (rc == 0) {
+            sq_bind_text(&c, p->user_id);
+            sq_bind_text(&c, p->synced_type);
+            sq_bind_int(&c, d);
+            rc = sq_call_run(&c);
+        }
+        sq_call_end(&c);
+    }
+    return rc;
+}
+
+static int
+run_records_put(struct conn *w, const struct wop *op, struct err *e)
+{
+    struct store_records_put *p = (struct store_records_put *)op->in.p;
+    struct store_record *changed = NULL;
+    const struct store_event *events = NULL;
+    size_t nchanged = 0;
+    size_t nevents = 0;
+    int64_t latest = 0;
+    size_t i = 0;
+    int rc = 0;
+
+    if (p->n > 0) {
+        changed = calloc(p->n, sizeof(*changed));
+        if (changed == NULL) {
+            return err_set(e, ERR_NOMEM, "%s: out of memory", op->name);
+        }
+    }
+    for (i = 0; rc == 0 && i < p->n; i++) {
+        struct store_record *r = &p->records[i];
+        unsigned char old[HASH_LEN];
+        int have = 0;
+
+        crypto_sha256(r->data, strlen(r->data), r->hash);
+        have = record_hash(w, r, old, op->name, e);
+        if (have < 0) {
+            rc = have;
+            break;
+        }
+        if (have == 1 && memcmp(old, r->hash, HASH_LEN) == 0) {
+            r->change = 0;
+            continue;
+        }
+        r->change = have == 1 ? 2 : 1;
+        rc = record_write(w, r, have == 0, p->now, op->name, e);
+        if (rc == 0) {
+            changed[nchanged++] = *r;
+            if (r->end_at > latest) {
+                latest = r->end_at;
+            }
+        }
+    }
+    if (rc == 0 && nchanged > 0 && p->compose != NULL) {
+        rc = p->compose(p->compose_arg, changed, nchanged, &events, &nevents);
+        if (rc < 0) {
+            err_set(e, rc, "%s: the events could not be made", op->name);
+        }
+    }
+    for (i = 0; rc == 0 && i < nevents; i++) {
+        rc = sq_insert_event(w, &events[i], op->name, e);
+    }
+    if (rc == 0 && latest > 0) {
+        struct call c = {0};
+
+        rc = sq_call_start(&c, w, ST_USER_DATA_AT, NULL, op->name, e);
+        if (rc == 0) {
+            sq_bind_int(&c, latest);
+            sq_bind_text(&c, p->user_id);
+            rc = sq_call_run(&c);
+        }
+        sq_call_end(&c);
+    }
+    if (rc == 0 && p->synced_type != NULL) {
+        rc = synced_mark(w, p, op->name, e);
+    }
+    free(changed);
+    return rc;
+}
+
+int
+sq_records_put(struct store *s, struct store_records_put *p, struct err *e)
+{
+    struct wop op = {.run = run_records_put, .name = "store_records_put"};
+
+    op.in.p = p;
+    return sq_write_sync(s, &op, e);
+}
+
+static void
+read_record(struct call *c, void *row)
+{
+    struct store_record *r = row;
+
+    r->user_id = sq_col_text(c);
+    r->type = sq_col_text(c);
+    r->key = sq_col_text(c);
+    r->start_at = sq_col_int(c);
+    r->end_at = sq_col_int(c);
+    r->local_date = sq_col_text(c);
+    sq_col_hash(c, r->hash);
+    r->data = sq_col_text(c);
+    r->created_at = sq_col_int(c);
+    r->updated_at = sq_col_int(c);
+}
+
+int
+sq_records_list(struct store *s, const char *user_id, const char *type,
+                int64_t from, int64_t to, size_t limit, struct arena *a,
+                struct store_record **out, size_t *n, struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    void *rows = NULL;
+    int rc = sq_call_start(&c, r, ST_RECORD_LIST, a, "store_records_list", e);
+
+    *out = NULL;
+    *n = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, user_id);
+        sq_bind_text(&c, type);
+        sq_bind_int(&c, from);
+        sq_bind_int(&c, to);
+        sq_bind_int(&c, limit == 0 ? -1 : (int64_t)limit);
+        rc = sq_call_rows(&c, sizeof(**out), read_record, &rows, n);
+        *out = rows;
+    }
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
+
+int
+sq_synced_count(struct store *s, const char *user_id, const char *type,
+                int64_t from, int64_t to, int64_t *n, struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    int rc =
+        sq_call_start(&c, r, ST_SYNCED_COUNT, NULL, "store_synced_count", e);
+
+    *n = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, user_id);
+        sq_bind_text(&c, type);
+        sq_bind_int(&c, from);
+        sq_bind_int(&c, to);
+        rc = sq_call_step(&c);
+        if (rc == 1) {
+            *n = sq_col_int(&c);
+            rc = c.rc;
+        }
+    }
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
+
+/* ---- jobs ---- */
+
+struct job_add_args {
+    const struct store_job *j;
+    int unique;
+    int *added;
+};
+
+static int
+run_job_add(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct job_add_args *ja = op->in.p;
+    const struct store_job *j = ja->j;
+    struct call c = {0};
+    int rc =
+        sq_call_start(&c, w, ja->unique ? ST_JOB_INSERT_UNIQUE : ST_JOB_INSERT,
+                      NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, j->id);
+        sq_bind_text(&c, j->dev_id);
+        sq_bind_text(&c, j->user_id);
+        sq_bind_text(&c, j->kind);
+        sq_bind_text(&c, j->lane);
+        sq_bind_text(&c, j->payload);
+        sq_bind_int(&c, j->run_at);
+        sq_bind_int(&c, j->created_at);
+        rc = sq_call_run(&c);
+        if (rc == 0) {
+            *ja->added = sq_changes(&c) > 0;
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+int
+sq_job_add(struct store *s, const struct store_job *j, int unique, int *added,
+           struct err *e)
+{
+    struct wop op = {.run = run_job_add, .name = "store_job_add"};
+    int dummy = 0;
+    struct job_add_args ja = {j, unique, added != NULL ? added : &dummy};
+
+    *ja.added = 0;
+    op.in.p = &ja;
+    return sq_write_sync(s, &op, e);
+}
+
+struct job_claim_args {
+    const char *lane;
+    int64_t now;
+    int64_t lease_until;
+    const char *owner;
+    size_t limit;
+    size_t per_dev;
+    struct arena *a;
+    struct store_job *out;
+    size_t *n;
+};
+
+static void
+read_job(struct call *c, struct store_job *j)
+{
+    j->id = sq_col_text(c);
+    j->dev_id = sq_col_text(c);
+    j->user_id = sq_col_text(c);
+    j->kind = sq_col_text(c);
+    j->lane = sq_col_text(c);
+    j->payload = sq_col_text(c);
+    j->state = sq_col_text(c);
+    j->run_at = sq_col_int(c);
+    j->attempts = (int)sq_col_int(c);
+    j->last_error = sq_col_text(c);
+    j->created_at = sq_col_int(c);
+}
+
+static int
+run_job_claim(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct job_claim_args *ca = op->in.p;
+    char *ids[JOB_CLAIM_MAX];
+    size_t got = 0;
+    size_t i = 0;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_JOB_RECOVER, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, ca->lane);
+        sq_bind_int(&c, ca->now);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    if (rc == 0) {
+        rc = sq_call_start(&c, w, ST_JOB_DUE, ca->a, op->name, e);
+    }
+    if (rc == 0) {
+        sq_bind_text(&c, ca->lane);
+        sq_bind_int(&c, ca->now);
+        sq_bind_int(&c, (int64_t)ca->per_dev);
+        sq_bind_int(&c, (int64_t)ca->limit);
+        while (got < ca->limit && (rc = sq_call_step(&c)) == 1) {
+            ids[got++] = (char *)sq_col_text(&c);
+        }
+        rc = rc < 0 ? rc : c.rc;
+    }
+    sq_call_end(&c);
+    for (i = 0; rc == 0 && i < got; i++) {
+        rc = sq_call_start(&c, w, ST_JOB_LEASE, ca->a, op->name, e);
+        if (rc == 0) {
+            sq_bind_text(&c, ca->owner);
+            sq_bind_int(&c, ca->lease_until);
+            sq_bind_text(&c, ids[i]);
+            rc = sq_call_step(&c);
+            if (rc == 1) {
+                read_job(&c, &ca->out[i]);
+                rc = c.rc;
+            } else if (rc == 0) {
+                rc = err_set(e, ERR_STORE, "%s: a claimed job vanished",
+                             op->name);
+            }
+        }
+        sq_call_end(&c);
+    }
+    if (rc == 0) {
+        *ca->n = got;
+    }
+    return rc;
+}
+
+int
+sq_job_claim(struct store *s, const char *lane, int64_t now,
+             int64_t lease_until, const char *owner, size_t limit,
+             size_t per_dev, struct arena *a, struct store_job **out, size_t *n,
+             struct err *e)
+{
+    struct wop op = {.run = run_job_claim, .name = "store_job_claim"};
+    struct job_claim_args ca;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (limit == 0) {
+        return 0;
+    }
+    if (limit > JOB_CLAIM_MAX) {
+        limit = JOB_CLAIM_MAX;
+    }
+    memset(&ca, 0, sizeof(ca));
+    ca.lane = lane;
+    ca.now = now;
+    ca.lease_until = lease_until;
+    ca.owner = owner;
+    ca.limit = limit;
+    ca.per_dev = per_dev == 0 ? limit : per_dev;
+    ca.a = a;
+    ca.n = n;
+    ca.out = arena_alloc(a, limit * sizeof(*ca.out));
+    if (ca.out == NULL) {
+        return err_set(e, ERR_NOMEM, "%s: the arena is full", op.name);
+    }
+    memset(ca.out, 0, limit * sizeof(*ca.out));
+    op.in.p = &ca;
+    rc = sq_write_sync(s, &op, e);
+    if (rc == 0) {
+        *out = ca.out;
+    }
+    return rc;
+}
+
+struct job_finish_args {
+    const char *id;
+    const char *owner;
+    const char *state;
+    int64_t run_at;
+    const char *error;
+};
+
+static int
+run_job_finish(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct job_finish_args *fa = op->in.p;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_JOB_FINISH, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, fa->state);
+        sq_bind_int(&c, fa->run_at);
+        sq_bind_text(&c, fa->error);
+        sq_bind_text(&c, fa->id);
+        sq_bind_text(&c, fa->owner);
+        rc = sq_call_run(&c);
+        if (rc == 0 && sq_changes(&c) == 0) {
+            rc = err_set(e, ERR_NOTFOUND, "%s: the claim was lost", op->name);
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+int
+sq_job_finish(struct store *s, const char *id, const char *owner,
+              const char *state, int64_t run_at, const char *error,
+              struct err *e)
+{
+    struct wop op = {.run = run_job_finish, .name = "store_job_finish"};
+    struct job_finish_args fa = {id, owner, state, run_at, error};
+
+    op.in.p = &fa;
+    return sq_write_sync(s, &op, e);
+}
+
+/* ---- tokens ---- */
+
+struct lock_args {
+    const char *user_id;
+    int64_t now;
+    int64_t until;
+    int *got;
+};
+
+static int
+run_token_lock(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct lock_args *la = op->in.p;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_TOKEN_LOCK, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_int(&c, la->until);
+        sq_bind_text(&c, la->user_id);
+        sq_bind_int(&c, la->now);
+        rc = sq_call_run(&c);
+        if (rc == 0) {
+            *la->got = sq_changes(&c) > 0;
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+int
+sq_token_lock(struct store *s, const char *user_id, int64_t now, int64_t until,
+              int *got, struct err *e)
+{
+    struct wop op = {.run = run_token_lock, .name = "store_token_lock"};
+    struct lock_args la = {user_id, now, until, got};
+
+    *got = 0;
+    op.in.p = &la;
+    return sq_write_sync(s, &op, e);
+}
+
+struct put_args {
+    const char *user_id;
+    const unsigned char *sealed;
+    size_t len;
+    int64_t expires_at;
+    int64_t now;
+};
+
+static int
+run_token_put(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct put_args *pa = op->in.p;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_TOKEN_PUT, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_blob(&c, pa->sealed, pa->len);
+        if (pa->expires_at > 0) {
+            sq_bind_int(&c, pa->expires_at);
+        } else {
+            sq_bind_text(&c, NULL);
+        }
+        sq_bind_int(&c, pa->now);
+        sq_bind_text(&c, pa->user_id);
+        rc = sq_call_run(&c);
+        if (rc == 0 && sq_changes(&c) == 0) {
+            rc =
+                err_set(e, ERR_NOTFOUND, "%s: no token for the user", op->name);
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+int
+sq_token_put(struct store *s, const char *user_id, const unsigned char *sealed,
+             size_t len, int64_t expires_at, int64_t now, struct err *e)
+{
+    struct wop op = {.run = run_token_put, .name = "store_token_put"};
+    struct put_args pa = {user_id, sealed, len, expires_at, now};
+
+    op.in.p = &pa;
+    return sq_write_sync(s, &op, e);
+}
+
+/* ---- events alone ---- */
+
+static int
+run_event_add(struct conn *w, const struct wop *op, struct err *e)
+{
+    return sq_insert_event(w, op->in.p, op->name, e);
+}
+
+int
+sq_event_add(struct store *s, const struct store_event *ev, struct err *e)
+{
+    struct wop op = {.run = run_event_add, .name = "store_event_add"};
+
+    op.in.p = ev;
+    return sq_write_sync(s, &op, e);
+}
