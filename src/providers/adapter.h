@@ -174,6 +174,10 @@ void adapter_push_items_release(struct adapter_push_items *out);
 
 struct adapter {
     const char *resource; /* "OURA" */
+    /* the data API base cx->api_url defaults to (no trailing '/'); a
+     * path ("/sandbox") is under ferry's public URL. [provider X]
+     * api_url overrides it. */
+    const char *api_url;
     struct adapter_caps caps;
     /* the normalize kinds: NULL-terminated pairs of name and what it is
      * ("sleep", "GET /v2/usercollection/sleep page", ...) */
