@@ -90,13 +90,28 @@ int adapter_records_add(struct adapter_records *out, enum data_type type,
 /* Free every record and the array; `out` is empty after. */
 void adapter_records_release(struct adapter_records *out);
 
-/* A request to the provider's data API, planned by an adapter. */
+/* How the pipeline authenticates a planned request. */
+enum adapter_auth {
+    ADAPTER_AUTH_BEARER = 0, /* the user's access token as a Bearer */
+    ADAPTER_AUTH_NONE = 1,   /* only the headers given */
+};
+
+#define ADAPTER_HEADERS 4
+
+/* A request to the provider's API, planned by an adapter. */
 struct adapter_request {
-    char method[8];  /* "GET" or "POST" */
+    char method[8];  /* "GET", "POST", "PUT", "DELETE" */
     char url[2048];  /* absolute, query included */
-    char body[1024]; /* form body for POST ("" for none) */
-    char kind[32];   /* the normalize kind of the answer ("sleep") */
+    char body[2048]; /* the body ("" for none) */
+    char kind[32];   /* the normalize kind of the answer ("sleep"), ""
+                        when the answer holds no data */
     enum data_type type;
+    char content_type[64]; /* of the body; "" for none (a form body of a
+                              POST is sent as
+                              application/x-www-form-urlencoded) */
+    /* extra "Name: value" headers, "" when unused */
+    char headers[ADAPTER_HEADERS][256];
+    enum adapter_auth auth; /* 0 (zero-initialised): the user's Bearer */
 };
 
 /* What an adapter may use to plan requests for one user. */

@@ -1,0 +1,95 @@
+/*
+ * internal.h - what the pipeline's files share.
+ */
+#ifndef FERRY_PIPELINE_INTERNAL_H
+#define FERRY_PIPELINE_INTERNAL_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "app/app.h"
+#include "core/arena.h"
+#include "core/err.h"
+#include "pipeline/pipeline.h"
+#include "providers/adapter.h"
+#include "store/store.h"
+
+#define DAY_S            86400LL
+#define REFRESH_AHEAD_S  300 /* refresh a token this long before expiry */
+#define EVENT_OBJECTS    10  /* objects in one data event */
+#define LARGE_DAYS       28  /* longer requests are chunked */
+#define API_ANSWER_MAX   (16u << 20)
+
+/* One user as a job sees it: the user, its provider and adapter, an
+ * opened grant. */
+struct puser {
+    struct app *app;
+    struct store_user u;
+    const struct app_provider *p;
+    const struct adapter *ad;
+    struct adapter_ctx cx;
+    char api_url[APP_URL_MAX];
+    char hook_url[APP_URL_MAX];
+    char *access_token; /* wiped and freed by puser_release() */
+    struct arena ar;
+};
+
+/*
+ * Load user `user_id` (of any developer) with its provider and adapter
+ * into `pu`. ERR_NOTFOUND when the user is gone or deauthorized,
+ * ERR_CONFIG when its provider is no longer enabled or has no adapter.
+ */
+int puser_load(struct app *a, const char *user_id, struct puser *pu,
+               struct err *e);
+
+/* The same for a user already read. */
+int puser_from(struct app *a, const struct store_user *u, struct puser *pu,
+               struct err *e);
+
+void puser_release(struct puser *pu);
+
+/*
+ * Make `rq` for `pu` (its access token when the request wants one,
+ * refreshing it first when it is due) and parse the JSON answer into
+ * `*answer` (NULL when the body is empty or not JSON) with its status.
+ * A 401 refreshes the token once and tries again. ERR_FORBIDDEN when the
+ * grant is dead (the user is moved to needs_reauth with one
+ * connection_error event), ERR_UPSTREAM for transport failures and 5xx,
+ * ERR_LIMIT for 429 (`*retry_after` seconds, -1 when not said).
+ */
+int puser_call(struct puser *pu, const struct adapter_request *rq,
+               json_t **answer, long *status, long *retry_after,
+               struct err *e);
+
+/*
+ * Fetch and normalise `type` over [start, end) for `pu` into `out`:
+ * every planned request and its following pages.
+ */
+int puser_fetch(struct puser *pu, enum data_type type, int64_t start,
+                int64_t end, struct adapter_records *out, struct err *e);
+
+/*
+ * Store `recs` of `pu` (new and changed ones announced as data events,
+ * EVENT_OBJECTS per event, changed ones marked update) and mark the days
+ * [from_day, to_day) of `synced_type` as fetched (NULL: none).
+ */
+int pipeline_store(struct puser *pu, struct adapter_records *recs,
+                   const char *synced_type, int64_t from_day, int64_t to_day,
+                   struct err *e);
+
+/* Add one event of `pu`'s developer with `body` (borrowed; type and the
+ * user object are added) and `reference` (may be NULL). */
+int pipeline_event(struct puser *pu, const char *type, json_t *body,
+                   const char *reference, struct err *e);
+
+/* The Withings-style path token of `resource` at this deployment: hex
+ * of HMAC(master key, "ferry hook " resource), 32 characters. */
+void pipeline_hook_token(const struct app *a, const char *resource,
+                         char out[33]);
+
+/* Wait for a request slot of `resource`'s app (its requests per
+ * minute), sleeping when its bucket is empty. */
+void pipeline_throttle(const char *resource, int per_minute);
+
+#endif
