@@ -50,9 +50,10 @@ struct app {
     char public_url[APP_URL_MAX];   /* no trailing slash */
     struct app_provider *providers; /* the enabled ones, section order */
     size_t nproviders;
-    struct hclient *http;    /* outbound HTTP; NULL until app_start_http() */
-    struct deliver *deliver; /* NULL until app_start_deliver() */
-    int demo;                /* `ferry demo`: the demo inbox is mounted */
+    struct hclient *http;      /* outbound HTTP; NULL until app_start_http() */
+    struct deliver *deliver;   /* NULL until app_start_deliver() */
+    struct pipeline *pipeline; /* NULL until the pipeline starts */
+    int demo;                  /* `ferry demo`: the demo inbox is mounted */
 };
 
 enum app_open_flags {

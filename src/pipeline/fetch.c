@@ -23,10 +23,10 @@
 #include "pipeline/internal.h"
 #include "providers/login.h"
 
-#define PAGES_MAX     200 /* pages of one request, a loop guard */
-#define LOCK_S        60  /* the refresh lock's lease */
-#define BUCKETS_MAX   32
-#define PUSER_ARENA   (8u << 20)
+#define PAGES_MAX   200 /* pages of one request, a loop guard */
+#define LOCK_S      60  /* the refresh lock's lease */
+#define BUCKETS_MAX 32
+#define PUSER_ARENA (8u << 20)
 
 /* ---- the request budget of each provider app (in this process) ---- */
 
@@ -58,8 +58,8 @@ pipeline_throttle(const char *resource, int per_minute)
             }
         }
         if (i == bucket_n && bucket_n < BUCKETS_MAX) {
-            snprintf(bucket_v[i].resource, sizeof(bucket_v[i].resource),
-                     "%s", resource);
+            snprintf(bucket_v[i].resource, sizeof(bucket_v[i].resource), "%s",
+                     resource);
             bucket_v[i].tokens = per_minute;
             bucket_v[i].at = now;
             bucket_n++;
@@ -120,8 +120,9 @@ puser_from(struct app *a, const struct store_user *u, struct puser *pu,
     p = app_provider(a, u->provider);
     pu->ad = adapter_find(u->provider);
     if (p == NULL || pu->ad == NULL) {
-        return err_set(e, ERR_CONFIG, "provider %s is not enabled or has no "
-                                      "data adapter",
+        return err_set(e, ERR_CONFIG,
+                       "provider %s is not enabled or has no "
+                       "data adapter",
                        u->provider);
     }
     pu->p = p;
@@ -147,8 +148,7 @@ puser_from(struct app *a, const struct store_user *u, struct puser *pu,
 }
 
 int
-puser_load(struct app *a, const char *user_id, struct puser *pu,
-           struct err *e)
+puser_load(struct app *a, const char *user_id, struct puser *pu, struct err *e)
 {
     struct arena ar;
     struct store_user u;
@@ -163,8 +163,7 @@ puser_load(struct app *a, const char *user_id, struct puser *pu,
             pu->u.id = arena_strdup(&pu->ar, u.id);
             pu->u.dev_id = arena_strdup(&pu->ar, u.dev_id);
             pu->u.provider = arena_strdup(&pu->ar, u.provider);
-            pu->u.provider_user_id =
-                arena_strdup(&pu->ar, u.provider_user_id);
+            pu->u.provider_user_id = arena_strdup(&pu->ar, u.provider_user_id);
             pu->u.reference_id = u.reference_id != NULL
                                      ? arena_strdup(&pu->ar, u.reference_id)
                                      : NULL;
@@ -172,8 +171,8 @@ puser_load(struct app *a, const char *user_id, struct puser *pu,
                                    ? arena_strdup(&pu->ar, u.session_id)
                                    : NULL;
             pu->u.state = arena_strdup(&pu->ar, u.state);
-            pu->u.scopes = u.scopes != NULL ? arena_strdup(&pu->ar, u.scopes)
-                                            : NULL;
+            pu->u.scopes =
+                u.scopes != NULL ? arena_strdup(&pu->ar, u.scopes) : NULL;
             pu->cx.provider_user_id = pu->u.provider_user_id;
         }
     }
@@ -213,17 +212,16 @@ grant_dead(struct puser *pu, const char *why, struct err *e)
                      "user", events_user_json(&pu->u, 0));
     if (body != NULL && events_make(&ar, pu->u.dev_id, pu->u.id,
                                     "connection_error", body, now, &ev) == 0) {
-        store_user_set_state(pu->app->store, pu->u.id, "needs_reauth", &ev,
-                             now, &changed, &e2);
+        store_user_set_state(pu->app->store, pu->u.id, "needs_reauth", &ev, now,
+                             &changed, &e2);
     }
     json_decref(body);
     arena_release(&ar);
     if (changed) {
-        log_event(LOG_WARN, "pipeline", "grant.dead",
-                  "user_id=%s provider=%s", pu->u.id, pu->u.provider);
+        log_event(LOG_WARN, "pipeline", "grant.dead", "user_id=%s provider=%s",
+                  pu->u.id, pu->u.provider);
     }
-    return err_set(e, ERR_FORBIDDEN, "the provider refused the grant: %s",
-                   why);
+    return err_set(e, ERR_FORBIDDEN, "the provider refused the grant: %s", why);
 }
 
 /* Unwrap Withings' {"status":0,"body":{...}} token answers. */
@@ -272,8 +270,9 @@ refresh(struct puser *pu, struct grant *g, struct err *e)
 
     memset(&rs, 0, sizeof(rs));
     if (g->refresh_token == NULL) {
-        return grant_dead(pu, "the access token expired and there is no "
-                              "refresh token",
+        return grant_dead(pu,
+                          "the access token expired and there is no "
+                          "refresh token",
                           e);
     }
     rc = grant_client(a, pu->p, &gc, e);
@@ -318,11 +317,10 @@ refresh(struct puser *pu, struct grant *g, struct err *e)
     }
     rc = grant_seal(a, pu->u.id, &t, now, &pu->ar, &box, &boxlen);
     if (rc == 0) {
-        rc = store_token_put(a->store, pu->u.id, box, boxlen,
-                             t.expires_in > 0
-                                 ? now + (int64_t)t.expires_in * 1000000
-                                 : 0,
-                             now, e);
+        rc = store_token_put(
+            a->store, pu->u.id, box, boxlen,
+            t.expires_in > 0 ? now + (int64_t)t.expires_in * 1000000 : 0, now,
+            e);
     }
     if (rc == 0) {
         g->access_token = t.access_token;
@@ -399,8 +397,8 @@ token(struct puser *pu, int force, struct err *e)
 /* ---- requests ---- */
 
 int
-puser_call(struct puser *pu, const struct adapter_request *rq,
-           json_t **answer, long *status, long *retry_after, struct err *e)
+puser_call(struct puser *pu, const struct adapter_request *rq, json_t **answer,
+           long *status, long *retry_after, struct err *e)
 {
     struct hclient_request hr;
     struct hclient_response rs;
@@ -508,8 +506,8 @@ puser_fetch(struct puser *pu, enum data_type type, int64_t start, int64_t end,
             if (rc == 0 && status >= 400) {
                 /* a 403 or 404 for one type is not a dead grant */
                 log_event(LOG_WARN, "pipeline", "fetch.refused",
-                          "user_id=%s provider=%s kind=%s status=%ld",
-                          pu->u.id, pu->u.provider, rq.kind, status);
+                          "user_id=%s provider=%s kind=%s status=%ld", pu->u.id,
+                          pu->u.provider, rq.kind, status);
                 json_decref(answer);
                 break;
             }

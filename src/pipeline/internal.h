@@ -15,11 +15,11 @@
 #include "providers/adapter.h"
 #include "store/store.h"
 
-#define DAY_S            86400LL
-#define REFRESH_AHEAD_S  300 /* refresh a token this long before expiry */
-#define EVENT_OBJECTS    10  /* objects in one data event */
-#define LARGE_DAYS       28  /* longer requests are chunked */
-#define API_ANSWER_MAX   (16u << 20)
+#define DAY_S           86400LL
+#define REFRESH_AHEAD_S 300 /* refresh a token this long before expiry */
+#define EVENT_OBJECTS   10  /* objects in one data event */
+#define LARGE_DAYS      28  /* longer requests are chunked */
+#define API_ANSWER_MAX  (16u << 20)
 
 /* One user as a job sees it: the user, its provider and adapter, an
  * opened grant. */
@@ -59,8 +59,7 @@ void puser_release(struct puser *pu);
  * ERR_LIMIT for 429 (`*retry_after` seconds, -1 when not said).
  */
 int puser_call(struct puser *pu, const struct adapter_request *rq,
-               json_t **answer, long *status, long *retry_after,
-               struct err *e);
+               json_t **answer, long *status, long *retry_after, struct err *e);
 
 /*
  * Fetch and normalise `type` over [start, end) for `pu` into `out`:

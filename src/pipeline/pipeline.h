@@ -65,6 +65,17 @@ int pipeline_request(struct app *a, const struct store_user *u,
                      enum data_type type, int64_t start, int64_t end,
                      int with_samples, const char *reference, struct err *e);
 
+/*
+ * Queue what a verified push asks for: one "push" job per connected user
+ * of the provider account each item names (over every developer).
+ */
+int pipeline_push(struct app *a, const char *resource,
+                  const struct adapter_push_items *items, struct err *e);
+
+/* Run the adapter's ADAPTER_USER_DEAUTH steps for `u` (best effort,
+ * logged), before its tokens are deleted. */
+void pipeline_deauth(struct app *a, const struct store_user *u);
+
 /* Remove every array whose key ends in "_samples" from `data` (a Terra
  * object or an array of them), at any depth. */
 void pipeline_strip_samples(json_t *data);

@@ -1,0 +1,229 @@
+/*
+ * emit.c - records into the store, and the events that announce them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/events.h"
+#include "core/isotime.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "pipeline/internal.h"
+
+void
+pipeline_strip_samples(json_t *data)
+{
+    const char *key = NULL;
+    json_t *v = NULL;
+    void *tmp = NULL;
+    size_t i = 0;
+
+    if (json_is_array(data)) {
+        json_array_foreach(data, i, v)
+        {
+            pipeline_strip_samples(v);
+        }
+        return;
+    }
+    if (!json_is_object(data)) {
+        return;
+    }
+    json_object_foreach_safe(data, tmp, key, v)
+    {
+        size_t n = strlen(key);
+
+        if (json_is_array(v) && n >= 8 &&
+            strcmp(key + n - 8, "_samples") == 0) {
+            json_object_del(data, key);
+        } else {
+            pipeline_strip_samples(v);
+        }
+    }
+}
+
+int
+pipeline_event(struct puser *pu, const char *type, json_t *body,
+               const char *reference, struct err *e)
+{
+    struct arena ar;
+    struct store_event ev;
+    int rc = 0;
+
+    arena_init(&ar, 64u << 20);
+    if (json_object_get(body, "user") == NULL) {
+        json_object_set_new(body, "user", events_user_json(&pu->u, 0));
+    }
+    rc = events_make(&ar, pu->u.dev_id, pu->u.id, type, body, isotime_now_us(),
+                     &ev);
+    if (rc == 0) {
+        ev.reference = reference;
+        rc = store_event_add(pu->app->store, &ev, e);
+    } else {
+        err_set(e, rc, "out of memory for an event");
+    }
+    arena_release(&ar);
+    return rc;
+}
+
+/* What the compose callback needs. */
+struct compose {
+    struct puser *pu;
+    struct arena *ar;
+    struct store_event *events;
+    size_t n;
+    size_t cap;
+};
+
+/* One event of `type` holding the `n` records at `r` (their data). */
+static int
+compose_one(struct compose *c, const char *type, const struct store_record *r,
+            size_t n, int update)
+{
+    json_t *data = json_array();
+    json_t *body = NULL;
+    size_t i = 0;
+    int rc = 0;
+
+    for (i = 0; data != NULL && i < n; i++) {
+        json_t *o = json_loads(r[i].data, 0, NULL);
+
+        if (o != NULL) {
+            json_array_append_new(data, o);
+        }
+    }
+    if (c->n == c->cap) {
+        return ERR_NOMEM;
+    }
+    if (strcmp(type, "athlete") == 0) {
+        /* Terra's athlete event holds one object, not an array */
+        body = json_pack("{s:O?, s:o, s:s}", "athlete", json_array_get(data, 0),
+                         "user", events_user_json(&c->pu->u, 0), "version",
+                         EVENTS_API_VERSION);
+        json_decref(data);
+    } else {
+        body = json_pack("{s:o, s:o, s:s}", "data", data, "user",
+                         events_user_json(&c->pu->u, 0), "version",
+                         EVENTS_API_VERSION);
+    }
+    if (body == NULL) {
+        return ERR_NOMEM;
+    }
+    if (update) {
+        json_object_set_new(body, "ferry", json_pack("{s:b}", "update", 1));
+    }
+    rc = events_make(c->ar, c->pu->u.dev_id, c->pu->u.id,
+                     arena_strdup(c->ar, type), body, isotime_now_us(),
+                     &c->events[c->n]);
+    json_decref(body);
+    if (rc == 0) {
+        c->n++;
+    }
+    return rc;
+}
+
+/*
+ * The store calls this inside its transaction with the new and changed
+ * records: events of at most EVENT_OBJECTS records of one type, new
+ * ones and changed ones apart (the latter marked update).
+ */
+static int
+compose_events(void *arg, const struct store_record *changed, size_t n,
+               const struct store_event **events, size_t *nevents)
+{
+    struct compose *c = arg;
+    struct store_record *group = NULL;
+    int t = 0;
+    int update = 0;
+    int rc = 0;
+
+    c->cap = n + 1;
+    c->events = arena_alloc(c->ar, c->cap * sizeof(*c->events));
+    group = calloc(EVENT_OBJECTS, sizeof(*group));
+    if (c->events == NULL || group == NULL) {
+        free(group);
+        return ERR_NOMEM;
+    }
+    for (t = 0; rc == 0 && t < DT_COUNT; t++) {
+        const char *name = data_type_name((enum data_type)t);
+
+        for (update = 0; rc == 0 && update <= 1; update++) {
+            size_t k = 0;
+            size_t i = 0;
+
+            for (i = 0; rc == 0 && i < n; i++) {
+                if (strcmp(changed[i].type, name) != 0 ||
+                    (changed[i].change == 2) != update) {
+                    continue;
+                }
+                group[k++] = changed[i];
+                if (k == EVENT_OBJECTS ||
+                    (strcmp(name, "athlete") == 0 && k == 1)) {
+                    rc = compose_one(c, name, group, k, update);
+                    k = 0;
+                }
+            }
+            if (rc == 0 && k > 0) {
+                rc = compose_one(c, name, group, k, update);
+            }
+        }
+    }
+    free(group);
+    *events = c->events;
+    *nevents = c->n;
+    return rc;
+}
+
+int
+pipeline_store(struct puser *pu, struct adapter_records *recs,
+               const char *synced_type, int64_t from_day, int64_t to_day,
+               struct err *e)
+{
+    struct arena ar;
+    struct store_records_put p;
+    struct store_record *rows = NULL;
+    struct compose c;
+    size_t i = 0;
+    int rc = 0;
+
+    if (recs->n == 0 && synced_type == NULL) {
+        return 0;
+    }
+    arena_init(&ar, 256u << 20);
+    rows = recs->n > 0 ? xcalloc(recs->n, sizeof(*rows)) : NULL;
+    for (i = 0; i < recs->n; i++) {
+        const struct adapter_record *r = &recs->v[i];
+        char *text = json_dumps(r->data, JSON_COMPACT | JSON_SORT_KEYS);
+
+        rows[i].user_id = pu->u.id;
+        rows[i].type = data_type_name(r->type);
+        rows[i].key = r->key;
+        rows[i].start_at = r->start_us;
+        rows[i].end_at = r->end_us;
+        rows[i].local_date = r->local_date[0] != '\0' ? r->local_date : NULL;
+        rows[i].data = text != NULL ? arena_strdup(&ar, text) : "{}";
+        free(text);
+    }
+    memset(&c, 0, sizeof(c));
+    c.pu = pu;
+    c.ar = &ar;
+    memset(&p, 0, sizeof(p));
+    p.user_id = pu->u.id;
+    p.records = rows;
+    p.n = recs->n;
+    p.synced_type = synced_type;
+    p.synced_from = from_day;
+    p.synced_to = to_day;
+    p.compose = compose_events;
+    p.compose_arg = &c;
+    p.now = isotime_now_us();
+    rc = store_records_put(pu->app->store, &p, e);
+    if (rc == 0 && c.n > 0) {
+        log_event(LOG_INFO, "pipeline", "records.stored",
+                  "user_id=%s provider=%s records=%zu events=%zu", pu->u.id,
+                  pu->u.provider, recs->n, c.n);
+    }
+    free(rows);
+    arena_release(&ar);
+    return rc;
+}

@@ -1,0 +1,808 @@
+/*
+ * pipeline.c - the job workers and the poll scheduler.
+ *
+ * Two lanes: "auth" (what a connection starts at the provider) and
+ * "data" (backfill, polls, pushes, requests), each with its own
+ * workers, so data work never delays account work. A job that fails
+ * transiently is run again with a growing delay; after JOB_TRIES it is
+ * dead (kept, with its last error).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/events.h"
+#include "core/isotime.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "core/uuid.h"
+#include "core/xmalloc.h"
+#include "deliver/deliver.h"
+#include "pipeline/internal.h"
+
+#define DATA_WORKERS 2
+#define AUTH_WORKERS 1
+#define JOB_LEASE_S  300
+#define JOB_TRIES    8
+#define IDLE_US      500000LL
+#define SCHEDULE_US  1000000LL
+#define PER_DEV      2 /* jobs of one developer in one claim */
+#define DUE_BATCH    200
+
+struct worker {
+    struct pipeline *p;
+    const char *lane;
+    pthread_t thread;
+};
+
+struct pipeline {
+    struct app *app;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stopping;
+    int woken;
+    char owner[64];
+    struct worker workers[DATA_WORKERS + AUTH_WORKERS + 1];
+    int nworkers;
+};
+
+static int64_t
+now_us(void)
+{
+    return isotime_now_us();
+}
+
+/* Sleep up to `us` or until woken or stopping; 1 when stopping. */
+static int
+nap(struct pipeline *p, int64_t us)
+{
+    struct timespec ts;
+    int64_t until = now_us() + us;
+    int stop = 0;
+
+    ts.tv_sec = (time_t)(until / 1000000);
+    ts.tv_nsec = (long)(until % 1000000) * 1000;
+    pthread_mutex_lock(&p->lock);
+    if (!p->woken && !p->stopping) {
+        pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+    }
+    p->woken = 0;
+    stop = p->stopping;
+    pthread_mutex_unlock(&p->lock);
+    return stop;
+}
+
+/* ---- adding jobs ---- */
+
+static int
+job_add(struct app *a, const char *dev_id, const char *user_id,
+        const char *kind, const char *lane, json_t *payload, int64_t run_at,
+        int unique, struct err *e)
+{
+    char id[UUID_STR_LEN];
+    struct store_job j;
+    char *text = payload != NULL ? json_dumps(payload, JSON_COMPACT) : NULL;
+    int rc = 0;
+
+    uuid_v4(id);
+    memset(&j, 0, sizeof(j));
+    j.id = id;
+    j.dev_id = dev_id;
+    j.user_id = user_id;
+    j.kind = kind;
+    j.lane = lane;
+    j.payload = text;
+    j.run_at = run_at;
+    j.created_at = now_us();
+    rc = store_job_add(a->store, &j, unique, NULL, e);
+    free(text);
+    return rc;
+}
+
+int
+pipeline_request(struct app *a, const struct store_user *u, enum data_type type,
+                 int64_t start, int64_t end, int with_samples,
+                 const char *reference, struct err *e)
+{
+    json_t *pl =
+        json_pack("{s:s, s:I, s:I, s:b, s:s}", "type", data_type_name(type),
+                  "start", (json_int_t)start, "end", (json_int_t)end,
+                  "with_samples", with_samples, "reference", reference);
+    int rc = 0;
+
+    if (pl == NULL) {
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    rc = job_add(a, u->dev_id, u->id, "request", "data", pl, now_us(), 0, e);
+    json_decref(pl);
+    pipeline_kick(a->pipeline);
+    return rc;
+}
+
+int
+pipeline_push(struct app *a, const char *resource,
+              const struct adapter_push_items *items, struct err *e)
+{
+    size_t i = 0;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < items->n; i++) {
+        const struct adapter_push_item *it = &items->v[i];
+        const char *type = data_type_name(it->type);
+        struct arena ar;
+        struct store_user *users = NULL;
+        size_t n = 0;
+        size_t k = 0;
+        json_t *pl = json_pack(
+            "{s:s, s:s, s:O?, s:I, s:I, s:s, s:b}", "type",
+            type != NULL ? type : "activity", "kind", it->kind, "payload",
+            it->payload, "start", (json_int_t)it->start, "end",
+            (json_int_t)it->end, "url", it->url, "revoked", it->revoked);
+
+        if (pl == NULL) {
+            return err_set(e, ERR_NOMEM, "out of memory");
+        }
+        arena_init(&ar, 1 << 20);
+        /* one job per connected user of that provider account: each
+         * developer's work is its own */
+        rc = store_users_by_provider_id(
+            a->store, resource, it->provider_user_id, &ar, &users, &n, e);
+        for (k = 0; rc == 0 && k < n; k++) {
+            rc = job_add(a, users[k].dev_id, users[k].id, "push", "data", pl,
+                         now_us(), 0, e);
+        }
+        if (rc == 0 && n == 0) {
+            log_event(LOG_INFO, "pipeline", "push.no_user", "provider=%s",
+                      resource);
+        }
+        arena_release(&ar);
+        json_decref(pl);
+    }
+    pipeline_kick(a->pipeline);
+    return rc;
+}
+
+/* ---- running jobs ---- */
+
+/* The unix day of unix second `s`. */
+static int64_t
+day_of(int64_t s)
+{
+    return s >= 0 ? s / DAY_S : -((-s + DAY_S - 1) / DAY_S);
+}
+
+static void
+iso_date(int64_t s, char out[16])
+{
+    int y = 0;
+    int m = 0;
+    int d = 0;
+
+    isotime_civil_from_days(day_of(s), &y, &m, &d);
+    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+}
+
+/*
+ * Fetch the days of [start_day, end_day) of `type` for `pu` that were
+ * not fetched yet, in runs of contiguous missing days, and store them.
+ */
+static int
+fetch_gaps(struct puser *pu, enum data_type type, int64_t start_day,
+           int64_t end_day, struct err *e)
+{
+    const char *name = data_type_name(type);
+    int64_t d = start_day;
+    int rc = 0;
+
+    while (rc == 0 && d < end_day) {
+        int64_t have = 0;
+        int64_t run_end = d;
+        struct adapter_records recs = {0};
+
+        /* skip fetched days */
+        rc = store_synced_count(pu->app->store, pu->u.id, name, d, d + 1, &have,
+                                e);
+        if (rc < 0 || have > 0) {
+            d++;
+            continue;
+        }
+        while (run_end < end_day) {
+            rc = store_synced_count(pu->app->store, pu->u.id, name, run_end,
+                                    run_end + 1, &have, e);
+            if (rc < 0 || have > 0) {
+                break;
+            }
+            run_end++;
+        }
+        if (rc < 0) {
+            break;
+        }
+        rc = puser_fetch(pu, type, d * DAY_S, run_end * DAY_S, &recs, e);
+        if (rc == 0) {
+            /* today is never marked fetched: it is still changing */
+            int64_t mark_end = run_end;
+            int64_t today = day_of(now_us() / 1000000);
+
+            if (mark_end > today) {
+                mark_end = today;
+            }
+            rc = pipeline_store(pu, &recs, mark_end > d ? name : NULL, d,
+                                mark_end, e);
+        }
+        adapter_records_release(&recs);
+        d = run_end;
+    }
+    return rc;
+}
+
+static int
+run_backfill(struct puser *pu, struct err *e)
+{
+    const struct adapter_caps *caps = &pu->ad->caps;
+    int days = caps->backfill_days > 0 ? caps->backfill_days : 28;
+    int64_t now = now_us() / 1000000;
+    int64_t end_day = day_of(now) + 1;
+    int64_t start_day = end_day - days;
+    int t = 0;
+    int rc = 0;
+
+    if (days > 28 && caps->backfill_days > 0) {
+        /* the default backfill is 28 days, clamped to what it gives */
+        days = 28;
+        start_day = end_day - days;
+    }
+    for (t = 0; rc == 0 && t < DT_COUNT; t++) {
+        char from[16];
+        char to[16];
+        json_t *body = NULL;
+
+        if (!(caps->types & DT_BIT(t)) || t == DT_PLANNED_WORKOUT) {
+            continue;
+        }
+        rc = t == DT_ATHLETE
+                 ? fetch_gaps(pu, (enum data_type)t, end_day - 1, end_day, e)
+                 : fetch_gaps(pu, (enum data_type)t, start_day, end_day, e);
+        if (rc < 0 || caps->push) {
+            /* a push provider's backfill arrives later by push */
+            continue;
+        }
+        iso_date(start_day * DAY_S, from);
+        iso_date(end_day * DAY_S, to);
+        body = json_pack("{s:s, s:s, s:s}", "data_type",
+                         data_type_name((enum data_type)t), "start_date", from,
+                         "end_date", to);
+        if (body != NULL) {
+            rc = pipeline_event(pu, "backfill_complete", body, NULL, e);
+        }
+        json_decref(body);
+    }
+    return rc;
+}
+
+static int
+run_poll(struct puser *pu, struct err *e)
+{
+    int64_t now = now_us() / 1000000;
+    int64_t last =
+        pu->u.last_polled_at > 0 ? pu->u.last_polled_at / 1000000 : now - DAY_S;
+    int64_t start = last - DAY_S; /* the provider may settle a day late */
+    int t = 0;
+    int rc = 0;
+
+    for (t = 0; rc == 0 && t < DT_COUNT; t++) {
+        struct adapter_records recs = {0};
+
+        if (!(pu->ad->caps.types & DT_BIT(t)) || t == DT_PLANNED_WORKOUT) {
+            continue;
+        }
+        rc = t == DT_ATHLETE
+                 ? puser_fetch(pu, (enum data_type)t, now - DAY_S, now + 1,
+                               &recs, e)
+                 : puser_fetch(pu, (enum data_type)t, start, now + 1, &recs, e);
+        if (rc == 0) {
+            rc = pipeline_store(pu, &recs, NULL, 0, 0, e);
+        }
+        adapter_records_release(&recs);
+    }
+    if (rc == 0) {
+        rc = store_user_polled(pu->app->store, pu->u.id, now_us(), e);
+    }
+    return rc;
+}
+
+/* Records of `pu`'s `type` in [start, end) as a JSON array, from the
+ * store when every day was fetched, else from the provider. */
+static json_t *
+range_data(struct puser *pu, enum data_type type, int64_t start, int64_t end,
+           struct err *e)
+{
+    json_t *arr = json_array();
+    int64_t have = 0;
+    int64_t days = day_of(end - 1) - day_of(start) + 1;
+    struct arena ar;
+    struct store_record *rows = NULL;
+    size_t n = 0;
+    size_t i = 0;
+
+    arena_init(&ar, 256u << 20);
+    if (store_synced_count(pu->app->store, pu->u.id, data_type_name(type),
+                           day_of(start), day_of(end - 1) + 1, &have, e) == 0 &&
+        have < days) {
+        struct adapter_records recs = {0};
+
+        if (puser_fetch(pu, type, start, end, &recs, e) == 0) {
+            pipeline_store(pu, &recs, NULL, 0, 0, e);
+        }
+        adapter_records_release(&recs);
+    }
+    if (store_records_list(pu->app->store, pu->u.id, data_type_name(type),
+                           start * 1000000, end * 1000000, 0, &ar, &rows, &n,
+                           e) == 0) {
+        for (i = 0; i < n; i++) {
+            json_t *o = json_loads(rows[i].data, 0, NULL);
+
+            if (o != NULL) {
+                json_array_append_new(arr, o);
+            }
+        }
+    }
+    arena_release(&ar);
+    return arr;
+}
+
+static int
+run_request(struct puser *pu, json_t *pl, struct err *e)
+{
+    int type = data_type_parse(json_string_value(json_object_get(pl, "type")));
+    int64_t start = json_integer_value(json_object_get(pl, "start"));
+    int64_t end = json_integer_value(json_object_get(pl, "end"));
+    int samples = json_is_true(json_object_get(pl, "with_samples"));
+    const char *ref = json_string_value(json_object_get(pl, "reference"));
+    int large = end - start > (int64_t)LARGE_DAYS * DAY_S;
+    json_t *data = NULL;
+    size_t n = 0;
+    size_t i = 0;
+    size_t events = 0;
+    int rc = 0;
+
+    if (type < 0 || ref == NULL) {
+        return err_set(e, ERR_INVALID, "request job: bad payload");
+    }
+    data = range_data(pu, (enum data_type)type, start, end, e);
+    if (!samples) {
+        pipeline_strip_samples(data);
+    }
+    n = json_array_size(data);
+    if (!large) {
+        json_t *body = NULL;
+
+        if (type == DT_ATHLETE) {
+            body = json_pack("{s:O?, s:s}", "athlete", json_array_get(data, 0),
+                             "version", EVENTS_API_VERSION);
+        } else {
+            body = json_pack("{s:O, s:s}", "data", data, "version",
+                             EVENTS_API_VERSION);
+        }
+        rc = body != NULL
+                 ? pipeline_event(pu, data_type_name(type), body, ref, e)
+                 : ERR_NOMEM;
+        json_decref(body);
+        json_decref(data);
+        return rc;
+    }
+    {
+        json_t *b = json_pack(
+            "{s:s, s:s, s:s}", "status", "processing", "message",
+            "Large request: the data follows in chunks", "reference", ref);
+
+        rc = pipeline_event(pu, "large_request_processing", b, ref, e);
+        json_decref(b);
+    }
+    for (i = 0; rc == 0 && i < n; i += EVENT_OBJECTS) {
+        json_t *chunk = json_array();
+        json_t *body = NULL;
+        size_t k = 0;
+
+        for (k = i; k < n && k < i + EVENT_OBJECTS; k++) {
+            json_array_append(chunk, json_array_get(data, k));
+        }
+        body = json_pack("{s:o, s:s}", "data", chunk, "version",
+                         EVENTS_API_VERSION);
+        rc = pipeline_event(pu, data_type_name(type), body, ref, e);
+        json_decref(body);
+        events++;
+    }
+    if (rc == 0) {
+        json_t *b = json_pack("{s:s, s:s, s:I}", "reference", ref, "message",
+                              "All chunks of the large request were sent",
+                              "expected_payloads", (json_int_t)events);
+
+        rc = pipeline_event(pu, "large_request_sending", b, ref, e);
+        json_decref(b);
+    }
+    json_decref(data);
+    return rc;
+}
+
+/* Run the adapter's steps of `phase` for `pu`. */
+static int
+run_lifecycle(struct puser *pu, enum adapter_phase phase, struct err *e)
+{
+    json_t *last = NULL;
+    long status = 0;
+    int step = 0;
+    int rc = 0;
+
+    if (pu->ad->lifecycle == NULL) {
+        return 0;
+    }
+    for (step = 0; step < 32; step++) {
+        struct adapter_request rq;
+        long ra = -1;
+        int more = 0;
+
+        memset(&rq, 0, sizeof(rq));
+        more = pu->ad->lifecycle(phase, &pu->cx, step, last, status, &rq, e);
+        json_decref(last);
+        last = NULL;
+        if (more <= 0) {
+            rc = more;
+            break;
+        }
+        rc = puser_call(pu, &rq, &last, &status, &ra, e);
+        if (rc < 0) {
+            break;
+        }
+    }
+    json_decref(last);
+    return rc;
+}
+
+void
+pipeline_deauth(struct app *a, const struct store_user *u)
+{
+    struct puser pu;
+    struct err e;
+
+    err_clear(&e);
+    if (puser_from(a, u, &pu, &e) == 0 &&
+        run_lifecycle(&pu, ADAPTER_USER_DEAUTH, &e) < 0) {
+        log_event(LOG_WARN, "pipeline", "deauth.steps_failed",
+                  "user_id=%s provider=%s error=%s", u->id, u->provider, e.msg);
+    }
+    puser_release(&pu);
+}
+
+/* What one push asks of one user. */
+static int
+run_push(struct puser *pu, json_t *pl, struct err *e)
+{
+    const char *kind = json_string_value(json_object_get(pl, "kind"));
+    const char *url = json_string_value(json_object_get(pl, "url"));
+    json_t *payload = json_object_get(pl, "payload");
+    int type = data_type_parse(json_string_value(json_object_get(pl, "type")));
+    int64_t start = json_integer_value(json_object_get(pl, "start"));
+    int64_t end = json_integer_value(json_object_get(pl, "end"));
+    struct adapter_records recs = {0};
+    int rc = 0;
+
+    if (json_is_true(json_object_get(pl, "revoked"))) {
+        json_t *b = json_pack("{s:s, s:s}", "status", "warning", "message",
+                              "The user revoked access at the provider");
+        struct arena ar;
+        struct store_event ev;
+        int changed = 0;
+
+        arena_init(&ar, 1 << 16);
+        if (b != NULL) {
+            json_object_set_new(b, "user", events_user_json(&pu->u, 0));
+        }
+        if (b != NULL && events_make(&ar, pu->u.dev_id, pu->u.id,
+                                     "access_revoked", b, now_us(), &ev) == 0) {
+            rc = store_user_set_state(pu->app->store, pu->u.id, "needs_reauth",
+                                      &ev, now_us(), &changed, e);
+        }
+        json_decref(b);
+        arena_release(&ar);
+        return rc;
+    }
+    if (payload != NULL && kind != NULL && kind[0] != '\0') {
+        rc = pu->ad->normalize(kind, payload, &recs, e);
+    } else if (url != NULL && url[0] != '\0') {
+        struct adapter_request rq;
+        json_t *answer = NULL;
+        long status = 0;
+        long ra = -1;
+
+        memset(&rq, 0, sizeof(rq));
+        snprintf(rq.method, sizeof(rq.method), "GET");
+        snprintf(rq.url, sizeof(rq.url), "%s", url);
+        snprintf(rq.kind, sizeof(rq.kind), "%s", kind != NULL ? kind : "");
+        rc = puser_call(pu, &rq, &answer, &status, &ra, e);
+        if (rc == 0 && answer != NULL && rq.kind[0] != '\0' && status < 300) {
+            rc = pu->ad->normalize(rq.kind, answer, &recs, e);
+        }
+        json_decref(answer);
+    } else if (type >= 0 && end > start) {
+        rc = puser_fetch(pu, (enum data_type)type, start, end, &recs, e);
+    }
+    if (rc == 0) {
+        rc = pipeline_store(pu, &recs, NULL, 0, 0, e);
+    }
+    adapter_records_release(&recs);
+    return rc;
+}
+
+/* Run `j`; 0, or a negative ERR_* (ERR_FORBIDDEN and ERR_NOTFOUND end
+ * the job: retrying cannot help). */
+static int
+run_job(struct pipeline *p, const struct store_job *j, struct err *e)
+{
+    struct puser pu;
+    json_t *pl = j->payload != NULL ? json_loads(j->payload, 0, NULL) : NULL;
+    int rc = 0;
+
+    memset(&pu, 0, sizeof(pu));
+    rc = puser_load(p->app, j->user_id, &pu, e);
+    if (rc == 0 && pl == NULL &&
+        (strcmp(j->kind, "push") == 0 || strcmp(j->kind, "request") == 0)) {
+        rc = err_set(e, ERR_INVALID, "%s job without payload", j->kind);
+    }
+    if (rc == 0) {
+        if (strcmp(j->kind, "backfill") == 0) {
+            rc = run_backfill(&pu, e);
+        } else if (strcmp(j->kind, "poll") == 0) {
+            rc = run_poll(&pu, e);
+        } else if (strcmp(j->kind, "request") == 0) {
+            rc = run_request(&pu, pl, e);
+        } else if (strcmp(j->kind, "push") == 0) {
+            rc = run_push(&pu, pl, e);
+        } else if (strcmp(j->kind, "connected") == 0) {
+            rc = run_lifecycle(&pu, ADAPTER_USER_CONNECTED, e);
+        } else {
+            rc = err_set(e, ERR_INVALID, "unknown job kind %s", j->kind);
+        }
+    }
+    puser_release(&pu);
+    json_decref(pl);
+    return rc;
+}
+
+static void
+finish(struct pipeline *p, const struct store_job *j, int rc,
+       const struct err *je)
+{
+    struct err e;
+    const char *state = "done";
+    int64_t run_at = now_us();
+
+    err_clear(&e);
+    if (rc == ERR_CONFIG || rc == ERR_NOTFOUND || rc == ERR_FORBIDDEN ||
+        rc == ERR_INVALID) {
+        state = rc == ERR_NOTFOUND || rc == ERR_CONFIG ? "done" : "dead";
+    } else if (rc < 0) {
+        int64_t delay = 5LL << (j->attempts < 10 ? j->attempts : 10);
+
+        state = j->attempts + 1 >= JOB_TRIES ? "dead" : "pending";
+        run_at += delay * 1000000;
+    }
+    if (rc < 0) {
+        log_event(LOG_WARN, "pipeline", "job.failed",
+                  "job=%s kind=%s user_id=%s next=%s error=%s", j->id, j->kind,
+                  j->user_id != NULL ? j->user_id : "-", state, je->msg);
+    }
+    if (store_job_finish(p->app->store, j->id, p->owner, state, run_at,
+                         rc < 0 ? je->msg : NULL, &e) < 0) {
+        log_event(LOG_WARN, "pipeline", "job.finish_failed", "job=%s error=%s",
+                  j->id, e.msg);
+    }
+}
+
+static void *
+work(void *arg)
+{
+    struct worker *w = arg;
+    struct pipeline *p = w->p;
+
+    log_set_req_id(strcmp(w->lane, "auth") == 0 ? "jobs-auth" : "jobs-data");
+    for (;;) {
+        struct arena ar;
+        struct store_job *jobs = NULL;
+        size_t n = 0;
+        struct err e;
+        int64_t now = now_us();
+
+        pthread_mutex_lock(&p->lock);
+        if (p->stopping) {
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
+        pthread_mutex_unlock(&p->lock);
+        err_clear(&e);
+        arena_init(&ar, 1 << 20);
+        if (store_job_claim(p->app->store, w->lane, now,
+                            now + (int64_t)JOB_LEASE_S * 1000000, p->owner, 1,
+                            PER_DEV, &ar, &jobs, &n, &e) < 0) {
+            log_event(LOG_ERROR, "pipeline", "claim.failed", "error=%s", e.msg);
+            n = 0;
+        }
+        if (n == 1) {
+            struct err je;
+            int rc = 0;
+
+            err_clear(&je);
+            rc = run_job(p, &jobs[0], &je);
+            finish(p, &jobs[0], rc, &je);
+            if (rc == 0) {
+                deliver_kick(p->app->deliver);
+            }
+        }
+        arena_release(&ar);
+        if (n == 0 && nap(p, IDLE_US)) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Queue polls of the users whose provider polls and whose time came. */
+static void
+schedule(struct pipeline *p)
+{
+    struct app *a = p->app;
+    size_t i = 0;
+
+    for (i = 0; i < a->nproviders; i++) {
+        const struct adapter *ad = adapter_find(a->providers[i].resource);
+        struct arena ar;
+        struct store_user *users = NULL;
+        size_t n = 0;
+        size_t k = 0;
+        struct err e;
+        int64_t every = 0;
+
+        if (ad == NULL || ad->caps.poll_seconds <= 0) {
+            continue;
+        }
+        every = ad->caps.poll_seconds;
+        if (strcmp(ad->resource, "SANDBOX") == 0 &&
+            a->cfg->sandbox_day_seconds < every) {
+            /* a short SANDBOX day brings new data sooner */
+            every = a->cfg->sandbox_day_seconds;
+        }
+        err_clear(&e);
+        arena_init(&ar, 1 << 20);
+        if (store_users_due(a->store, ad->resource, now_us() - every * 1000000,
+                            DUE_BATCH, &ar, &users, &n, &e) < 0) {
+            n = 0;
+        }
+        for (k = 0; k < n; k++) {
+            uint32_t r = 0;
+            int64_t jitter = 0;
+
+            if (users[k].last_polled_at == 0) {
+                /* never polled: the backfill covers it; poll next round */
+                store_user_polled(a->store, users[k].id, now_us(), &e);
+                continue;
+            }
+            rng_bytes(&r, sizeof(r));
+            jitter = (int64_t)(r % 1000u) * every; /* up to 10 % */
+            job_add(a, users[k].dev_id, users[k].id, "poll", "data", NULL,
+                    now_us() + jitter / 10, 1, &e);
+        }
+        arena_release(&ar);
+    }
+}
+
+static void *
+scheduler(void *arg)
+{
+    struct worker *w = arg;
+    struct pipeline *p = w->p;
+
+    log_set_req_id("jobs-schedule");
+    while (!nap(p, SCHEDULE_US)) {
+        schedule(p);
+    }
+    return NULL;
+}
+
+int
+pipeline_start(struct pipeline **out, struct app *a, struct err *e)
+{
+    struct pipeline *p = xcalloc(1, sizeof(*p));
+    unsigned char r[6];
+    char rhex[13];
+    int i = 0;
+
+    *out = NULL;
+    p->app = a;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    rng_bytes(r, sizeof(r));
+    for (i = 0; i < 6; i++) {
+        snprintf(rhex + 2 * i, 3, "%02x", r[i]);
+    }
+    snprintf(p->owner, sizeof(p->owner), "jobs:%ld:%s", (long)getpid(), rhex);
+    for (i = 0; i < DATA_WORKERS + AUTH_WORKERS + 1; i++) {
+        struct worker *w = &p->workers[i];
+        void *(*fn)(void *) = work;
+
+        w->p = p;
+        w->lane = i < DATA_WORKERS ? "data" : "auth";
+        if (i == DATA_WORKERS + AUTH_WORKERS) {
+            fn = scheduler;
+        }
+        if (pthread_create(&w->thread, NULL, fn, w) != 0) {
+            pipeline_stop(p);
+            return err_set(e, ERR_INTERNAL,
+                           "pipeline: cannot start a "
+                           "thread");
+        }
+        p->nworkers++;
+    }
+    *out = p;
+    return 0;
+}
+
+void
+pipeline_kick(struct pipeline *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->woken = 1;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void
+pipeline_stop(struct pipeline *p)
+{
+    int i = 0;
+
+    if (p == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    for (i = 0; i < p->nworkers; i++) {
+        pthread_join(p->workers[i].thread, NULL);
+    }
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+int
+pipeline_fetch(struct app *a, const struct store_user *u, enum data_type type,
+               int64_t start, int64_t end, struct adapter_records *out,
+               struct err *e)
+{
+    struct puser pu;
+    struct adapter_records copy = {0};
+    size_t i = 0;
+    int rc = puser_from(a, u, &pu, e);
+
+    if (rc == 0) {
+        rc = puser_fetch(&pu, type, start, end, out, e);
+    }
+    if (rc == 0) {
+        /* the store takes copies; `out` stays the caller's */
+        for (i = 0; i < out->n; i++) {
+            adapter_records_add(&copy, out->v[i].type, out->v[i].key,
+                                json_incref(out->v[i].data), out->v[i].start_us,
+                                out->v[i].end_us, out->v[i].local_date);
+        }
+        rc = pipeline_store(&pu, &copy, NULL, 0, 0, e);
+        adapter_records_release(&copy);
+    }
+    puser_release(&pu);
+    return rc;
+}
