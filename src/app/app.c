@@ -12,6 +12,7 @@
 
 #include "app/app.h"
 #include "deliver/deliver.h"
+#include "pipeline/pipeline.h"
 #include "app/grant.h"
 #include "core/codec.h"
 #include "core/crypto.h"
@@ -366,6 +367,9 @@ out:
 void
 app_close(struct app *a)
 {
+    /* jobs first: they add events and use the store */
+    pipeline_stop(a->pipeline);
+    a->pipeline = NULL;
     /* no new deliveries; those in flight end when the client stops,
      * and their outcomes are written before the store closes */
     deliver_stop(a->deliver);
@@ -415,4 +419,10 @@ int
 app_start_deliver(struct app *a, struct err *e)
 {
     return deliver_start(&a->deliver, a, e);
+}
+
+int
+app_start_pipeline(struct app *a, struct err *e)
+{
+    return pipeline_start(&a->pipeline, a, e);
 }

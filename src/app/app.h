@@ -112,4 +112,8 @@ int app_start_http(struct app *a, struct err *e);
  * it first. */
 int app_start_deliver(struct app *a, struct err *e);
 
+/* Start the data pipeline's workers; app_close() stops them before the
+ * store. */
+int app_start_pipeline(struct app *a, struct err *e);
+
 #endif

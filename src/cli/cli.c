@@ -67,6 +67,11 @@ static const struct command commands[] = {
      "seconds) when given.\n"},
     {"users", cmd_users, "users list [--dev DEV_ID] [--limit N] [--json]",
      "List users (connections), oldest first, deauthorized ones too.\n"},
+    {"normalize", cmd_normalize, "normalize PROVIDER KIND [FILE]",
+     "Read one provider payload (a data answer or a push body) from FILE\n"
+     "or standard input and print what ferry makes of it: one\n"
+     "{\"type\":...,\"data\":[...]} line per Terra data type. No store, "
+     "no\nnetwork. `ferry normalize PROVIDER --help` lists the kinds.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -292,7 +297,7 @@ cli_main(int argc, char **argv, char **envp)
         fprintf(stderr, "usage: ferry %s\n", c->usage);
         return rc;
     }
-    if (o.help) {
+    if (o.help && !(c->run == cmd_normalize && o.nargs > 0)) {
         command_help(c);
         return 0;
     }

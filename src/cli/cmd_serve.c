@@ -33,7 +33,13 @@ block_signals(sigset_t *set)
 }
 
 /* Paths whose last part is a link token, kept out of the access log. */
-static const char *const secret_paths[] = {"/widget/", "/connect/", NULL};
+static const char *const secret_paths[] = {"/widget/",
+                                           "/connect/",
+                                           "/hooks/withings/",
+                                           "/hooks/garmin/",
+                                           "/hooks/oura/",
+                                           "/hooks/sandbox/",
+                                           NULL};
 
 static void
 on_bound(void *ctx, const char *addr)
@@ -196,6 +202,9 @@ run(const struct cli_opts *o, int demo)
     a.demo = demo;
     if (o->role == NULL || strcmp(o->role, "api") != 0) {
         rc = app_start_deliver(&a, &e);
+        if (rc == 0) {
+            rc = app_start_pipeline(&a, &e);
+        }
         if (rc < 0) {
             goto out;
         }

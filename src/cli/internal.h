@@ -64,5 +64,6 @@ int cmd_key(const struct cli_opts *o);
 int cmd_events(const struct cli_opts *o);
 int cmd_destination(const struct cli_opts *o);
 int cmd_users(const struct cli_opts *o);
+int cmd_normalize(const struct cli_opts *o);
 
 #endif

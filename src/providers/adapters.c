@@ -6,10 +6,7 @@
 #include "providers/adapter.h"
 
 static const struct adapter *const adapters[] = {
-    &adapter_sandbox,
-    &adapter_oura,
-    &adapter_withings,
-    &adapter_garmin,
+    NULL, /* each adapter joins the table as it is built */
 };
 
 const struct adapter *
@@ -21,7 +18,8 @@ adapter_find(const char *resource)
         return NULL;
     }
     for (i = 0; i < sizeof(adapters) / sizeof(adapters[0]); i++) {
-        if (strcasecmp(adapters[i]->resource, resource) == 0) {
+        if (adapters[i] != NULL &&
+            strcasecmp(adapters[i]->resource, resource) == 0) {
             return adapters[i];
         }
     }

@@ -1,0 +1,136 @@
+/*
+ * hooks.c - /hooks/<provider>[/<token>]: provider pushes.
+ *
+ * The request is only checked and queued here: the adapter's push()
+ * verifies it (a signature, the client-id header, the path token, as
+ * the provider's documentation says) and reads what it asks for; the
+ * work is queued as jobs and done by the pipeline. A push that is not
+ * authentic answers 401 and is logged, with nothing queued.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "api/internal.h"
+#include "app/app.h"
+#include "core/buf.h"
+#include "core/codec.h"
+#include "core/log.h"
+#include "http/reply.h"
+#include "pipeline/internal.h"
+#include "pipeline/pipeline.h"
+#include "providers/adapter.h"
+
+#define QUERY_MAX 8192
+#define REPLY_MAX 4096
+
+static const char *
+header_of(void *arg, const char *name)
+{
+    return http_header(arg, name);
+}
+
+/* MHD_get_connection_values() iterator: re-encode name=value pairs. */
+static enum MHD_Result
+query_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+           const char *value)
+{
+    struct buf *b = cls;
+
+    (void)kind;
+    if (b->len > 0) {
+        buf_addch(b, '&');
+    }
+    codec_pct_encode(b, key, strlen(key), 0);
+    if (value != NULL) {
+        buf_addch(b, '=');
+        codec_pct_encode(b, value, strlen(value), 0);
+    }
+    return MHD_YES;
+}
+
+int
+api_hook(struct http_request *req, struct http_response *resp)
+{
+    struct app *a = req->ctx;
+    const char *name = req->params[0];
+    const char *token = req->nparams > 1 ? req->params[1] : NULL;
+    const struct app_provider *p = app_provider(a, name);
+    const struct adapter *ad = adapter_find(name);
+    const struct config_provider *cp = NULL;
+    struct adapter_push push;
+    struct adapter_push_items items = {0};
+    enum push_answer answer = PUSH_ACCEPT;
+    char expected[33];
+    char *reply = NULL;
+    int status = 200;
+    struct buf q;
+    struct err e;
+    int rc = 0;
+
+    err_clear(&e);
+    if (p == NULL || ad == NULL || ad->push == NULL) {
+        return http_reply_error(req, resp, 404, "no push endpoint for %s",
+                                name);
+    }
+    cp = config_provider(a->cfg, p->section);
+    buf_init(&q, QUERY_MAX);
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_pair, &q);
+    pipeline_hook_token(a, p->resource, expected);
+    memset(&push, 0, sizeof(push));
+    push.method = req->method;
+    push.path_token = token;
+    push.query = q.len > 0 ? buf_str(&q) : NULL;
+    push.header = header_of;
+    push.header_arg = req;
+    push.body = req->body;
+    push.body_len = req->body_len;
+    push.client_id = p->client_id;
+    push.client_secret = p->client_secret;
+    push.webhook_secret = cp != NULL ? cp->webhook_secret : NULL;
+    push.hook_token = expected;
+    reply = arena_alloc(req->arena, REPLY_MAX);
+    if (reply == NULL) {
+        rc = http_reply_error(req, resp, 500, "out of request memory");
+        goto out;
+    }
+    reply[0] = '\0';
+    rc = ad->push(&push, &answer, &status, reply, REPLY_MAX, &items, &e);
+    if (rc == ERR_FORBIDDEN || rc == ERR_AUTH) {
+        log_event(LOG_WARN, "hooks", "push.refused", "provider=%s why=%s",
+                  p->resource, "not_authentic");
+        rc = http_reply_error(req, resp, 401, "%s", e.msg);
+        goto out;
+    }
+    if (rc < 0) {
+        log_event(LOG_WARN, "hooks", "push.malformed", "provider=%s",
+                  p->resource);
+        rc = http_reply_err(req, resp, &e);
+        goto out;
+    }
+    if (answer == PUSH_HANDSHAKE) {
+        resp->status = status > 0 ? status : 200;
+        resp->content_type = "application/json";
+        resp->body = reply;
+        resp->body_len = strlen(reply);
+        rc = 0;
+        goto out;
+    }
+    rc = pipeline_push(a, p->resource, &items, &e);
+    if (rc < 0) {
+        rc = http_reply_err(req, resp, &e);
+        goto out;
+    }
+    log_event(LOG_INFO, "hooks", "push.queued", "provider=%s items=%zu",
+              p->resource, items.n);
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = "{\"status\":\"success\"}";
+    resp->body_len = strlen(resp->body);
+    rc = 0;
+out:
+    adapter_push_items_release(&items);
+    buf_release(&q);
+    return rc;
+}

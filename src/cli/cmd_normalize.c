@@ -1,0 +1,141 @@
+/*
+ * cmd_normalize.c - `ferry normalize PROVIDER KIND [FILE]`: what an
+ * adapter makes of one provider payload, with no store and no network.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/internal.h"
+#include "core/buf.h"
+#include "providers/adapter.h"
+
+#define INPUT_MAX (64u << 20)
+
+static void
+list_kinds(const struct adapter *ad)
+{
+    size_t i = 0;
+
+    printf("usage: ferry normalize %s KIND [FILE]\n\nkinds of %s payloads:\n",
+           ad->resource, ad->resource);
+    for (i = 0; ad->kinds != NULL && ad->kinds[i] != NULL; i += 2) {
+        printf("  %-24s %s\n", ad->kinds[i],
+               ad->kinds[i + 1] != NULL ? ad->kinds[i + 1] : "");
+        if (ad->kinds[i + 1] == NULL) {
+            break;
+        }
+    }
+}
+
+/* Read all of `f` into `b` (at most INPUT_MAX bytes). */
+static int
+slurp(FILE *f, struct buf *b)
+{
+    char chunk[65536];
+    size_t n = 0;
+
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_add(b, chunk, n) != 0) {
+            return ERR_TOOBIG;
+        }
+    }
+    return ferror(f) ? ERR_IO : 0;
+}
+
+int
+cmd_normalize(const struct cli_opts *o)
+{
+    const struct adapter *ad = NULL;
+    const char *file = NULL;
+    struct adapter_records recs = {0};
+    struct buf in;
+    json_t *payload = NULL;
+    json_error_t jerr;
+    FILE *f = stdin;
+    struct err e;
+    int t = 0;
+    int rc = 0;
+
+    err_clear(&e);
+    if (o->nargs < 1) {
+        cli_fail("normalize needs PROVIDER and KIND (see ferry help "
+                 "normalize)");
+        return 2;
+    }
+    ad = adapter_find(o->args[0]);
+    if (ad == NULL) {
+        fprintf(stderr,
+                "ferry: no data adapter for provider '%s' (there "
+                "are SANDBOX, OURA, WITHINGS, GARMIN)\n",
+                o->args[0]);
+        return 2;
+    }
+    if (o->help || o->nargs < 2) {
+        list_kinds(ad);
+        return o->help ? 0 : 2;
+    }
+    if (o->nargs > 3) {
+        cli_fail("normalize takes PROVIDER KIND [FILE]");
+        return 2;
+    }
+    file = o->nargs == 3 ? o->args[2] : NULL;
+    if (file != NULL && strcmp(file, "-") != 0) {
+        f = fopen(file, "rb");
+        if (f == NULL) {
+            fprintf(stderr, "ferry: cannot open %s\n", file);
+            return 1;
+        }
+    }
+    buf_init(&in, INPUT_MAX);
+    rc = slurp(f, &in);
+    if (f != stdin) {
+        fclose(f);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "ferry: %s\n",
+                rc == ERR_TOOBIG ? "the payload is over 64 MiB"
+                                 : "cannot read the payload");
+        rc = 1;
+        goto out;
+    }
+    payload = json_loadb(in.data != NULL ? in.data : "", in.len,
+                         JSON_DECODE_ANY, &jerr);
+    if (payload == NULL) {
+        fprintf(stderr, "ferry: the payload is not JSON: %s (line %d)\n",
+                jerr.text, jerr.line);
+        rc = 1;
+        goto out;
+    }
+    if (ad->normalize(o->args[1], payload, &recs, &e) < 0) {
+        fprintf(stderr, "ferry: %s\n", e.msg);
+        rc = 1;
+        goto out;
+    }
+    for (t = 0; t < DT_COUNT; t++) {
+        json_t *data = json_array();
+        json_t *line = NULL;
+        size_t i = 0;
+
+        for (i = 0; i < recs.n; i++) {
+            if ((int)recs.v[i].type == t) {
+                json_array_append(data, recs.v[i].data);
+            }
+        }
+        if (json_array_size(data) == 0) {
+            json_decref(data);
+            continue;
+        }
+        line = json_pack("{s:s, s:o}", "type",
+                         data_type_name((enum data_type)t), "data", data);
+        cli_print_json(line);
+    }
+    rc = 0;
+out:
+    adapter_records_release(&recs);
+    json_decref(payload);
+    buf_release(&in);
+    return rc;
+}
