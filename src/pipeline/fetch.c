@@ -513,6 +513,14 @@ puser_fetch(struct puser *pu, enum data_type type, int64_t start, int64_t end,
             }
             if (rc == 0 && answer != NULL && rq.kind[0] != '\0') {
                 rc = pu->ad->normalize(rq.kind, answer, out, e);
+                if (rc == ERR_FORBIDDEN) {
+                    /* an answer that says the token is refused (Withings
+                     * does so inside an HTTP 200) */
+                    char why[ERR_MSG_MAX];
+
+                    snprintf(why, sizeof(why), "%s", e->msg);
+                    rc = grant_dead(pu, why, e);
+                }
             }
             if (rc == 0 && answer != NULL && pu->ad->next_page != NULL &&
                 pu->ad->next_page(&pu->cx, &rq, answer, &next) == 1) {
