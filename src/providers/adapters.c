@@ -6,7 +6,7 @@
 #include "providers/adapter.h"
 
 static const struct adapter *const adapters[] = {
-    NULL, /* each adapter joins the table as it is built */
+    &adapter_withings,
 };
 
 const struct adapter *
@@ -18,8 +18,7 @@ adapter_find(const char *resource)
         return NULL;
     }
     for (i = 0; i < sizeof(adapters) / sizeof(adapters[0]); i++) {
-        if (adapters[i] != NULL &&
-            strcasecmp(adapters[i]->resource, resource) == 0) {
+        if (strcasecmp(adapters[i]->resource, resource) == 0) {
             return adapters[i];
         }
     }
