@@ -68,6 +68,10 @@ int api_user_info(struct http_request *req, struct http_response *resp);
 int api_subscriptions(struct http_request *req, struct http_response *resp);
 int api_bulk_user_info(struct http_request *req, struct http_response *resp);
 int api_user_patch(struct http_request *req, struct http_response *resp);
+/* GET /v2/activity, /sleep, /daily, /body, /nutrition, /menstruation,
+ * /athlete and /plannedWorkout: the data type is the path's last
+ * segment (data_type_parse()). */
+int api_data_get(struct http_request *req, struct http_response *resp);
 int api_integrations(struct http_request *req, struct http_response *resp);
 int api_integrations_detailed(struct http_request *req,
                               struct http_response *resp);
@@ -82,6 +86,8 @@ int api_event_replay(struct http_request *req, struct http_response *resp);
 int api_deliveries_list(struct http_request *req, struct http_response *resp);
 int api_deliveries_replay(struct http_request *req, struct http_response *resp);
 int api_metrics(struct http_request *req, struct http_response *resp);
+/* /hooks/<provider>[/<token>]: a provider's push (hooks.c). */
+int api_hook(struct http_request *req, struct http_response *resp);
 /* `ferry demo` only (404 otherwise): the demo inbox page. */
 int api_demo_inbox(struct http_request *req, struct http_response *resp);
 

@@ -2800,6 +2800,7 @@ static const char *const withings_kinds[] = {
 
 const struct adapter adapter_withings = {
     .resource = "WITHINGS",
+    .api_url = "https://wbsapi.withings.net",
     .caps =
         {
             .types = DT_BIT(DT_ACTIVITY) | DT_BIT(DT_SLEEP) | DT_BIT(DT_DAILY) |

@@ -10,6 +10,7 @@
 #include "http/reply.h"
 #include "http/router.h"
 #include "oauth/oauth2.h"
+#include "sandbox/data.h"
 #include "sandbox/internal.h"
 #include "sandbox/sandbox.h"
 #include "app/grant.h"
@@ -109,6 +110,11 @@ static const struct http_route routes[] = {
     {"POST", SANDBOX_TOKEN_PATH, sandbox_token},
     {"POST", SANDBOX_REVOKE_PATH, sandbox_revoke},
     {"GET", SANDBOX_USERINFO_PATH, sandbox_userinfo},
+    {"GET", SANDBOX_WORKOUTS_PATH, sandbox_workouts_get},
+    {"GET", SANDBOX_SLEEP_PATH, sandbox_sleep_get},
+    {"GET", SANDBOX_DAILY_PATH, sandbox_daily_get},
+    {"GET", SANDBOX_BODY_PATH, sandbox_body_get},
+    {"GET", SANDBOX_PROFILE_PATH, sandbox_profile_get},
 };
 
 int
