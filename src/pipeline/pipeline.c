@@ -22,6 +22,7 @@
 #include "core/xmalloc.h"
 #include "deliver/deliver.h"
 #include "pipeline/internal.h"
+#include "sandbox/data.h"
 
 #define DATA_WORKERS 2
 #define AUTH_WORKERS 1
@@ -167,6 +168,17 @@ pipeline_push(struct app *a, const char *resource,
 
 /* ---- running jobs ---- */
 
+/* "Now" as `pu`'s provider counts it (unix seconds): SANDBOX runs its
+ * own clock, whose days may be shorter than real ones. */
+static int64_t
+provider_now(const struct puser *pu)
+{
+    if (strcmp(pu->ad->resource, "SANDBOX") == 0) {
+        return sandbox_now(pu->app->cfg->sandbox_day_seconds);
+    }
+    return now_us() / 1000000;
+}
+
 /* The unix day of unix second `s`. */
 static int64_t
 day_of(int64_t s)
@@ -224,7 +236,7 @@ fetch_gaps(struct puser *pu, enum data_type type, int64_t start_day,
         if (rc == 0) {
             /* today is never marked fetched: it is still changing */
             int64_t mark_end = run_end;
-            int64_t today = day_of(now_us() / 1000000);
+            int64_t today = day_of(provider_now(pu));
 
             if (mark_end > today) {
                 mark_end = today;
@@ -243,7 +255,7 @@ run_backfill(struct puser *pu, struct err *e)
 {
     const struct adapter_caps *caps = &pu->ad->caps;
     int days = caps->backfill_days > 0 ? caps->backfill_days : 28;
-    int64_t now = now_us() / 1000000;
+    int64_t now = provider_now(pu);
     int64_t end_day = day_of(now) + 1;
     int64_t start_day = end_day - days;
     int t = 0;

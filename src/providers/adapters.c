@@ -6,6 +6,7 @@
 #include "providers/adapter.h"
 
 static const struct adapter *const adapters[] = {
+    &adapter_sandbox,
     &adapter_withings,
 };
 
