@@ -297,10 +297,9 @@ run_backfill(struct puser *pu, struct err *e)
 static int
 run_poll(struct puser *pu, struct err *e)
 {
-    int64_t now = now_us() / 1000000;
-    int64_t last =
-        pu->u.last_polled_at > 0 ? pu->u.last_polled_at / 1000000 : now - DAY_S;
-    int64_t start = last - DAY_S; /* the provider may settle a day late */
+    int64_t now = provider_now(pu);
+    /* the provider's last two days: data settles a day late */
+    int64_t start = (day_of(now) - 1) * DAY_S;
     int t = 0;
     int rc = 0;
 
