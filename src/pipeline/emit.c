@@ -194,7 +194,7 @@ pipeline_store(struct puser *pu, struct adapter_records *recs,
     for (i = 0; i < recs->n; i++) {
         const struct adapter_record *r = &recs->v[i];
         char *text = json_dumps(r->data, JSON_COMPACT | JSON_SORT_KEYS |
-                                          JSON_REAL_PRECISION(15));
+                                             JSON_REAL_PRECISION(15));
 
         rows[i].user_id = pu->u.id;
         rows[i].type = data_type_name(r->type);

@@ -454,15 +454,15 @@ again:
     if (log_enabled(LOG_DEBUG)) {
         log_event(LOG_DEBUG, "pipeline", "call",
                   "user_id=%s kind=%s status=%ld bytes=%zu url=%s", pu->u.id,
-                  rq->kind[0] != '\0' ? rq->kind : "-", rs.status,
-                  rs.body_len, rq->url);
+                  rq->kind[0] != '\0' ? rq->kind : "-", rs.status, rs.body_len,
+                  rq->url);
     }
     if (rs.status == 401 && rq->auth == ADAPTER_AUTH_BEARER && !retried) {
         hclient_response_release(&rs);
         retried = 1;
         goto again;
     }
-    if (rs.status == 401) {
+    if (rs.status == 401 && rq->auth == ADAPTER_AUTH_BEARER) {
         rc = grant_dead(pu, "the data API answered 401", e);
         goto out;
     }

@@ -24,14 +24,16 @@
 #include "pipeline/internal.h"
 #include "sandbox/data.h"
 
-#define DATA_WORKERS 2
-#define AUTH_WORKERS 1
-#define JOB_LEASE_S  300
-#define JOB_TRIES    8
-#define IDLE_US      500000LL
-#define SCHEDULE_US  1000000LL
-#define PER_DEV      2 /* jobs of one developer in one claim */
-#define DUE_BATCH    200
+#define DATA_WORKERS    2
+#define AUTH_WORKERS    1
+#define JOB_LEASE_S     300
+#define JOB_TRIES       8
+#define IDLE_US         500000LL
+#define SCHEDULE_US     1000000LL
+#define PER_DEV         2  /* jobs of one developer in one claim */
+#define LIFECYCLE_STEPS 64 /* requests of one lifecycle phase */
+#define SETUP_EVERY_US  (24LL * 3600 * 1000000) /* app setup: daily */
+#define DUE_BATCH       200
 
 struct worker {
     struct pipeline *p;
@@ -450,7 +452,7 @@ run_lifecycle(struct puser *pu, enum adapter_phase phase, struct err *e)
     if (pu->ad->lifecycle == NULL) {
         return 0;
     }
-    for (step = 0; step < 32; step++) {
+    for (step = 0; step < LIFECYCLE_STEPS; step++) {
         struct adapter_request rq;
         long ra = -1;
         int more = 0;
@@ -520,7 +522,8 @@ run_push(struct puser *pu, json_t *pl, struct err *e)
         arena_release(&ar);
         return rc;
     }
-    if (payload != NULL && kind != NULL && kind[0] != '\0') {
+    if ((json_is_object(payload) || json_is_array(payload)) && kind != NULL &&
+        kind[0] != '\0') {
         rc = pu->ad->normalize(kind, payload, &recs, e);
     } else if (url != NULL && url[0] != '\0') {
         struct adapter_request rq;
@@ -530,7 +533,9 @@ run_push(struct puser *pu, json_t *pl, struct err *e)
 
         memset(&rq, 0, sizeof(rq));
         snprintf(rq.method, sizeof(rq.method), "GET");
-        snprintf(rq.url, sizeof(rq.url), "%s", url);
+        /* a path is under the provider's data API */
+        snprintf(rq.url, sizeof(rq.url), "%s%s",
+                 url[0] == '/' ? pu->api_url : "", url);
         snprintf(rq.kind, sizeof(rq.kind), "%s", kind != NULL ? kind : "");
         rc = puser_call(pu, &rq, &answer, &status, &ra, e);
         if (rc == 0 && answer != NULL && rq.kind[0] != '\0' && status < 300) {
@@ -708,16 +713,60 @@ schedule(struct pipeline *p)
     }
 }
 
+/*
+ * The adapters' ADAPTER_APP_SETUP steps for every enabled provider that
+ * has them (app-level push subscriptions), with the app's credentials
+ * only: there is no user.
+ */
+static void
+app_setup(struct pipeline *p)
+{
+    struct app *a = p->app;
+    size_t i = 0;
+
+    for (i = 0; i < a->nproviders; i++) {
+        struct store_user none;
+        struct puser pu;
+        struct err e;
+
+        if (adapter_find(a->providers[i].resource) == NULL ||
+            adapter_find(a->providers[i].resource)->lifecycle == NULL) {
+            continue;
+        }
+        err_clear(&e);
+        memset(&none, 0, sizeof(none));
+        none.id = "";
+        none.dev_id = "";
+        none.provider = a->providers[i].resource;
+        none.provider_user_id = "";
+        none.state = "connected";
+        if (puser_from(a, &none, &pu, &e) == 0 &&
+            run_lifecycle(&pu, ADAPTER_APP_SETUP, &e) < 0) {
+            log_event(LOG_WARN, "pipeline", "app_setup.failed",
+                      "provider=%s error=%s", none.provider, e.msg);
+        }
+        puser_release(&pu);
+    }
+}
+
 static void *
 scheduler(void *arg)
 {
     struct worker *w = arg;
     struct pipeline *p = w->p;
+    int64_t next_setup = 0;
 
     log_set_req_id("jobs-schedule");
-    while (!nap(p, SCHEDULE_US)) {
+    do {
+        if (now_us() >= next_setup) {
+            /* XXX: every worker process runs the app setup; the steps
+             * are idempotent at the provider, but N processes make N
+             * listings a day. */
+            app_setup(p);
+            next_setup = now_us() + SETUP_EVERY_US;
+        }
         schedule(p);
-    }
+    } while (!nap(p, SCHEDULE_US));
     return NULL;
 }
 

@@ -7,6 +7,7 @@
 
 static const struct adapter *const adapters[] = {
     &adapter_sandbox,
+    &adapter_oura,
     &adapter_withings,
 };
 

@@ -41,7 +41,8 @@ static const struct provider_login logins[] = {
      "https://api.ouraring.com/oauth/revoke",
      "https://api.ouraring.com/v2/usercollection/personal_info", "id",
      "email personal daily heartrate workout tag session spo2Daily", 0, 1, 0,
-     PROVIDER_T_ACTIVITY | PROVIDER_T_DAILY | PROVIDER_T_SLEEP},
+     PROVIDER_T_ACTIVITY | PROVIDER_T_BODY | PROVIDER_T_DAILY |
+         PROVIDER_T_SLEEP},
     {"POLAR", "https://flow.polar.com/oauth2/authorization",
      "https://polarremote.com/v2/oauth2/token", NULL, NULL, "x_user_id",
      "accesslink.read_all", 0, 0, 0,
