@@ -533,7 +533,19 @@ run_push(struct puser *pu, json_t *pl, struct err *e)
 
         memset(&rq, 0, sizeof(rq));
         snprintf(rq.method, sizeof(rq.method), "GET");
-        /* a path is under the provider's data API */
+        /* a path is under the provider's data API; an absolute URL
+         * (a ping's callback) must be too: the user's token goes with
+         * it */
+        size_t base = strlen(pu->api_url);
+
+        if (url[0] != '/' &&
+            (strncmp(url, pu->api_url, base) != 0 ||
+             (url[base] != '/' && url[base] != '?' && url[base] != '\0'))) {
+            adapter_records_release(&recs);
+            return err_set(e, ERR_INVALID,
+                           "push: the URL to fetch is not under %s",
+                           pu->api_url);
+        }
         snprintf(rq.url, sizeof(rq.url), "%s%s",
                  url[0] == '/' ? pu->api_url : "", url);
         snprintf(rq.kind, sizeof(rq.kind), "%s", kind != NULL ? kind : "");

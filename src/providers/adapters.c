@@ -9,6 +9,7 @@ static const struct adapter *const adapters[] = {
     &adapter_sandbox,
     &adapter_oura,
     &adapter_withings,
+    &adapter_garmin,
 };
 
 const struct adapter *

@@ -25,7 +25,7 @@ static const struct provider_login logins[] = {
      "https://apis.garmin.com/wellness-api/rest/user/id", "userId", NULL, 1, 1,
      0,
      PROVIDER_T_ACTIVITY | PROVIDER_T_BODY | PROVIDER_T_DAILY |
-         PROVIDER_T_SLEEP | PROVIDER_T_MENSTRUATION},
+         PROVIDER_T_SLEEP},
     {"GOOGLE_HEALTH", "https://accounts.google.com/o/oauth2/v2/auth",
      "https://oauth2.googleapis.com/token",
      "https://oauth2.googleapis.com/revoke",
