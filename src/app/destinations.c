@@ -332,6 +332,27 @@ check_settings(const struct deliver_driver *drv, const char *url,
     return rc;
 }
 
+/* A developer has at most DESTINATIONS_MAX destinations in use. */
+static int
+check_room(struct app *a, const char *dev_id, struct err *e)
+{
+    struct arena ar;
+    struct store_destination *list = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    arena_init(&ar, 16u << 20);
+    rc = store_destination_list(a->store, dev_id, 0, &ar, &list, &n, e);
+    if (rc == 0 && n >= DESTINATIONS_MAX) {
+        rc = err_set(e, ERR_CONFLICT,
+                     "type: a developer has at most %d destinations; remove "
+                     "one first",
+                     DESTINATIONS_MAX);
+    }
+    arena_release(&ar);
+    return rc;
+}
+
 int
 destinations_add(struct app *a, const char *dev_id, const char *kind,
                  const char *url, const json_t *opts,
@@ -359,6 +380,10 @@ destinations_add(struct app *a, const char *dev_id, const char *kind,
     }
     if (url == NULL || url[0] == '\0') {
         return err_set(e, ERR_INVALID, "url: required");
+    }
+    rc = check_room(a, dev_id, e);
+    if (rc < 0) {
+        return rc;
     }
     if (strlen(url) > DEST_URL_MAX) {
         return err_set(e, ERR_INVALID, "url: longer than %d bytes",

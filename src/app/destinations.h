@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 #define DESTINATION_SECRET_LEN 64 /* hex characters of a signing secret */
+#define DESTINATIONS_MAX       50 /* in use, per developer */
 
 /* A destination just added or re-keyed: what is shown once. */
 struct destination_made {
@@ -32,7 +33,8 @@ struct destination_made {
  * may be NULL; s3 takes "access_key", "secret_key" and "region"). The
  * URL must name a host that does not resolve to a loopback, private or
  * link-local address unless [security] allow_private_destinations is
- * set (and each delivery checks again). ERR_INVALID naming the field
+ * set (and each delivery checks again). ERR_CONFLICT when the developer
+ * has DESTINATIONS_MAX in use already. ERR_INVALID naming the field
  * ("type", "url", "access_key", ...) and the problem; ERR_FORBIDDEN
  * for a private address; ERR_NOTFOUND for an unknown developer.
  */

@@ -40,11 +40,17 @@
 #include "core/xmalloc.h"
 #include "deliver/deliver.h"
 #include "deliver/driver.h"
+#include "http/client.h"
 
 #define POLL_US       200000LL  /* a destination with nothing due rests */
 #define RELOAD_US     2000000LL /* destinations are reloaded this often */
 #define LEASE_SLACK_S 10        /* a claim outlives its timeout by this */
 #define OWNER_MAX     64
+#define CLAIM_ARENA   (64u << 20)  /* the bodies of one claim */
+#define RELOAD_ARENA  (256u << 20) /* every destination in use */
+#define POOL                                                                   \
+    512L /* the engine's connections, over every
+                              destination */
 
 /* Latency histogram bounds, seconds. */
 static const double lat_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -72,6 +78,8 @@ struct slot {
 
 struct deliver {
     struct app *app;
+    struct hclient *http; /* the engine's own outbound client: a hanging
+                             destination never holds a login's call */
     pthread_t thread;
     int running;
     pthread_mutex_t lock; /* guards everything below */
@@ -222,7 +230,7 @@ reload(struct deliver *eng)
     struct err e;
 
     err_clear(&e);
-    arena_init(&a, 1 << 20);
+    arena_init(&a, RELOAD_ARENA);
     if (store_destination_list(eng->app->store, NULL, 0, &a, &list, &n, &e) <
         0) {
         log_event(LOG_ERROR, "deliver", "reload.failed", "error=%s", e.msg);
@@ -292,10 +300,6 @@ deliver_retry_delay(long base, long max, int n, double jitter, long retry_after)
 {
     double s = 0;
 
-    if (retry_after >= 0) {
-        s = (double)(retry_after < max ? retry_after : max);
-        return (int64_t)(s * 1e6);
-    }
     s = (double)base;
     while (--n > 0 && s < (double)max) {
         s *= 2;
@@ -309,6 +313,10 @@ deliver_retry_delay(long base, long max, int n, double jitter, long retry_after)
         jitter = 1;
     }
     s *= 1.0 + 0.1 * jitter;
+    if (retry_after >= 0 && (double)retry_after > s) {
+        /* the destination asked for longer: honoured, up to max */
+        s = (double)(retry_after < max ? retry_after : max);
+    }
     return (int64_t)(s * 1e6);
 }
 
@@ -431,7 +439,7 @@ deliver_attempt_done(struct deliver_attempt *at, const struct deliver_result *r)
     pthread_mutex_unlock(&metrics.lock);
     if (j->o.state != NULL && strcmp(j->o.state, "delivered") != 0) {
         log_event(LOG_WARN, "deliver", "attempt.failed",
-                  "delivery=%lld event=%s destination=%s status=%ld "
+                  "delivery=%lld event_id=%s destination=%s status=%ld "
                   "next=%s",
                   (long long)j->id, j->at.event_id, j->dest->id, r->status,
                   j->o.state);
@@ -501,12 +509,25 @@ claim(struct deliver *eng, struct deliver_dest *d,
     struct err e;
 
     err_clear(&e);
-    arena_init(&a, 64u << 20);
-    if (store_delivery_claim(eng->app->store, d->id, now, lease, eng->owner,
-                             (size_t)room, &a, &got, &n, &e) < 0) {
-        log_event(LOG_ERROR, "deliver", "claim.failed",
-                  "destination=%s error=%s", d->id, e.msg);
-        n = 0;
+    arena_init(&a, CLAIM_ARENA);
+    for (;;) {
+        int rc =
+            store_delivery_claim(eng->app->store, d->id, now, lease, eng->owner,
+                                 (size_t)room, &a, &got, &n, &e);
+
+        if (rc == ERR_NOMEM && room > 1) {
+            /* large events: claim fewer at a time */
+            room /= 2;
+            arena_release(&a);
+            arena_init(&a, CLAIM_ARENA);
+            continue;
+        }
+        if (rc < 0) {
+            log_event(LOG_ERROR, "deliver", "claim.failed",
+                      "destination=%s error=%s", d->id, e.msg);
+            n = 0;
+        }
+        break;
     }
     pthread_mutex_lock(&eng->lock);
     s = slot_find(eng, d->id);
@@ -538,6 +559,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
         j->at.allow_private = c->security_allow_private_destinations;
         j->at.timeout_ms = (long)c->deliver_timeout_seconds * 1000;
         j->at.app = eng->app;
+        j->at.http = eng->http;
         j->started_us = now_us();
         drv->send(&j->at);
     }
@@ -636,7 +658,14 @@ deliver_start(struct deliver **out, struct app *a, struct err *e)
     codec_hex_encode(r, sizeof(r), rhex);
     snprintf(eng->owner, sizeof(eng->owner), "%s:%ld:%s", host, (long)getpid(),
              rhex);
+    if (hclient_start_pool(&eng->http, POOL, e) < 0) {
+        pthread_cond_destroy(&eng->cond);
+        pthread_mutex_destroy(&eng->lock);
+        free(eng);
+        return ERR_INTERNAL;
+    }
     if (pthread_create(&eng->thread, NULL, run, eng) != 0) {
+        hclient_stop(eng->http);
         pthread_cond_destroy(&eng->cond);
         pthread_mutex_destroy(&eng->lock);
         free(eng);
@@ -689,6 +718,10 @@ deliver_free(struct deliver *d)
         return;
     }
     deliver_stop(d);
+    /* what is in flight on the engine's client ends now (untried when it
+     * never started) */
+    hclient_stop(d->http);
+    d->http = NULL;
     /* drivers that hold attempts of their own report them now */
     pthread_mutex_lock(&d->lock);
     for (i = 0; i < d->nslots; i++) {

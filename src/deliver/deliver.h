@@ -11,7 +11,7 @@
  * most [deliver] concurrency in flight to each), hands each to its
  * destination's driver (driver.h), and settles it: delivered, retried
  * after min(retry_base * 2^(n-1), retry_max) seconds +-10 % (or the
- * destination's Retry-After), or dead after [deliver] retries. Claims
+ * destination's longer Retry-After), or dead after [deliver] retries. Claims
  * are leases, so the deliveries of a process that died are taken up by
  * the next one once their lease ends; an event may then arrive twice,
  * with the same ferry-event-id.
@@ -54,8 +54,9 @@ void deliver_free(struct deliver *d);
 /*
  * The delay before retry `n` (1 = the first retry) in microseconds:
  * min(base * 2^(n-1), max) seconds with `jitter` in [-1, 1] scaling
- * +-10 %; a Retry-After of `retry_after` seconds (-1: none) replaces the
- * schedule, capped at max.
+ * +-10 %; a longer Retry-After of `retry_after` seconds (-1: none) is
+ * taken instead, capped at max (a shorter one, 0 or a date past, does
+ * not make the retry sooner than the schedule).
  */
 int64_t deliver_retry_delay(long base, long max, int n, double jitter,
                             long retry_after);

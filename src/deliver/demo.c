@@ -82,6 +82,10 @@ demo_send(struct deliver_attempt *at)
     }
     if (shown > DEMO_BODY_SHOWN) {
         shown = DEMO_BODY_SHOWN;
+        /* never cut a UTF-8 sequence: back off its continuation bytes */
+        while (shown > 0 && ((unsigned char)at->body[shown] & 0xc0) == 0x80) {
+            shown--;
+        }
         en.truncated = 1;
     }
     en.body = xstrndup(at->body, shown);

@@ -23,6 +23,8 @@
 
 #include "core/err.h"
 
+struct hclient;
+
 struct app;
 struct deliver;
 
@@ -60,10 +62,12 @@ struct deliver_attempt {
     const char *reference;  /* terra-reference: the request's or the id */
     const char *body;       /* the stored bytes, sent unchanged */
     size_t body_len;
-    int64_t created_at; /* the event's, unix microseconds */
-    int allow_private;  /* [security] allow_private_destinations */
-    long timeout_ms;    /* [deliver] timeout_seconds */
-    struct app *app;    /* for the outbound client; borrowed */
+    int64_t created_at;   /* the event's, unix microseconds */
+    int allow_private;    /* [security] allow_private_destinations */
+    long timeout_ms;      /* [deliver] timeout_seconds */
+    struct app *app;      /* borrowed */
+    struct hclient *http; /* the engine's outbound client, for drivers that
+                             speak HTTP; borrowed */
 };
 
 /* How an attempt went. */

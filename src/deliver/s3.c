@@ -660,8 +660,7 @@ s3_send(struct deliver_attempt *at)
     rq.timeout_ms = at->timeout_ms;
     rq.max_response = S3_MAX_RESPONSE;
     rq.public_only = !at->allow_private;
-    if (at->app->http == NULL ||
-        hclient_send(at->app->http, &rq, on_answer, at) != 0) {
+    if (at->http == NULL || hclient_send(at->http, &rq, on_answer, at) != 0) {
         deliver_result_fail(&res, 0, "not sent: ferry is stopping");
         res.not_tried = 1;
         deliver_attempt_done(at, &res);

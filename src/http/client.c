@@ -606,9 +606,11 @@ job_finish(struct job *j, CURLcode code)
     if (r->rc == 0) {
         r->rc = map_result(j, code);
     }
-    if (r->rc == 0) {
+    if (r->rc == 0 || r->rc == ERR_TOOBIG) {
+        /* an answer over the ceiling still has its status */
         curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &r->status);
-    } else if (r->rc == ERR_FORBIDDEN) {
+    }
+    if (r->rc == ERR_FORBIDDEN) {
         snprintf(r->error, sizeof(r->error),
                  "refused to connect to %s: not a public address",
                  j->refused_addr);
@@ -624,7 +626,9 @@ job_finish(struct job *j, CURLcode code)
         r->error[n] = '\0';
     }
     if (r->rc != 0) {
-        r->status = 0;
+        if (r->rc != ERR_TOOBIG) {
+            r->status = 0;
+        }
         buf_reset(&j->data);
     }
     r->body = buf_detach(&j->data, &r->body_len);
@@ -769,7 +773,7 @@ run(void *arg)
 }
 
 int
-hclient_start(struct hclient **out, struct err *e)
+hclient_start_pool(struct hclient **out, long max_connections, struct err *e)
 {
     struct hclient *c = NULL;
 
@@ -786,7 +790,7 @@ hclient_start(struct hclient **out, struct err *e)
         return err_set(e, ERR_INTERNAL, "curl_multi_init failed");
     }
     curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                      MAX_CONNECTIONS);
+                      max_connections > 0 ? max_connections : MAX_CONNECTIONS);
     pthread_mutex_init(&c->lock, NULL);
     if (pthread_create(&c->thread, NULL, run, c) != 0) {
         pthread_mutex_destroy(&c->lock);
@@ -796,6 +800,12 @@ hclient_start(struct hclient **out, struct err *e)
     }
     *out = c;
     return 0;
+}
+
+int
+hclient_start(struct hclient **out, struct err *e)
+{
+    return hclient_start_pool(out, MAX_CONNECTIONS, e);
 }
 
 int

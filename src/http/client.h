@@ -57,7 +57,7 @@ struct hclient_response {
      * ERR_IO (the client is stopping) */
     int rc;
     char error[256]; /* what went wrong when rc != 0; no secrets */
-    long status;     /* HTTP status when rc == 0 */
+    long status;     /* HTTP status when rc == 0 or ERR_TOOBIG */
     char *body;      /* NUL-terminated, "" when none; owned by the response */
     size_t body_len; /* bytes in body, not counting the NUL */
     char content_type[128]; /* the Content-Type header, "" when none */
@@ -82,6 +82,11 @@ struct hclient;
  * NULL then. The caller ends it with hclient_stop().
  */
 int hclient_start(struct hclient **out, struct err *e);
+
+/* As hclient_start() with at most `max_connections` connections open at
+ * once (0: the default of 128); requests beyond wait for one. */
+int hclient_start_pool(struct hclient **out, long max_connections,
+                       struct err *e);
 
 /*
  * Queue `r` on `c`. Everything `r` points to is copied: the caller may

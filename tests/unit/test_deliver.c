@@ -84,10 +84,16 @@ test_schedule(void)
            "jitter -1: -10 %");
     is_int((int)(deliver_retry_delay(30, 28800, 1, 5, -1) / 1000000), 33,
            "jitter is clamped");
-    is_int((int)(deliver_retry_delay(30, 28800, 3, 0, 2) / 1000000), 2,
-           "Retry-After replaces the schedule");
+    is_int((int)(deliver_retry_delay(30, 28800, 3, 0, 500) / 1000000), 500,
+           "a longer Retry-After is honoured");
     is_int((int)(deliver_retry_delay(30, 100, 3, 0, 5000) / 1000000), 100,
            "... capped at max");
+    is_int((int)(deliver_retry_delay(30, 28800, 3, 0, 2) / 1000000), 120,
+           "a shorter one does not make the retry sooner");
+    is_int((int)(deliver_retry_delay(1, 28800, 1, 0, 0) / 1000000), 1,
+           "Retry-After: 0 keeps the schedule");
+    is_int((int)(deliver_retry_delay(1, 28800, 1, 0, 2) / 1000000), 2,
+           "Retry-After: 2 over a 1 s base: 2 s");
 }
 
 static void

@@ -552,6 +552,11 @@ function q(s) {
 }
 
 /* `n` SANDBOX users of `devId`, added as rows; their ids. */
+/*
+ * `n` users of `devId` written straight into the store. Their provider
+ * is one no server enables, so the data pipeline leaves them alone (a
+ * SANDBOX user without a token would end in a connection_error event).
+ */
 export async function insertUsers(db, devId, n, prefix = "u") {
   const ids = [];
   const now = Date.now() * 1000;
@@ -562,7 +567,7 @@ export async function insertUsers(db, devId, n, prefix = "u") {
     text +=
       "INSERT INTO users (id, dev_id, provider, provider_user_id," +
       " reference_id, created_at, updated_at) VALUES (" +
-      `${q(id)}, ${q(devId)}, 'SANDBOX', ${q(`${prefix}-${i}-${id}`)},` +
+      `${q(id)}, ${q(devId)}, 'NOT_ENABLED', ${q(`${prefix}-${i}-${id}`)},` +
       ` ${q(`${prefix}-${i}`)}, ${now}, ${now});\n`;
   }
   text += "COMMIT;\n";
