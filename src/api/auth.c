@@ -2,10 +2,12 @@
  * auth.c - POST /v2/auth/authenticateUser and
  * DELETE /v2/auth/deauthenticateUser.
  */
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
 #include "deliver/deliver.h"
+#include "pipeline/pipeline.h"
 #include "api/internal.h"
 #include "app/events.h"
 #include "app/grant.h"
@@ -218,9 +220,29 @@ revoke_start(struct deauth *d)
     return rc;
 }
 
+/*
+ * The deauthorization off the server's threads: the adapter's steps at
+ * the provider (deregistration, unsubscribing: they need the grant, so
+ * they run before it is revoked and deleted), then the revocation and
+ * the store.
+ */
+static void *
+deauth_thread(void *arg)
+{
+    struct deauth *d = arg;
+
+    pipeline_deauth(d->req->ctx, &d->user);
+    if (revoke_start(d) < 0) {
+        deauth_finish(d);
+    }
+    return NULL;
+}
+
 int
 api_deauthenticate_user(struct http_request *req, struct http_response *resp)
 {
+    pthread_attr_t detached;
+    pthread_t t;
     struct app *a = req->ctx;
     const char *dev_id = NULL;
     const char *user_id = NULL;
@@ -258,9 +280,17 @@ api_deauthenticate_user(struct http_request *req, struct http_response *resp)
     if (rc < 0) {
         return http_reply_err(req, resp, &e);
     }
+    pthread_attr_init(&detached);
+    pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
     http_defer(req);
-    if (revoke_start(d) < 0) {
-        deauth_finish(d);
+    if (pthread_create(&t, &detached, deauth_thread, d) != 0) {
+        /* no thread: the provider's steps are skipped, not the rest */
+        log_event(LOG_WARN, "api", "deauth.no_thread", "user_id=%s",
+                  d->user.id);
+        if (revoke_start(d) < 0) {
+            deauth_finish(d);
+        }
     }
+    pthread_attr_destroy(&detached);
     return 0;
 }
