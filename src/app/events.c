@@ -76,7 +76,7 @@ events_make(struct arena *a, const char *dev_id, const char *user_id,
     } else {
         json_object_set_new(body, "ferry", ferry);
     }
-    text = json_dumps(body, JSON_COMPACT);
+    text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (text == NULL) {
         return ERR_NOMEM;
     }

@@ -72,6 +72,11 @@ static const struct command commands[] = {
      "or standard input and print what ferry makes of it: one\n"
      "{\"type\":...,\"data\":[...]} line per Terra data type. No store, "
      "no\nnetwork. `ferry normalize PROVIDER --help` lists the kinds.\n"},
+    {"hooks", cmd_hooks, "hooks [--json]",
+     "Print the push URL of each enabled provider that pushes data\n"
+     "(Oura, Withings, Garmin): <public_url>/hooks/<name>/<token>. Give\n"
+     "it to the provider (Garmin's portal; Oura and Withings are told by\n"
+     "ferry itself). The token is derived from the master key.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -222,7 +227,7 @@ cli_close_app(struct config *cfg, struct app *a)
 void
 cli_print_json(json_t *o)
 {
-    char *s = json_dumps(o, JSON_COMPACT);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 
     if (s != NULL) {
         printf("%s\n", s);

@@ -65,5 +65,6 @@ int cmd_events(const struct cli_opts *o);
 int cmd_destination(const struct cli_opts *o);
 int cmd_users(const struct cli_opts *o);
 int cmd_normalize(const struct cli_opts *o);
+int cmd_hooks(const struct cli_opts *o);
 
 #endif

@@ -15,7 +15,8 @@ int
 http_reply_json(struct http_request *req, struct http_response *resp,
                 int status, json_t *body)
 {
-    size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    size_t n =
+        json_dumpb(body, NULL, 0, JSON_COMPACT | JSON_REAL_PRECISION(15));
     char *p = NULL;
     int rc = 0;
 
@@ -28,7 +29,7 @@ http_reply_json(struct http_request *req, struct http_response *resp,
         rc = ERR_NOMEM;
         goto out;
     }
-    json_dumpb(body, p, n, JSON_COMPACT);
+    json_dumpb(body, p, n, JSON_COMPACT | JSON_REAL_PRECISION(15));
     p[n] = '\0';
     resp->status = status;
     resp->content_type = json_ctype;

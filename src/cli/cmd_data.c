@@ -1,6 +1,8 @@
 /*
- * cmd_normalize.c - `ferry normalize PROVIDER KIND [FILE]`: what an
- * adapter makes of one provider payload, with no store and no network.
+ * cmd_data.c - the provider data commands: `ferry normalize PROVIDER
+ * KIND [FILE]` (what an adapter makes of one provider payload, with no
+ * store and no network) and `ferry hooks` (the push URLs to give the
+ * providers).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "cli/internal.h"
 #include "core/buf.h"
+#include "pipeline/internal.h"
 #include "providers/adapter.h"
 
 #define INPUT_MAX (64u << 20)
@@ -138,4 +141,54 @@ out:
     json_decref(payload);
     buf_release(&in);
     return rc;
+}
+
+/*
+ * `ferry hooks [--json]`: where each enabled provider that pushes must
+ * send its notifications, for the provider's developer portal.
+ */
+int
+cmd_hooks(const struct cli_opts *o)
+{
+    struct config cfg;
+    struct app a;
+    json_t *list = NULL;
+    size_t i = 0;
+
+    if (o->nargs != 0) {
+        cli_fail("hooks takes no arguments (see ferry help hooks)");
+        return 2;
+    }
+    if (cli_open_app_flags(o, &cfg, &a, APP_NEED_KEY) != 0) {
+        return 1;
+    }
+    /* without [server] public_url: the address it would listen on */
+    app_set_public_url(&a, cfg.server_listen);
+    list = json_array();
+    for (i = 0; i < a.nproviders; i++) {
+        const struct adapter *ad = adapter_find(a.providers[i].resource);
+        char token[33];
+        char url[APP_URL_MAX + 96];
+
+        if (ad == NULL || ad->push == NULL) {
+            continue;
+        }
+        pipeline_hook_token(&a, a.providers[i].resource, token);
+        snprintf(url, sizeof(url), "%s/hooks/%s/%s", a.public_url,
+                 a.providers[i].section, token);
+        if (o->json) {
+            json_array_append_new(list, json_pack("{s:s, s:s}", "provider",
+                                                  a.providers[i].resource,
+                                                  "url", url));
+        } else {
+            printf("%-10s %s\n", a.providers[i].resource, url);
+        }
+    }
+    if (o->json) {
+        cli_print_json(list);
+    } else {
+        json_decref(list);
+    }
+    cli_close_app(&cfg, &a);
+    return 0;
 }
