@@ -394,8 +394,21 @@ is($j->{type}, 'activity', '... type activity');
 is($j->{user}{user_id}, $carol, '... the user');
 is(ref $j->{data}, 'ARRAY', '... data an array');
 ok(@{ $j->{data} // [] } > 0, '... of SANDBOX\'s activities that week');
+# a session belongs to the range by the instant it started
+sub utc_seconds {
+    my ($iso) = @_;
+    my ($y, $mo, $d, $h, $mi, $s, $sign, $oh, $om) = ($iso // '')
+      =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?([+-])(\d\d):(\d\d)$/
+      or return undef;
+    require Time::Local;
+    my $t = Time::Local::timegm($s, $mi, $h, $d, $mo - 1, $y);
+    my $off = ($oh * 3600 + $om * 60) * ($sign eq '+' ? 1 : -1);
+    return $t - $off;
+}
+my ($lo, $hi) = (1709510400, 1710115200); # 2024-03-04 and -11, 00:00Z
 my $in_range = grep {
-    ($_->{metadata}{start_time} // '') =~ /^2024-03-(0[4-9]|10)T/
+    my $t = utc_seconds($_->{metadata}{start_time});
+    defined $t && $t >= $lo && $t < $hi
 } @{ $j->{data} // [] };
 is($in_range, scalar @{ $j->{data} // [] },
     '... each starting within the range');
