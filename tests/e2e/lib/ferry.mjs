@@ -257,9 +257,10 @@ export async function startFerry(options = {}) {
     });
   }
 
-  // `ferry events list --json`: every stored event, oldest first.
-  async function events() {
-    const out = await cli(["events", "list", "--json"]);
+  // `ferry events list --json --type T`, parsed.
+  async function eventsOfType(type) {
+    const out = await cli(["events", "list", "--json", "--type", type,
+      "--limit", "100000"]);
     let list;
     try {
       list = JSON.parse(out);
@@ -270,6 +271,18 @@ export async function startFerry(options = {}) {
       throw new Error(`ferry events list --json: not an array:\n${out}`);
     }
     return list;
+  }
+
+  // The account events (auth, user_reauth, deauth, connection_error,
+  // access_revoked), oldest first. Data events (a connected SANDBOX
+  // user's backfill) are left out: they are many and large.
+  async function events() {
+    const all = [];
+    for (const t of ["auth", "user_reauth", "deauth", "connection_error",
+      "access_revoked"]) {
+      all.push(...(await eventsOfType(t)));
+    }
+    return all.sort((a, b) => a.seq - b.seq);
   }
 
   return {
