@@ -107,6 +107,7 @@ bench: deps
 	$(MAKE) ferry
 	bench/run
 	bench/connect
+	bench/deliver
 
 clean:
 	rm -rf build ferry

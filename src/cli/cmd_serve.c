@@ -202,9 +202,6 @@ run(const struct cli_opts *o, int demo)
     a.demo = demo;
     if (o->role == NULL || strcmp(o->role, "api") != 0) {
         rc = app_start_deliver(&a, &e);
-        if (rc == 0) {
-            rc = app_start_pipeline(&a, &e);
-        }
         if (rc < 0) {
             goto out;
         }
@@ -218,7 +215,19 @@ run(const struct cli_opts *o, int demo)
             goto out;
         }
     } else {
+        /* no server binds here: the hook URLs a worker registers at the
+         * providers come from [server] public_url (else the listen
+         * address) */
+        app_set_public_url(&a, cfg.server_listen);
         log_event(LOG_INFO, "cli", "worker", "role=%s", o->role);
+    }
+    /* after the server is bound: the pipeline registers hook URLs under
+     * the public URL, which binding sets */
+    if (o->role == NULL || strcmp(o->role, "api") != 0) {
+        rc = app_start_pipeline(&a, &e);
+        if (rc < 0) {
+            goto out;
+        }
     }
     if (demo) {
         rc = demo_welcome(&a, &e);

@@ -791,6 +791,10 @@ hclient_start_pool(struct hclient **out, long max_connections, struct err *e)
     }
     curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       max_connections > 0 ? max_connections : MAX_CONNECTIONS);
+    /* keep as many idle connections as may be open: a destination's
+     * connections stay alive while its next claims are written */
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
+                      max_connections > 0 ? max_connections : MAX_CONNECTIONS);
     pthread_mutex_init(&c->lock, NULL);
     if (pthread_create(&c->thread, NULL, run, c) != 0) {
         pthread_mutex_destroy(&c->lock);

@@ -343,6 +343,8 @@ static const char schema_v5[] =
     " WHERE state = 'running';"
     "CREATE INDEX users_provider_id ON users (provider, provider_user_id);"
     "CREATE INDEX deliveries_seq ON deliveries (event_seq, id);"
+    "CREATE INDEX deliveries_heads ON deliveries (destination_id, order_key)"
+    " WHERE head = 1 AND state IN ('pending', 'in_flight');"
     "CREATE TRIGGER users_start AFTER INSERT ON users BEGIN"
     " INSERT INTO jobs (id, dev_id, user_id, kind, lane, state, run_at,"
     "  created_at) VALUES (lower(hex(randomblob(16))), NEW.dev_id, NEW.id,"

@@ -93,7 +93,8 @@ static const char version_table_sql[] =
 static const char writer_pragmas[] = "PRAGMA foreign_keys = ON;"
                                      "PRAGMA synchronous = NORMAL;"
                                      "PRAGMA wal_autocheckpoint = 0;"
-                                     "PRAGMA cache_size = -32768;";
+                                     "PRAGMA cache_size = -32768;"
+                                     "PRAGMA temp_store = MEMORY;";
 
 static const char reader_pragmas[] = "PRAGMA foreign_keys = ON;"
                                      "PRAGMA synchronous = NORMAL;"

@@ -10,6 +10,9 @@
 //       token_url = oura.url + "/oauth/token", api_url = oura.url ...
 //   oura.setFixtures("sleep", [...]);        // replace one collection
 //   oura.failNext(429, { retryAfter: 2 });   // the next request fails
+//   oura.failNext(500, { path: "/oauth/token" }); // the next refresh fails
+//   oura.expireTokens();                      // access tokens: 401
+//   oura.expireRefreshTokens();               // refreshes: invalid_grant
 //   await oura.push(hookUrl, { data_type: "sleep", object_id: "..." });
 //   await oura.notify("create", "sleep", id); // to every subscription
 //   oura.requests                             // what arrived
@@ -520,7 +523,10 @@ export async function start(options = {}) {
   });
 
   async function route(req, url, body, res) {
-    const f = failures.shift();
+    const i = failures.findIndex(
+      (x) => x.path === undefined || x.path === url.pathname,
+    );
+    const f = i < 0 ? undefined : failures.splice(i, 1)[0];
     if (f !== undefined) {
       const headers = {};
       if (f.status === 429) {
@@ -640,7 +646,8 @@ export async function start(options = {}) {
       fixtures[collection] = docs;
     },
     fixtures,
-    // Answer the next request with `status` (429: with Retry-After of
+    // Answer the next request (the next one to opts.path, when given)
+    // with `status` and opts.body (429: with Retry-After of
     // opts.retryAfter seconds and the X-RateLimit-* headers).
     failNext(status, opts = {}) {
       failures.push({ status, ...opts });
@@ -657,6 +664,11 @@ export async function start(options = {}) {
       for (const t of access.values()) {
         t.expires = 0;
       }
+    },
+    // Forget every refresh token issued so far, as when the user
+    // revoked the app: refreshing with one answers invalid_grant.
+    expireRefreshTokens() {
+      refresh.clear();
     },
     sign,
     push,
