@@ -608,9 +608,7 @@ describe("provider pushes reach the webhook", () => {
 
     });
 
-  test("OURA: the app's subscriptions are made at the hook URL",
-    { ...T, todo: "the first app setup may run before the server has " +
-      "bound its address, and then registers a relative callback URL" },
+  test("OURA: the app's subscriptions are made at the hook URL", T,
     async () => {
       const sent = oura.requests.filter(
         (h) => h.path.startsWith("/v2/webhook/subscription") &&
