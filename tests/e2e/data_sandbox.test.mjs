@@ -175,4 +175,39 @@ describe("SANDBOX data reaches the webhook", () => {
         assert.equal(got.sleep_durations_data.hypnogram_samples, undefined);
       }
     });
+
+  test("a request over 28 days comes in chunks with its reference", T,
+    async () => {
+      const end = Math.floor(Date.now() / 1000) - 86400;
+      const start = end - 40 * 86400;
+      const url = `${ferry.baseUrl}/v2/activity?user_id=${userId}` +
+        `&start_date=${start}&end_date=${end}`;
+      const res = await fetch(url, {
+        headers: { "dev-id": dev.dev_id, "x-api-key": dev.api_key },
+      });
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      const ref = body.reference;
+      assert.match(ref ?? "", /^[0-9a-f-]{36}$/);
+      const ofRef = () => rx.firsts().filter(
+        (r) => r.headers["terra-reference"] === ref);
+      await rx.waitFor(() => ofRef().some(
+        (r) => r.json?.type === "large_request_sending"), 60000,
+      "large_request_sending");
+      const got = ofRef();
+      assert.equal(got[0].json.type, "large_request_processing");
+      assert.equal(got.at(-1).json.type, "large_request_sending");
+      const chunks = got.filter((r) => r.json.type === "activity");
+      assert.ok(chunks.length >= 1, "data chunks");
+      for (const c of chunks) {
+        assert.ok(c.verified, "chunk signed");
+        assert.ok(c.json.data.length >= 1 && c.json.data.length <= 10,
+          "at most 10 objects per chunk");
+        for (const a of c.json.data) {
+          assert.equal(a.heart_rate_data?.detailed?.hr_samples, undefined,
+            "with_samples defaults to false");
+        }
+      }
+      assert.equal(got.at(-1).json.expected_payloads, chunks.length);
+    });
 });
