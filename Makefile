@@ -108,6 +108,7 @@ bench: deps
 	bench/run
 	bench/connect
 	bench/deliver
+	bench/normalize
 
 clean:
 	rm -rf build ferry
