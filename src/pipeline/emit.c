@@ -174,6 +174,127 @@ compose_events(void *arg, const struct store_record *changed, size_t n,
     return rc;
 }
 
+/* 1 when every element of `a` is an object with a string "timestamp". */
+static int
+timed_samples(const json_t *a)
+{
+    size_t i = 0;
+    json_t *v = NULL;
+
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(json_object_get(v, "timestamp"))) {
+            return 0;
+        }
+    }
+    return json_array_size(a) > 0;
+}
+
+/*
+ * Merge `part` into `into` (both objects; `into` is changed, `part`
+ * borrowed): objects member by member, sample arrays (objects with a
+ * timestamp) as their union by timestamp with `part` winning, any other
+ * value replaced by `part`'s.
+ */
+void
+pipeline_merge(json_t *into, const json_t *part)
+{
+    const char *key = NULL;
+    json_t *v = NULL;
+
+    json_object_foreach((json_t *)part, key, v)
+    {
+        json_t *old = json_object_get(into, key);
+
+        if (json_is_object(old) && json_is_object(v)) {
+            pipeline_merge(old, v);
+        } else if (json_is_array(old) && json_is_array(v) &&
+                   timed_samples(old) && timed_samples(v)) {
+            json_t *out = json_array();
+            size_t i = 0;
+            size_t k = 0;
+            json_t *o = NULL;
+            json_t *n = NULL;
+
+            json_array_foreach(old, i, o)
+            {
+                const char *t =
+                    json_string_value(json_object_get(o, "timestamp"));
+                int replaced = 0;
+
+                json_array_foreach(v, k, n)
+                {
+                    if (strcmp(t, json_string_value(
+                                      json_object_get(n, "timestamp"))) == 0) {
+                        replaced = 1;
+                        break;
+                    }
+                }
+                if (!replaced) {
+                    json_array_append(out, o);
+                }
+            }
+            json_array_extend(out, v);
+            json_object_set_new(into, key, out);
+        } else {
+            json_object_set(into, key, v);
+        }
+    }
+}
+
+/*
+ * For an adapter whose day summaries come in parts (caps.merge_days):
+ * each daily or body part becomes the merge of what is stored under its
+ * key (and of the parts before it in `recs`) with it, so a later part
+ * adds to the day instead of replacing it.
+ */
+static void
+merge_parts(struct puser *pu, struct adapter_records *recs)
+{
+    size_t i = 0;
+
+    if (!pu->ad->caps.merge_days) {
+        return;
+    }
+    for (i = 0; i < recs->n; i++) {
+        struct adapter_record *r = &recs->v[i];
+        struct arena ar;
+        struct store_record old;
+        json_t *base = NULL;
+        size_t k = 0;
+        struct err e;
+
+        if (r->type != DT_DAILY && r->type != DT_BODY) {
+            continue;
+        }
+        /* an earlier part in this batch is the base: it holds the store */
+        for (k = i; k-- > 0;) {
+            if (recs->v[k].type == r->type &&
+                strcmp(recs->v[k].key, r->key) == 0) {
+                base = json_deep_copy(recs->v[k].data);
+                break;
+            }
+        }
+        if (base == NULL) {
+            err_clear(&e);
+            arena_init(&ar, 64u << 20);
+            if (store_record_get(pu->app->store, pu->u.id,
+                                 data_type_name(r->type), r->key, &ar, &old,
+                                 &e) == 0) {
+                base = json_loads(old.data, 0, NULL);
+            }
+            arena_release(&ar);
+        }
+        if (json_is_object(base)) {
+            pipeline_merge(base, r->data);
+            json_decref(r->data);
+            r->data = base;
+        } else {
+            json_decref(base);
+        }
+    }
+}
+
 int
 pipeline_store(struct puser *pu, struct adapter_records *recs,
                const char *synced_type, int64_t from_day, int64_t to_day,
@@ -189,6 +310,7 @@ pipeline_store(struct puser *pu, struct adapter_records *recs,
     if (recs->n == 0 && synced_type == NULL) {
         return 0;
     }
+    merge_parts(pu, recs);
     arena_init(&ar, 256u << 20);
     rows = recs->n > 0 ? xcalloc(recs->n, sizeof(*rows)) : NULL;
     for (i = 0; i < recs->n; i++) {

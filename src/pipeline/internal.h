@@ -77,6 +77,10 @@ int pipeline_store(struct puser *pu, struct adapter_records *recs,
                    const char *synced_type, int64_t from_day, int64_t to_day,
                    struct err *e);
 
+/* Merge the Terra object `part` into `into` (see emit.c): objects
+ * member by member, timestamped sample arrays as their union. */
+void pipeline_merge(json_t *into, const json_t *part);
+
 /* Add one event of `pu`'s developer with `body` (borrowed; type and the
  * user object are added) and `reference` (may be NULL). */
 int pipeline_event(struct puser *pu, const char *type, json_t *body,

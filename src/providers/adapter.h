@@ -59,6 +59,10 @@ struct adapter_caps {
     int chunk_days;          /* the most days one request may cover */
     int requests_per_minute; /* per provider app, over every user */
     int revokes;             /* it has a revocation endpoint */
+    /* 1: a daily or body summary may come in parts (one per summary type
+     * the provider pushes): a part is merged into what is stored under
+     * its key instead of replacing it */
+    int merge_days;
 };
 
 /* One normalised record. */

@@ -2659,6 +2659,7 @@ const struct adapter adapter_garmin = {
              * requests of 30 days keep to; an evaluation key has 100 */
             .requests_per_minute = 300,
             .revokes = 1,
+            .merge_days = 1,
         },
     .kinds = kinds,
     .plan = garmin_plan,

@@ -206,6 +206,9 @@ struct store_backend {
                                 struct err *e);
     int (*event_add)(struct store *s, const struct store_event *ev,
                      struct err *e);
+    int (*record_get)(struct store *s, const char *user_id, const char *type,
+                      const char *key, struct arena *a,
+                      struct store_record *out, struct err *e);
 };
 
 /* sqlite.c */

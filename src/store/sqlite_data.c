@@ -30,6 +30,10 @@ static const char ST_RECORD_LIST[] =
     " created_at, updated_at FROM records"
     " WHERE user_id = ?1 AND type = ?2 AND start_at >= ?3 AND start_at < ?4"
     " ORDER BY start_at, key LIMIT ?5";
+static const char ST_RECORD_GET[] =
+    "SELECT user_id, type, key, start_at, end_at, local_date, hash, data,"
+    " created_at, updated_at FROM records"
+    " WHERE user_id = ? AND type = ? AND key = ?";
 static const char ST_SYNCED_ADD[] =
     "INSERT OR IGNORE INTO synced_days (user_id, type, day) VALUES (?, ?, ?)";
 static const char ST_SYNCED_COUNT[] =
@@ -266,6 +270,34 @@ sq_records_list(struct store *s, const char *user_id, const char *type,
         sq_bind_int(&c, limit == 0 ? -1 : (int64_t)limit);
         rc = sq_call_rows(&c, sizeof(**out), read_record, &rows, n);
         *out = rows;
+    }
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
+}
+
+int
+sq_record_get(struct store *s, const char *user_id, const char *type,
+              const char *key, struct arena *a, struct store_record *out,
+              struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    int rc = sq_call_start(&c, r, ST_RECORD_GET, a, "store_record_get", e);
+
+    memset(out, 0, sizeof(*out));
+    if (rc == 0) {
+        sq_bind_text(&c, user_id);
+        sq_bind_text(&c, type);
+        sq_bind_text(&c, key);
+        rc = sq_call_step(&c);
+        if (rc == 1) {
+            read_record(&c, out);
+            rc = c.rc;
+        } else if (rc == 0) {
+            rc = err_set(e, ERR_NOTFOUND, "store_record_get: no record");
+        }
     }
     sq_call_end(&c);
     sq_reader_put(q, r);

@@ -374,4 +374,8 @@ int sq_users_by_provider_id(struct store *s, const char *provider,
                             struct store_user **out, size_t *n, struct err *e);
 int sq_event_add(struct store *s, const struct store_event *ev, struct err *e);
 
+int sq_record_get(struct store *s, const char *user_id, const char *type,
+                  const char *key, struct arena *a, struct store_record *out,
+                  struct err *e);
+
 #endif

@@ -575,3 +575,11 @@ store_event_add(struct store *s, const struct store_event *ev, struct err *e)
 {
     return s->be->event_add(s, ev, e);
 }
+
+int
+store_record_get(struct store *s, const char *user_id, const char *type,
+                 const char *key, struct arena *a, struct store_record *out,
+                 struct err *e)
+{
+    return s->be->record_get(s, user_id, type, key, a, out, e);
+}

@@ -543,6 +543,11 @@ int store_records_list(struct store *s, const char *user_id, const char *type,
                        int64_t from, int64_t to, size_t limit, struct arena *a,
                        struct store_record **out, size_t *n, struct err *e);
 
+/* The record (`user_id`, `type`, `key`); ERR_NOTFOUND when none. */
+int store_record_get(struct store *s, const char *user_id, const char *type,
+                     const char *key, struct arena *a, struct store_record *out,
+                     struct err *e);
+
 /*
  * How many of the unix days [from, to) of `type` were fetched for
  * `user_id` (so a caller knows whether the store covers a range).
