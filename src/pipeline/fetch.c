@@ -394,6 +394,12 @@ token(struct puser *pu, int force, struct err *e)
     return 0;
 }
 
+int
+puser_token(struct puser *pu, struct err *e)
+{
+    return token(pu, 0, e);
+}
+
 /* ---- requests ---- */
 
 int

@@ -49,6 +49,11 @@ int puser_from(struct app *a, const struct store_user *u, struct puser *pu,
 
 void puser_release(struct puser *pu);
 
+/* An access token for `pu` in pu->access_token, refreshed first when
+ * it expires within REFRESH_AHEAD_S. ERR_FORBIDDEN when the grant is
+ * dead (one connection_error). */
+int puser_token(struct puser *pu, struct err *e);
+
 /*
  * Make `rq` for `pu` (its access token when the request wants one,
  * refreshing it first when it is due) and parse the JSON answer into

@@ -586,6 +586,8 @@ run_job(struct pipeline *p, const struct store_job *j, struct err *e)
             rc = run_poll(&pu, e);
         } else if (strcmp(j->kind, "request") == 0) {
             rc = run_request(&pu, pl, e);
+        } else if (strcmp(j->kind, "refresh") == 0) {
+            rc = puser_token(&pu, e);
         } else if (strcmp(j->kind, "push") == 0) {
             rc = run_push(&pu, pl, e);
         } else if (strcmp(j->kind, "connected") == 0) {
@@ -761,6 +763,35 @@ app_setup(struct pipeline *p)
     }
 }
 
+/*
+ * Refresh the grants that expire soon, also of users no job needs now
+ * (a push-only provider's): idle grants are revoked by some providers,
+ * and a refresh token used only after months may be dead.
+ */
+static void
+schedule_refresh(struct pipeline *p)
+{
+    struct app *a = p->app;
+    struct arena ar;
+    struct store_user *users = NULL;
+    size_t n = 0;
+    size_t k = 0;
+    struct err e;
+
+    err_clear(&e);
+    arena_init(&ar, 1 << 20);
+    /* the window of puser_token(): a job in it refreshes */
+    if (store_tokens_due(a->store, now_us() + REFRESH_AHEAD_S * 1000000LL,
+                         DUE_BATCH, &ar, &users, &n, &e) < 0) {
+        n = 0;
+    }
+    for (k = 0; k < n; k++) {
+        job_add(a, users[k].dev_id, users[k].id, "refresh", "data", NULL,
+                now_us(), 1, &e);
+    }
+    arena_release(&ar);
+}
+
 static void *
 scheduler(void *arg)
 {
@@ -778,6 +809,7 @@ scheduler(void *arg)
             next_setup = now_us() + SETUP_EVERY_US;
         }
         schedule(p);
+        schedule_refresh(p);
     } while (!nap(p, SCHEDULE_US));
     return NULL;
 }

@@ -209,6 +209,9 @@ struct store_backend {
     int (*record_get)(struct store *s, const char *user_id, const char *type,
                       const char *key, struct arena *a,
                       struct store_record *out, struct err *e);
+    int (*tokens_due)(struct store *s, int64_t before, size_t limit,
+                      struct arena *a, struct store_user **out, size_t *n,
+                      struct err *e);
 };
 
 /* sqlite.c */

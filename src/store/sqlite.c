@@ -1422,6 +1422,7 @@ const struct store_backend store_sqlite_backend = {
     .delivery_replay_dead = sq_delivery_replay_dead,
     .delivery_counts = sq_delivery_counts,
     .event_get = sq_event_get,
+    .tokens_due = sq_tokens_due,
     .record_get = sq_record_get,
     .records_put = sq_records_put,
     .records_list = sq_records_list,

@@ -378,4 +378,8 @@ int sq_record_get(struct store *s, const char *user_id, const char *type,
                   const char *key, struct arena *a, struct store_record *out,
                   struct err *e);
 
+int sq_tokens_due(struct store *s, int64_t before, size_t limit,
+                  struct arena *a, struct store_user **out, size_t *n,
+                  struct err *e);
+
 #endif

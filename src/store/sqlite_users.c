@@ -799,6 +799,10 @@ static const char ST_USERS_DUE[] =
 static const char ST_USERS_BY_PROVIDER_ID[] =
     USER_COLS " WHERE provider = ?1 AND provider_user_id = ?2"
               " AND state != 'deauthorized' ORDER BY created_at, id";
+static const char ST_TOKENS_DUE[] =
+    USER_COLS " WHERE state = 'connected' AND id IN (SELECT user_id FROM"
+              " tokens WHERE expires_at IS NOT NULL AND expires_at < ?2)"
+              " AND ?1 IS NULL LIMIT ?3";
 static const char ST_USER_POLLED[] =
     "UPDATE users SET last_polled_at = ?1 WHERE id = ?2";
 static const char ST_USER_SET_STATE[] =
@@ -851,6 +855,14 @@ sq_users_by_provider_id(struct store *s, const char *provider,
 {
     return users_query(s, ST_USERS_BY_PROVIDER_ID, "store_users_by_provider_id",
                        provider, provider_user_id, 0, 0, a, out, n, e);
+}
+
+int
+sq_tokens_due(struct store *s, int64_t before, size_t limit, struct arena *a,
+              struct store_user **out, size_t *n, struct err *e)
+{
+    return users_query(s, ST_TOKENS_DUE, "store_tokens_due", NULL, NULL, before,
+                       limit == 0 ? -1 : (int64_t)limit, a, out, n, e);
 }
 
 struct polled_args {

@@ -583,3 +583,10 @@ store_record_get(struct store *s, const char *user_id, const char *type,
 {
     return s->be->record_get(s, user_id, type, key, a, out, e);
 }
+
+int
+store_tokens_due(struct store *s, int64_t before, size_t limit, struct arena *a,
+                 struct store_user **out, size_t *n, struct err *e)
+{
+    return s->be->tokens_due(s, before, limit, a, out, n, e);
+}

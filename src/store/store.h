@@ -625,6 +625,13 @@ int store_users_due(struct store *s, const char *provider, int64_t before,
                     size_t limit, struct arena *a, struct store_user **out,
                     size_t *n, struct err *e);
 
+/* Users whose stored access token expires before `before` (unix us),
+ * connected ones only, soonest first, at most `limit`: the users' ids
+ * and developers in `out` (user_id and dev_id set). */
+int store_tokens_due(struct store *s, int64_t before, size_t limit,
+                     struct arena *a, struct store_user **out, size_t *n,
+                     struct err *e);
+
 /* Record that `user_id` was polled at `at`. */
 int store_user_polled(struct store *s, const char *user_id, int64_t at,
                       struct err *e);
