@@ -610,9 +610,13 @@ finish(struct pipeline *p, const struct store_job *j, int rc,
     int64_t run_at = now_us();
 
     err_clear(&e);
-    if (rc == ERR_CONFIG || rc == ERR_NOTFOUND || rc == ERR_FORBIDDEN ||
-        rc == ERR_INVALID) {
-        state = rc == ERR_NOTFOUND || rc == ERR_CONFIG ? "done" : "dead";
+    if (rc == ERR_NOTFOUND || rc == ERR_GONE) {
+        /* the user is gone or deauthorized: nothing left to do */
+        log_event(LOG_INFO, "pipeline", "job.dropped",
+                  "job=%s kind=%s reason=user_gone", j->id, j->kind);
+        rc = 0;
+    } else if (rc == ERR_CONFIG || rc == ERR_FORBIDDEN || rc == ERR_INVALID) {
+        state = rc == ERR_CONFIG ? "done" : "dead";
     } else if (rc < 0) {
         int64_t delay = 5LL << (j->attempts < 10 ? j->attempts : 10);
 

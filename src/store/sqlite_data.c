@@ -30,6 +30,8 @@ static const char ST_RECORD_LIST[] =
     " created_at, updated_at FROM records"
     " WHERE user_id = ?1 AND type = ?2 AND start_at >= ?3 AND start_at < ?4"
     " ORDER BY start_at, key LIMIT ?5";
+static const char ST_USER_GONE[] =
+    "SELECT count(*) FROM users WHERE id = ? AND state = 'deauthorized'";
 static const char ST_RECORD_GET[] =
     "SELECT user_id, type, key, start_at, end_at, local_date, hash, data,"
     " created_at, updated_at FROM records"
@@ -72,6 +74,32 @@ static const char ST_TOKEN_LOCK[] =
 static const char ST_TOKEN_PUT[] =
     "UPDATE tokens SET sealed = ?1, expires_at = ?2, refreshed_at = ?3,"
     " refresh_lock_until = NULL WHERE user_id = ?4";
+
+/* ERR_GONE when user `id` is deauthorized: its data is no longer
+ * stored nor announced (a job that began before the deauthorization
+ * ends with nothing sent). */
+static int
+user_gone(struct conn *w, const char *id, const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = 0;
+
+    if (id == NULL) {
+        return 0;
+    }
+    rc = sq_call_start(&c, w, ST_USER_GONE, NULL, op, e);
+    if (rc == 0) {
+        sq_bind_text(&c, id);
+        rc = sq_call_step(&c);
+        if (rc == 1) {
+            rc = sq_col_int(&c) > 0
+                     ? err_set(e, ERR_GONE, "%s: the user is deauthorized", op)
+                     : 0;
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
 
 /* ---- records ---- */
 
@@ -166,6 +194,10 @@ run_records_put(struct conn *w, const struct wop *op, struct err *e)
     size_t i = 0;
     int rc = 0;
 
+    rc = user_gone(w, p->user_id, op->name, e);
+    if (rc < 0) {
+        return rc;
+    }
     if (p->n > 0) {
         changed = calloc(p->n, sizeof(*changed));
         if (changed == NULL) {
@@ -634,7 +666,10 @@ sq_token_put(struct store *s, const char *user_id, const unsigned char *sealed,
 static int
 run_event_add(struct conn *w, const struct wop *op, struct err *e)
 {
-    return sq_insert_event(w, op->in.p, op->name, e);
+    const struct store_event *ev = op->in.p;
+    int rc = user_gone(w, ev->user_id, op->name, e);
+
+    return rc < 0 ? rc : sq_insert_event(w, ev, op->name, e);
 }
 
 int

@@ -518,7 +518,8 @@ typedef int (*store_records_compose_fn)(void *arg,
  * the events of the new and changed ones, added in the same
  * transaction, and the user's most_recent_data_at moves. Also marks
  * `synced` days (when `nsynced` > 0): the days [synced_from, synced_to)
- * (unix days) of `synced_type` are recorded as fetched.
+ * (unix days) of `synced_type` are recorded as fetched. ERR_GONE, with
+ * nothing written, when the user is deauthorized.
  */
 struct store_records_put {
     const char *user_id;
@@ -644,7 +645,8 @@ int store_users_by_provider_id(struct store *s, const char *provider,
                                struct err *e);
 
 /* Add one event alone (pipeline events without a record change:
- * backfill_complete, large_request_*). */
+ * backfill_complete, large_request_*). ERR_GONE, nothing added, when
+ * its user is deauthorized. */
 int store_event_add(struct store *s, const struct store_event *ev,
                     struct err *e);
 

@@ -376,6 +376,44 @@ test_replay_event(struct store *s)
     arena_release(&a);
 }
 
+/* A deauthorized user's data is neither stored nor announced. */
+static void
+test_gone(struct store *s)
+{
+    struct store_event ev;
+    struct store_records_put p;
+    struct store_record r;
+    struct err e;
+
+    err_clear(&e);
+    add_user("ug", "dev_a");
+    side_exec("UPDATE users SET state = 'deauthorized' WHERE id = 'ug'");
+    memset(&ev, 0, sizeof(ev));
+    ev.id = "eg1";
+    ev.dev_id = "dev_a";
+    ev.user_id = "ug";
+    ev.type = "large_request_sending";
+    ev.body = "{}";
+    ev.created_at = T0;
+    is_int(store_event_add(s, &ev, &e), ERR_GONE,
+           "an event of a deauthorized user is refused");
+    memset(&r, 0, sizeof(r));
+    r.user_id = "ug";
+    r.type = "sleep";
+    r.key = "k1";
+    r.data = "{}";
+    memset(&p, 0, sizeof(p));
+    p.user_id = "ug";
+    p.records = &r;
+    p.n = 1;
+    p.now = T0;
+    is_int(store_records_put(s, &p, &e), ERR_GONE, "... and so are records");
+    is_int((int)side_int("SELECT count(*) FROM records WHERE user_id = 'ug'"),
+           0, "... nothing stored");
+    is_int((int)side_int("SELECT count(*) FROM events WHERE user_id = 'ug'"), 0,
+           "... nothing announced");
+}
+
 int
 main(void)
 {
@@ -412,6 +450,7 @@ main(void)
     test_fan_out_and_heads(s);
     test_leases(s);
     test_replay_event(s);
+    test_gone(s);
     sqlite3_close(side);
     store_free(s);
     unlink(path);
