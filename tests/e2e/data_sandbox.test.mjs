@@ -23,7 +23,7 @@ import {
   startReceiver,
 } from "./lib/receiver.mjs";
 
-const T = { timeout: 90000 };
+const T = { timeout: 150000 };
 const ISO_OFFSET_RE =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
 const DAY_SECONDS = 4;
