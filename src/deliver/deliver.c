@@ -358,11 +358,7 @@ settled(void *arg, int rc, const struct err *e)
     }
     pthread_mutex_lock(&eng->lock);
     s = slot_find(eng, j->dest->id);
-    if (s != NULL && s->d == j->dest) {
-        s->inflight--;
-        s->rest_until = 0;
-    } else if (s != NULL) {
-        /* the destination was reloaded while this attempt ran */
+    if (s != NULL) {
         s->inflight--;
         s->rest_until = 0;
     }
