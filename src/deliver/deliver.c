@@ -45,6 +45,7 @@
 #define POLL_US       200000LL  /* a destination with nothing due rests */
 #define RELOAD_US     2000000LL /* destinations are reloaded this often */
 #define LEASE_SLACK_S 10        /* a claim outlives its timeout by this */
+#define SETTLE_MAX    512       /* outcomes in one store write */
 #define OWNER_MAX     64
 #define CLAIM_ARENA   (64u << 20)  /* the bodies of one claim */
 #define RELOAD_ARENA  (256u << 20) /* every destination in use */
@@ -91,6 +92,11 @@ struct deliver {
     size_t nslots;
     size_t cap;
     int inflight; /* over every slot */
+    /* finished attempts whose outcomes wait for the settle write in
+     * flight (there is at most one): oldest first */
+    struct job *settle_head;
+    struct job **settle_tail;
+    int settling;
     char owner[OWNER_MAX];
 };
 
@@ -105,6 +111,15 @@ struct job {
     char *strings; /* one block holding every string of `at` */
     struct store_delivery_outcome o;
     char error[DELIVER_ERROR_MAX];
+    struct job *next; /* waiting to be settled */
+};
+
+/* The outcomes of one settle write, and the attempts they end. */
+struct settle_batch {
+    struct deliver *eng;
+    size_t n;
+    struct job *jobs[SETTLE_MAX];
+    struct store_delivery_outcome o[SETTLE_MAX];
 };
 
 static int64_t
@@ -344,32 +359,129 @@ metrics_latency(double s)
     }
 }
 
-/* The outcome is stored: give the slot back and wake the loop. */
+/* Attempt `j` is over (its outcome stored, or not): give the slot
+ * back and free it. The lock is held. */
 static void
-settled(void *arg, int rc, const struct err *e)
+job_end(struct deliver *eng, struct job *j)
 {
-    struct job *j = arg;
-    struct deliver *eng = j->eng;
-    struct slot *s = NULL;
+    struct slot *s = slot_find(eng, j->dest->id);
 
-    if (rc < 0 && rc != ERR_NOTFOUND) {
-        log_event(LOG_ERROR, "deliver", "settle.failed",
-                  "delivery=%lld error=%s", (long long)j->id, e->msg);
-    }
-    pthread_mutex_lock(&eng->lock);
-    s = slot_find(eng, j->dest->id);
     if (s != NULL) {
         s->inflight--;
         s->rest_until = 0;
     }
     eng->inflight--;
-    eng->woken = 1;
     dest_unref(s != NULL ? s->drv : deliver_driver_find(j->dest->kind),
                j->dest);
-    pthread_cond_broadcast(&eng->cond);
-    pthread_mutex_unlock(&eng->lock);
     free(j->strings);
     free(j);
+}
+
+/* Batch `b` was written (rc 0) or not: end its attempts, wake the loop
+ * and free it. */
+static void
+batch_end(struct settle_batch *b, int rc, const struct err *e)
+{
+    struct deliver *eng = b->eng;
+    size_t i = 0;
+
+    if (rc < 0) {
+        log_event(LOG_ERROR, "deliver", "settle.failed",
+                  "deliveries=%zu first=%lld error=%s", b->n,
+                  (long long)b->o[0].id, e != NULL ? e->msg : "?");
+    }
+    pthread_mutex_lock(&eng->lock);
+    for (i = 0; i < b->n; i++) {
+        job_end(eng, b->jobs[i]);
+    }
+    eng->woken = 1;
+    pthread_cond_broadcast(&eng->cond);
+    pthread_mutex_unlock(&eng->lock);
+    free(b);
+}
+
+/* Up to SETTLE_MAX waiting outcomes as a batch; NULL, and no settle
+ * write in flight any more, when none waits. */
+static struct settle_batch *
+batch_take(struct deliver *eng)
+{
+    struct settle_batch *b = NULL;
+
+    pthread_mutex_lock(&eng->lock);
+    if (eng->settle_head == NULL) {
+        eng->settling = 0;
+        pthread_mutex_unlock(&eng->lock);
+        return NULL;
+    }
+    b = xmalloc(sizeof(*b));
+    b->eng = eng;
+    b->n = 0;
+    while (eng->settle_head != NULL && b->n < SETTLE_MAX) {
+        struct job *j = eng->settle_head;
+
+        eng->settle_head = j->next;
+        b->jobs[b->n] = j;
+        b->o[b->n] = j->o;
+        b->n++;
+    }
+    if (eng->settle_head == NULL) {
+        eng->settle_tail = &eng->settle_head;
+    }
+    pthread_mutex_unlock(&eng->lock);
+    return b;
+}
+
+static void settled(void *arg, int rc, const struct err *e);
+
+/* Write the waiting outcomes, one batch at a time: the caller has set
+ * `settling`, and the last batch clears it. */
+static void
+settle_flush(struct deliver *eng)
+{
+    struct settle_batch *b = NULL;
+    struct err e;
+
+    while ((b = batch_take(eng)) != NULL) {
+        if (store_delivery_settle_async(eng->app->store, b->o, b->n, settled,
+                                        b) == 0) {
+            return;
+        }
+        err_set(&e, ERR_STORE, "the store is closing");
+        batch_end(b, ERR_STORE, &e);
+    }
+}
+
+/* A batch is stored: give its slots back, then write the next one. Runs
+ * on the store's writer thread. */
+static void
+settled(void *arg, int rc, const struct err *e)
+{
+    struct settle_batch *b = arg;
+    struct deliver *eng = b->eng;
+
+    batch_end(b, rc, e);
+    settle_flush(eng);
+}
+
+/* Queue the outcome of `j` for the store; start a write when none is in
+ * flight. */
+static void
+settle(struct deliver *eng, struct job *j)
+{
+    int start = 0;
+
+    pthread_mutex_lock(&eng->lock);
+    j->next = NULL;
+    *eng->settle_tail = j;
+    eng->settle_tail = &j->next;
+    if (!eng->settling) {
+        eng->settling = 1;
+        start = 1;
+    }
+    pthread_mutex_unlock(&eng->lock);
+    if (start) {
+        settle_flush(eng);
+    }
 }
 
 void
@@ -440,12 +552,7 @@ deliver_attempt_done(struct deliver_attempt *at, const struct deliver_result *r)
                   (long long)j->id, j->at.event_id, j->dest->id, r->status,
                   j->o.state);
     }
-    if (store_delivery_settle_async(eng->app->store, &j->o, settled, j) < 0) {
-        struct err e;
-
-        err_set(&e, ERR_STORE, "the store is closing");
-        settled(j, ERR_STORE, &e);
-    }
+    settle(eng, j);
 }
 
 /* ---- claims ---- */
@@ -645,6 +752,7 @@ deliver_start(struct deliver **out, struct app *a, struct err *e)
 
     *out = NULL;
     eng->app = a;
+    eng->settle_tail = &eng->settle_head;
     pthread_mutex_init(&eng->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_cond_init(&eng->cond, &ca);

@@ -5,10 +5,13 @@
  * caller gave, an easy handle, the body buffer (its ceiling is the
  * request's max_response) and the response being filled. hclient_send()
  * only copies and queues; the client's thread takes the queue, adds the
- * easy handles to the multi handle, runs curl_multi_perform() and
- * curl_multi_poll(), and completes each finished job by calling its
- * callback and freeing it. curl_multi_wakeup() cuts the poll short when
- * work is queued or the client is stopping.
+ * easy handles to the multi handle and drives it with
+ * curl_multi_socket_action(): curl tells the thread which sockets to
+ * watch (an epoll set) and when its next timer is due, so each wake
+ * touches only the transfers that have something to do. Each finished
+ * job is completed by calling its callback and freed; its easy handle
+ * is reset and kept for a later job. An eventfd in the epoll set cuts
+ * the wait short when work is queued or the client is stopping.
  *
  * public_only is enforced twice: the open-socket callback refuses a
  * private address before any connection is made, and the pre-request
@@ -31,8 +34,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/crypto.h"
@@ -57,6 +63,9 @@
 
 /* Longest method name accepted. */
 #define METHOD_MAX 16
+
+/* Socket events taken from epoll in one wake. */
+#define EVENTS_MAX 64
 
 /* One request, from hclient_send() (or hclient_fetch()) to completion. */
 struct job {
@@ -85,11 +94,18 @@ struct job {
 struct hclient {
     CURLM *multi;
     pthread_t thread;
+    int epfd;             /* the sockets curl wants watched, and wakefd */
+    int wakefd;           /* an eventfd: written to wake the thread */
     pthread_mutex_t lock; /* guards queue, queue_tail and stopping */
     struct job *queue;    /* sent, not yet taken by the thread; FIFO */
     struct job *queue_tail;
     int stopping;
-    struct job *active; /* in the multi handle; thread only */
+    /* thread only: */
+    struct job *active; /* in the multi handle */
+    long timer_at_ms;   /* curl's timer is due (monotonic ms); -1 none */
+    CURL **idle;        /* reset easy handles for the next jobs */
+    size_t nidle;
+    size_t idle_max;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -99,6 +115,15 @@ static void
 curl_init(void)
 {
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static long
+mono_ms(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)now.tv_sec * 1000L + now.tv_nsec / 1000000L;
 }
 
 static long
@@ -534,7 +559,9 @@ job_setup(struct job *j)
 
     /* "Expect:" keeps curl from waiting for 100 Continue on big bodies */
     j->headers = curl_slist_append(j->headers, "Expect:");
-    j->easy = curl_easy_init();
+    if (j->easy == NULL) {
+        j->easy = curl_easy_init();
+    }
     if (j->headers == NULL || j->easy == NULL) {
         job_refuse(j, ERR_INTERNAL, "cannot set up a transfer");
         return j->resp.rc;
@@ -635,11 +662,17 @@ job_finish(struct job *j, CURLcode code)
     log_done(j);
 }
 
-/* Call `j`'s callback and free it. */
+/* Call `j`'s callback and free it; its easy handle, reset, is kept in
+ * `c` for a later job when there is room. */
 static void
-job_complete(struct job *j)
+job_complete(struct hclient *c, struct job *j)
 {
     j->done(j->arg, &j->resp);
+    if (j->easy != NULL && c->nidle < c->idle_max) {
+        curl_easy_reset(j->easy);
+        c->idle[c->nidle++] = j->easy;
+        j->easy = NULL;
+    }
     job_free(j);
 }
 
@@ -680,13 +713,16 @@ start_jobs(struct hclient *c, struct job *j)
         struct job *next = j->next;
 
         j->next = NULL;
+        if (j->resp.rc == 0 && c->nidle > 0) {
+            j->easy = c->idle[--c->nidle];
+        }
         if (job_setup(j) == 0 &&
             curl_multi_add_handle(c->multi, j->easy) != CURLM_OK) {
             job_refuse(j, ERR_INTERNAL, "cannot start a transfer");
         }
         if (j->resp.rc != 0) {
             job_finish(j, CURLE_OK);
-            job_complete(j);
+            job_complete(c, j);
         } else {
             active_add(c, j);
         }
@@ -711,7 +747,7 @@ reap(struct hclient *c)
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
         active_remove(c, j);
         job_finish(j, code);
-        job_complete(j);
+        job_complete(c, j);
     }
 }
 
@@ -725,7 +761,100 @@ abandon(struct hclient *c)
         active_remove(c, j);
         job_refuse(j, ERR_IO, "client stopping");
         job_finish(j, CURLE_OK);
-        job_complete(j);
+        job_complete(c, j);
+    }
+}
+
+/* ---- driving curl: its sockets in an epoll set, its one timer ---- */
+
+/* CURLMOPT_SOCKETFUNCTION: watch `fd` as curl asks. */
+static int
+on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct hclient *c = userp;
+    struct epoll_event ev;
+
+    (void)easy;
+    (void)socketp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+                (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    ev.data.fd = fd;
+    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+        epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        log_event(LOG_ERROR, "http", "http.client.epoll", "fd=%d", (int)fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when curl wants to be called next. */
+static int
+on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct hclient *c = userp;
+
+    (void)multi;
+    c->timer_at_ms = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+    return 0;
+}
+
+/* How long the thread may wait: until curl's timer, at most `cap`. */
+static int
+wait_for(const struct hclient *c, long cap)
+{
+    long left = cap;
+
+    if (c->timer_at_ms >= 0) {
+        left = c->timer_at_ms - mono_ms();
+        left = left < 0 ? 0 : left;
+        left = left > cap ? cap : left;
+    }
+    return (int)left;
+}
+
+/* Wait up to `wait_ms` and let curl act on what happened. */
+static void
+drive(struct hclient *c, int wait_ms)
+{
+    struct epoll_event ev[EVENTS_MAX];
+    int running = 0;
+    int n = epoll_wait(c->epfd, ev, EVENTS_MAX, wait_ms);
+    int i = 0;
+
+    for (i = 0; i < n; i++) {
+        int flags = 0;
+
+        if (ev[i].data.fd == c->wakefd) {
+            uint64_t v = 0;
+
+            if (read(c->wakefd, &v, sizeof(v)) < 0) {
+                /* nothing to take: another wake took it */
+            }
+            continue;
+        }
+        flags |= ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0;
+        flags |= ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0;
+        flags |= ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0;
+        curl_multi_socket_action(c->multi, ev[i].data.fd, flags, &running);
+    }
+    if (c->timer_at_ms >= 0 && mono_ms() >= c->timer_at_ms) {
+        c->timer_at_ms = -1;
+        curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+}
+
+static void
+wake(struct hclient *c)
+{
+    uint64_t one = 1;
+
+    if (write(c->wakefd, &one, sizeof(one)) < 0) {
+        /* the counter is full: the thread is woken anyway */
     }
 }
 
@@ -738,8 +867,7 @@ run(void *arg)
 
     for (;;) {
         struct job *taken = NULL;
-        int running = 0;
-        int wait_ms = IDLE_POLL_MS;
+        long cap = IDLE_POLL_MS;
 
         pthread_mutex_lock(&c->lock);
         taken = c->queue;
@@ -751,9 +879,9 @@ run(void *arg)
         }
         pthread_mutex_unlock(&c->lock);
 
-        /* once stopping is seen, nothing more can be queued */
+        /* once stopping is seen, nothing more can be queued; a new
+         * transfer sets curl's timer to now, so drive() starts it */
         start_jobs(c, taken);
-        curl_multi_perform(c->multi, &running);
         reap(c);
         if (stopping && c->active == NULL) {
             break;
@@ -765,17 +893,43 @@ run(void *arg)
         if (stopping) {
             long left = STOP_GRACE_MS - elapsed_ms(&stop_at);
 
-            wait_ms = left < 1 ? 1 : (int)left;
+            cap = left < 1 ? 1 : left;
         }
-        curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+        drive(c, wait_for(c, cap));
+        reap(c);
     }
     return NULL;
+}
+
+/* Free what hclient_start_pool() made of `c` (its thread not running). */
+static void
+client_free(struct hclient *c)
+{
+    size_t i = 0;
+
+    for (i = 0; i < c->nidle; i++) {
+        curl_easy_cleanup(c->idle[i]);
+    }
+    free(c->idle);
+    if (c->multi != NULL) {
+        curl_multi_cleanup(c->multi);
+    }
+    if (c->epfd >= 0) {
+        close(c->epfd);
+    }
+    if (c->wakefd >= 0) {
+        close(c->wakefd);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c);
 }
 
 int
 hclient_start_pool(struct hclient **out, long max_connections, struct err *e)
 {
     struct hclient *c = NULL;
+    struct epoll_event ev;
+    long conns = max_connections > 0 ? max_connections : MAX_CONNECTIONS;
 
     *out = NULL;
     pthread_once(&curl_once, curl_init);
@@ -784,22 +938,31 @@ hclient_start_pool(struct hclient **out, long max_connections, struct err *e)
                        curl_easy_strerror(curl_init_rc));
     }
     c = xcalloc(1, sizeof(*c));
+    pthread_mutex_init(&c->lock, NULL);
+    c->timer_at_ms = -1;
+    c->idle_max = (size_t)conns;
+    c->idle = xcalloc(c->idle_max, sizeof(*c->idle));
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    c->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->multi = curl_multi_init();
-    if (c->multi == NULL) {
-        free(c);
-        return err_set(e, ERR_INTERNAL, "curl_multi_init failed");
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.fd = c->wakefd;
+    if (c->epfd < 0 || c->wakefd < 0 || c->multi == NULL ||
+        epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->wakefd, &ev) != 0) {
+        client_free(c);
+        return err_set(e, ERR_INTERNAL, "cannot set up the HTTP client");
     }
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                      max_connections > 0 ? max_connections : MAX_CONNECTIONS);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns);
     /* keep as many idle connections as may be open: a destination's
      * connections stay alive while its next claims are written */
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
-                      max_connections > 0 ? max_connections : MAX_CONNECTIONS);
-    pthread_mutex_init(&c->lock, NULL);
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, conns);
     if (pthread_create(&c->thread, NULL, run, c) != 0) {
-        pthread_mutex_destroy(&c->lock);
-        curl_multi_cleanup(c->multi);
-        free(c);
+        client_free(c);
         return err_set(e, ERR_IO, "cannot start the HTTP client thread");
     }
     *out = c;
@@ -832,7 +995,7 @@ hclient_send(struct hclient *c, const struct hclient_request *r,
     c->queue_tail = j;
 
     /* woken under the lock, so hclient_stop() cannot free c meanwhile */
-    curl_multi_wakeup(c->multi);
+    wake(c);
     pthread_mutex_unlock(&c->lock);
     return 0;
 }
@@ -882,9 +1045,7 @@ hclient_stop(struct hclient *c)
     pthread_mutex_lock(&c->lock);
     c->stopping = 1;
     pthread_mutex_unlock(&c->lock);
-    curl_multi_wakeup(c->multi);
+    wake(c);
     pthread_join(c->thread, NULL);
-    curl_multi_cleanup(c->multi);
-    pthread_mutex_destroy(&c->lock);
-    free(c);
+    client_free(c);
 }

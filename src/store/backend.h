@@ -153,7 +153,7 @@ struct store_backend {
                           struct store_delivery **out, size_t *n,
                           struct err *e);
     int (*delivery_settle_async)(struct store *s,
-                                 const struct store_delivery_outcome *o,
+                                 struct store_delivery_outcome *o, size_t n,
                                  store_done_fn done, void *arg);
     int (*delivery_list)(struct store *s, const struct store_delivery_query *q,
                          struct arena *a, struct store_delivery **out,

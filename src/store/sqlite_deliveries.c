@@ -28,16 +28,19 @@ static const char ST_DUE[] =
     " WHERE destination_id = ?1 AND lane = ?2 AND head = 1"
     " AND state = 'pending' AND next_attempt_at <= ?3"
     " ORDER BY next_attempt_at LIMIT ?4";
+/* A claim's ids go to its two statements as one JSON array. */
 static const char ST_LEASE[] =
     "UPDATE deliveries SET state = 'in_flight', lease_owner = ?1,"
-    " lease_until = ?2, updated_at = ?3 WHERE id = ?4";
+    " lease_until = ?2, updated_at = ?3"
+    " WHERE id IN (SELECT value FROM json_each(?4))";
 static const char ST_CLAIMED[] =
     "SELECT d.id, d.event_id, d.destination_id, e.dev_id, e.user_id,"
     " e.type, e.reference, e.body, e.created_at, d.state, d.retry,"
     " d.attempts, d.next_attempt_at, d.last_status, d.last_error,"
     " d.created_at, d.updated_at, coalesce(x.previous_until, 0)"
-    " FROM deliveries d JOIN events e ON e.id = d.event_id"
-    " JOIN destinations x ON x.id = d.destination_id WHERE d.id = ?";
+    " FROM json_each(?1) j CROSS JOIN deliveries d ON d.id = j.value"
+    " JOIN events e ON e.id = d.event_id"
+    " JOIN destinations x ON x.id = d.destination_id ORDER BY j.key";
 static const char ST_SETTLE[] =
     "UPDATE deliveries SET state = ?1, next_attempt_at = ?2,"
     " retry = CASE WHEN ?1 = 'pending' THEN retry + 1 ELSE retry END,"
@@ -174,19 +177,47 @@ out:
     return rc;
 }
 
-/* Lease delivery `id` and read it (with its event) into `d`. */
+/* `ids` as a JSON array, in `a`; NULL when it is full. */
+static char *
+ids_json(struct arena *a, const int64_t *ids, size_t n)
+{
+    /* "[" and "]", then at most 20 digits and a comma each */
+    char *out = arena_alloc(a, 2 + n * 21 + 1);
+    char *p = out;
+    size_t i = 0;
+
+    if (out == NULL) {
+        return NULL;
+    }
+    *p++ = '[';
+    for (i = 0; i < n; i++) {
+        p += sprintf(p, "%s%lld", i > 0 ? "," : "", (long long)ids[i]);
+    }
+    *p++ = ']';
+    *p = '\0';
+    return out;
+}
+
+/* Lease the `n` deliveries `ids` and read them (with their events), in
+ * that order, into `d`. */
 static int
-lease_one(struct conn *w, const struct claim_args *ca, int64_t id,
-          struct store_delivery *d, const char *op, struct err *e)
+lease(struct conn *w, const struct claim_args *ca, const int64_t *ids, size_t n,
+      struct store_delivery *d, const char *op, struct err *e)
 {
     struct call c = {0};
-    int rc = sq_call_start(&c, w, ST_LEASE, NULL, op, e);
+    char *list = ids_json(ca->a, ids, n);
+    size_t got = 0;
+    int rc = 0;
 
+    if (list == NULL) {
+        return err_set(e, ERR_NOMEM, "%s: the arena is full", op);
+    }
+    rc = sq_call_start(&c, w, ST_LEASE, NULL, op, e);
     if (rc == 0) {
         sq_bind_text(&c, ca->owner);
         sq_bind_int(&c, ca->lease_until);
         sq_bind_int(&c, ca->now);
-        sq_bind_int(&c, id);
+        sq_bind_text(&c, list);
         rc = sq_call_run(&c);
     }
     sq_call_end(&c);
@@ -195,17 +226,18 @@ lease_one(struct conn *w, const struct claim_args *ca, int64_t id,
     }
     rc = sq_call_start(&c, w, ST_CLAIMED, ca->a, op, e);
     if (rc == 0) {
-        sq_bind_int(&c, id);
-        rc = sq_call_step(&c);
-        if (rc == 1) {
-            read_delivery(&c, d);
-            d->secret_stamp = sq_col_int(&c);
-            rc = c.rc;
-        } else if (rc == 0) {
-            rc = err_set(e, ERR_STORE, "%s: a claimed delivery vanished", op);
+        sq_bind_text(&c, list);
+        while (got < n && (rc = sq_call_step(&c)) == 1) {
+            read_delivery(&c, &d[got]);
+            d[got].secret_stamp = sq_col_int(&c);
+            got++;
         }
+        rc = rc < 0 ? rc : c.rc;
     }
     sq_call_end(&c);
+    if (rc == 0 && got != n) {
+        rc = err_set(e, ERR_STORE, "%s: a claimed delivery vanished", op);
+    }
     return rc;
 }
 
@@ -216,7 +248,6 @@ run_claim(struct conn *w, const struct wop *op, struct err *e)
     int64_t ids[CLAIM_MAX];
     size_t max = ca->limit < CLAIM_MAX ? ca->limit : CLAIM_MAX;
     size_t got = 0;
-    size_t i = 0;
     struct call c = {0};
     int rc = sq_call_start(&c, w, ST_RECOVER, NULL, op->name, e);
 
@@ -232,8 +263,8 @@ run_claim(struct conn *w, const struct wop *op, struct err *e)
     if (rc == 0 && got < max) {
         rc = due_ids(w, ca, 1, ids, &got, max, op->name, e);
     }
-    for (i = 0; rc == 0 && i < got; i++) {
-        rc = lease_one(w, ca, ids[i], &ca->out[i], op->name, e);
+    if (rc == 0 && got > 0) {
+        rc = lease(w, ca, ids, got, ca->out, op->name, e);
     }
     if (rc == 0) {
         *ca->n = got;
@@ -345,22 +376,37 @@ attempt_add(struct conn *w, const struct store_delivery_outcome *o, int64_t n,
     return rc;
 }
 
+/* What store_delivery_settle_async() hands its write. */
+struct settle_args {
+    struct store_delivery_outcome *o;
+    size_t n;
+};
+
+/*
+ * Record outcome `o` in the write's transaction. A lost claim sets
+ * o->rc to ERR_NOTFOUND and changes nothing; the return value is only
+ * for failures that spoil the write.
+ */
 static int
-run_settle(struct conn *w, const struct wop *op, struct err *e)
+settle_one(struct conn *w, struct store_delivery_outcome *o, struct arena *a,
+           const char *op, struct err *e)
 {
-    const struct store_delivery_outcome *o = op->in.p;
-    struct arena a;
     struct call c = {0};
     int64_t n = 0;
     const char *dest = NULL;
     const char *key = NULL;
     int rc = 0;
 
+    o->rc = 0;
     if (o->state == NULL) {
-        return release(w, o, op->name, e);
+        rc = release(w, o, op, e);
+        if (rc == ERR_NOTFOUND) {
+            o->rc = rc;
+            rc = 0;
+        }
+        return rc;
     }
-    arena_init(&a, 4096);
-    rc = sq_call_start(&c, w, ST_SETTLE, &a, op->name, e);
+    rc = sq_call_start(&c, w, ST_SETTLE, a, op, e);
     if (rc != 0) {
         goto out;
     }
@@ -377,7 +423,7 @@ run_settle(struct conn *w, const struct wop *op, struct err *e)
     sq_bind_text(&c, o->owner);
     rc = sq_call_step(&c);
     if (rc == 0) {
-        rc = err_set(e, ERR_NOTFOUND, "%s: the claim was lost", op->name);
+        o->rc = ERR_NOTFOUND;
         goto out;
     }
     if (rc < 0) {
@@ -390,25 +436,41 @@ run_settle(struct conn *w, const struct wop *op, struct err *e)
     /* RETURNING rows are all produced by the first step; finish it */
     sq_call_end(&c);
     if (rc == 0) {
-        rc = attempt_add(w, o, n, op->name, e);
+        rc = attempt_add(w, o, n, op, e);
     }
     if (rc == 0 && strcmp(o->state, "pending") != 0) {
-        rc = promote(w, dest, key, op->name, e);
+        rc = promote(w, dest, key, op, e);
     }
 out:
     sq_call_end(&c);
+    return rc;
+}
+
+static int
+run_settle(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct settle_args *sa = op->in.p;
+    struct arena a;
+    size_t i = 0;
+    int rc = 0;
+
+    /* the RETURNING strings of every outcome: two ids each */
+    arena_init(&a, 4096 + sa->n * 512);
+    for (i = 0; i < sa->n && rc == 0; i++) {
+        rc = settle_one(w, &sa->o[i], &a, op->name, e);
+    }
     arena_release(&a);
     return rc;
 }
 
 int
-sq_delivery_settle_async(struct store *s,
-                         const struct store_delivery_outcome *o,
-                         store_done_fn done, void *arg)
+sq_delivery_settle_async(struct store *s, struct store_delivery_outcome *o,
+                         size_t n, store_done_fn done, void *arg)
 {
     struct wop op = {.run = run_settle, .name = "store_delivery_settle"};
+    struct settle_args sa = {o, n};
 
-    return sq_write_async(s, &op, o, sizeof(*o), done, arg);
+    return sq_write_async(s, &op, &sa, sizeof(sa), done, arg);
 }
 
 /* ---- reads ---- */

@@ -426,11 +426,10 @@ store_delivery_claim(struct store *s, const char *destination_id, int64_t now,
 }
 
 int
-store_delivery_settle_async(struct store *s,
-                            const struct store_delivery_outcome *o,
-                            store_done_fn done, void *arg)
+store_delivery_settle_async(struct store *s, struct store_delivery_outcome *o,
+                            size_t n, store_done_fn done, void *arg)
 {
-    return s->be->delivery_settle_async(s, o, done, arg);
+    return s->be->delivery_settle_async(s, o, n, done, arg);
 }
 
 int

@@ -410,16 +410,21 @@ struct store_delivery_outcome {
     int64_t latency_us;
     long status;       /* 0 when there was no HTTP answer */
     const char *error; /* NULL when none; borrowed until done */
+    /* set by the store before done: 0, or ERR_NOTFOUND when the claim
+     * was lost to another owner (and nothing was recorded for it) */
+    int rc;
 };
 
 /*
- * Record `o` and, when the delivery leaves the queue (delivered or
- * dead), make the next one of its user claimable. Asynchronous: `done`
- * as store_done_fn says; `o` is copied, its strings borrowed until done.
- * ERR_NOTFOUND (to done) when the claim was lost to another owner.
+ * Record the `n` outcomes `o` in one write and, for each delivery that
+ * leaves the queue (delivered or dead), make the next one of its user
+ * claimable. Asynchronous: `done` as store_done_fn says, once for all of
+ * them. `o` and its strings are borrowed until done, which finds each
+ * o[i].rc set when its own rc is 0; when it is not (the write failed),
+ * none of them was recorded.
  */
 int store_delivery_settle_async(struct store *s,
-                                const struct store_delivery_outcome *o,
+                                struct store_delivery_outcome *o, size_t n,
                                 store_done_fn done, void *arg);
 
 struct store_delivery_query {

@@ -132,7 +132,7 @@ settle(struct store *s, int64_t id, const char *owner, const char *state,
     o.status = status;
     o.error = error;
     settled_done = 0;
-    if (store_delivery_settle_async(s, &o, on_settled, NULL) != 0) {
+    if (store_delivery_settle_async(s, &o, 1, on_settled, NULL) != 0) {
         return -1;
     }
     pthread_mutex_lock(&lock);
@@ -141,7 +141,8 @@ settle(struct store *s, int64_t id, const char *owner, const char *state,
     }
     rc = settled_rc;
     pthread_mutex_unlock(&lock);
-    return rc;
+    /* the write's outcome, else this delivery's own */
+    return rc != 0 ? rc : o.rc;
 }
 
 /* Claim for `dest` and return how many; their event ids into ids[]. */
@@ -320,6 +321,73 @@ test_leases(struct store *s)
     arena_release(&a);
 }
 
+/* Several outcomes in one write: a lost claim among them is refused
+ * alone, the others are recorded and promote their users' next ones. */
+static void
+test_settle_batch(struct store *s)
+{
+    struct arena a;
+    struct store_delivery *got = NULL;
+    struct store_delivery_outcome o[3];
+    size_t n = 0;
+    size_t i = 0;
+    int rc = 0;
+
+    arena_init(&a, 1 << 20);
+    add_destination("B1", "dev_d");
+    add_user("bu1", "dev_d");
+    add_user("bu2", "dev_d");
+    add_user("bu3", "dev_d");
+    add_event("b1", "dev_d", "bu1", "activity", T0 + 1);
+    add_event("b2", "dev_d", "bu2", "activity", T0 + 2);
+    add_event("b3", "dev_d", "bu3", "activity", T0 + 3);
+    add_event("b4", "dev_d", "bu1", "sleep", T0 + 4);
+    add_event("b5", "dev_d", "bu2", "sleep", T0 + 5);
+    n = claim(s, "B1", T0 + 10, "w1", &a, &got);
+    is_int((int)n, 3, "batch: the three users' heads are claimed");
+    if (n != 3) {
+        goto out;
+    }
+    ok(strcmp(got[0].event_id, "b1") == 0 &&
+           strcmp(got[1].event_id, "b2") == 0 &&
+           strcmp(got[2].event_id, "b3") == 0,
+       "... oldest first");
+    memset(o, 0, sizeof(o));
+    for (i = 0; i < 3; i++) {
+        o[i].id = got[i].id;
+        o[i].owner = "w1";
+        o[i].state = "delivered";
+        o[i].at = T0 + 11;
+        o[i].next_attempt_at = T0 + 11;
+        o[i].status = 204;
+        o[i].rc = 99;
+    }
+    o[1].owner = "w-other";
+    settled_done = 0;
+    rc = store_delivery_settle_async(s, o, 3, on_settled, NULL);
+    is_int(rc, 0, "three outcomes go in one write");
+    pthread_mutex_lock(&lock);
+    while (rc == 0 && !settled_done) {
+        pthread_cond_wait(&cond, &lock);
+    }
+    pthread_mutex_unlock(&lock);
+    is_int(settled_rc, 0, "... which commits");
+    ok(o[0].rc == 0 && o[2].rc == 0, "... the two of w1 are recorded");
+    is_int(o[1].rc, ERR_NOTFOUND, "... the lost claim is refused alone");
+    is_int((int)side_int("SELECT count(*) FROM deliveries WHERE"
+                         " destination_id = 'B1' AND state = 'delivered'"),
+           2, "two delivered");
+    is_int((int)side_int("SELECT count(*) FROM delivery_attempts t"
+                         " JOIN deliveries d ON d.id = t.delivery_id"
+                         " WHERE d.destination_id = 'B1'"),
+           2, "two attempts, none for the refused one");
+    n = claim(s, "B1", T0 + 12, "w1", &a, &got);
+    ok(n == 1 && strcmp(got[0].event_id, "b4") == 0,
+       "bu1's next is claimable; bu2's waits for its head, still in flight");
+out:
+    arena_release(&a);
+}
+
 static void
 test_replay_event(struct store *s)
 {
@@ -449,6 +517,7 @@ main(void)
               " ('dev_c', 'c', 0)");
     test_fan_out_and_heads(s);
     test_leases(s);
+    test_settle_batch(s);
     test_replay_event(s);
     test_gone(s);
     sqlite3_close(side);
