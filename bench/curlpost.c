@@ -93,8 +93,7 @@ main(int argc, char **argv)
 
     if (argc != 5 || (n = atol(argv[3])) <= 0 || (c = atol(argv[4])) <= 0 ||
         c > MAX_C) {
-        fprintf(stderr, "usage: curlpost URL BODY_FILE N C (C <= %d)\n",
-                MAX_C);
+        fprintf(stderr, "usage: curlpost URL BODY_FILE N C (C <= %d)\n", MAX_C);
         return 2;
     }
     body = slurp(argv[2], &len);
@@ -129,8 +128,7 @@ main(int argc, char **argv)
                 continue;
             }
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-            if (msg->data.result != CURLE_OK || status < 200 ||
-                status > 299) {
+            if (msg->data.result != CURLE_OK || status < 200 || status > 299) {
                 bad++;
             }
             done++;
