@@ -40,9 +40,8 @@
 #include "providers/adapter.h"
 
 #define DAY_SECONDS      86400
-#define LARGE_DAYS       28  /* longer requests arrive in chunks */
-#define DATA_THREADS_MAX 32  /* inline answers being made at once */
-#define USER_ID_MAX      128 /* a longer id cannot be a user's */
+#define LARGE_DAYS       28 /* longer requests arrive in chunks */
+#define DATA_THREADS_MAX 32 /* inline answers being made at once */
 /* 9999-12-31T23:59:59Z, the last moment ISO 8601 dates can name */
 #define TIME_MAX 253402300799LL
 
@@ -186,29 +185,6 @@ parse_ask(struct http_request *req, struct data_ask *q, struct err *e)
     q->start = now - DAY_SECONDS;
     q->end = now;
     q->days = 1;
-    return rc;
-}
-
-/* The user q->user_id of `dev_id`, not deauthorized, into q->user;
- * ERR_NOTFOUND naming user_id. As users.c looks users up. */
-static int
-find_user(struct data_ask *q, const char *dev_id, struct err *e)
-{
-    struct http_request *req = q->req;
-    struct app *a = req->ctx;
-    const char *id = q->user_id;
-    int rc = 0;
-
-    if (strlen(id) > USER_ID_MAX) {
-        return err_set(e, ERR_NOTFOUND, "user_id: no user '%.32s...'", id);
-    }
-    rc = store_user_get(a->store, dev_id, id, req->arena, &q->user, e);
-    if (rc == 0 && strcmp(q->user.state, "deauthorized") == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    if (rc == ERR_NOTFOUND) {
-        return err_set(e, rc, "user_id: no user '%s'", id);
-    }
     return rc;
 }
 
@@ -663,7 +639,7 @@ api_data_get(struct http_request *req, struct http_response *resp)
         rc = parse_ask(req, q, &e);
     }
     if (rc == 0) {
-        rc = find_user(q, dev_id, &e);
+        rc = api_find_user(q->req, dev_id, q->user_id, "user_id", &q->user, &e);
     }
     if (rc < 0) {
         return http_reply_err(req, resp, &e);

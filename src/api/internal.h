@@ -8,6 +8,7 @@
 
 #include "app/app.h"
 #include "app/links.h"
+#include "store/store.h"
 #include "core/err.h"
 #include "http/server.h"
 
@@ -52,6 +53,14 @@ int api_opt_integer(json_t *o, const char *name, int *given, long *out,
  * into `lr`, borrowed from `body`; the errors of api_opt_string().
  */
 int api_link_fields(json_t *body, struct links_request *lr, struct err *e);
+
+/*
+ * The user `id` of `dev_id` that is not deauthorized, into `*u` (strings
+ * in the request's arena). ERR_NOTFOUND naming `field` when there is no
+ * such user (another developer's users included); the store's errors.
+ */
+int api_find_user(struct http_request *req, const char *dev_id, const char *id,
+                  const char *field, struct store_user *u, struct err *e);
 
 /* Handlers (one file each). */
 int api_widget_session(struct http_request *req, struct http_response *resp);

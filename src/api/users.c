@@ -27,10 +27,9 @@ gone(const struct store_user *u)
     return strcmp(u->state, "deauthorized") == 0;
 }
 
-/* The user `id` of `dev_id`, not gone; ERR_NOTFOUND naming `field`. */
-static int
-find_user(struct http_request *req, const char *dev_id, const char *id,
-          const char *field, struct store_user *u, struct err *e)
+int
+api_find_user(struct http_request *req, const char *dev_id, const char *id,
+              const char *field, struct store_user *u, struct err *e)
 {
     struct app *a = req->ctx;
     int rc = 0;
@@ -121,7 +120,7 @@ api_user_info(struct http_request *req, struct http_response *resp)
     if (id == NULL || id[0] == '\0') {
         return info_by_reference(req, resp, dev_id, ref);
     }
-    rc = find_user(req, dev_id, id, "user_id", &u, &e);
+    rc = api_find_user(req, dev_id, id, "user_id", &u, &e);
     if (rc < 0) {
         return http_reply_err(req, resp, &e);
     }
@@ -248,7 +247,7 @@ api_bulk_user_info(struct http_request *req, struct http_response *resp)
             rc = err_set(&e, ERR_INVALID, "body[%zu]: expected a user id", i);
             break;
         }
-        rc = find_user(req, dev_id, json_string_value(v), "body", &u, &e);
+        rc = api_find_user(req, dev_id, json_string_value(v), "body", &u, &e);
         if (rc == 0) {
             json_array_append_new(out, events_user_json(&u, 0));
         }
@@ -312,7 +311,7 @@ api_user_patch(struct http_request *req, struct http_response *resp)
         rc = parse_patch(body, &set_ref, &ref, &active, &e);
     }
     if (rc == 0) {
-        rc = find_user(req, dev_id, id, "user_id", &u, &e);
+        rc = api_find_user(req, dev_id, id, "user_id", &u, &e);
     }
     if (rc == 0) {
         rc = store_user_update(a->store, dev_id, id, set_ref, ref, active,
@@ -323,7 +322,7 @@ api_user_patch(struct http_request *req, struct http_response *resp)
     }
     json_decref(body);
     if (rc == 0) {
-        rc = find_user(req, dev_id, id, "user_id", &u, &e);
+        rc = api_find_user(req, dev_id, id, "user_id", &u, &e);
     }
     if (rc < 0) {
         return http_reply_err(req, resp, &e);

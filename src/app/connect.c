@@ -445,35 +445,6 @@ fetch_profile(struct flow *f)
     }
 }
 
-/*
- * Withings answers {"status":0,"body":{...tokens...}}: the tokens are
- * the body, and a non-zero status is an error. Into `*out` (arena).
- */
-static int
-unwrap_token_answer(struct flow *f, const char *body, size_t len,
-                    const char **out, size_t *out_len)
-{
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    json_t *inner = json_object_get(root, "body");
-    json_t *status = json_object_get(root, "status");
-    char *text = NULL;
-    int rc = ERR_UPSTREAM;
-
-    if (json_is_object(inner) && json_is_integer(status) &&
-        json_integer_value(status) == 0) {
-        text = json_dumps(inner, JSON_COMPACT);
-    }
-    if (text != NULL) {
-        *out = arena_strdup(f->ar, text);
-        *out_len = strlen(text);
-        crypto_wipe(text, *out_len);
-        free(text);
-        rc = *out == NULL ? ERR_NOMEM : 0;
-    }
-    json_decref(root);
-    return rc;
-}
-
 static void token_step(struct flow *f, struct hclient_response *r);
 
 static void
@@ -505,7 +476,7 @@ token_step(struct flow *f, struct hclient_response *r)
         return;
     }
     if ((f->p->quirks & PROVIDER_Q_WRAPPED_TOKEN) && r->status == 200 &&
-        unwrap_token_answer(f, r->body, r->body_len, &body, &len) < 0) {
+        grant_unwrap_answer(r->body, r->body_len, f->ar, &body, &len) < 0) {
         fail(f, CONNECT_R_TOKEN_EXCHANGE,
              "the provider's token answer is malformed");
         return;

@@ -135,3 +135,28 @@ grant_open(const struct app *a, const char *user_id, const unsigned char *box,
     json_decref(o);
     return out->access_token == NULL ? ERR_INVALID : 0;
 }
+
+int
+grant_unwrap_answer(const char *body, size_t len, struct arena *ar,
+                    const char **out, size_t *out_len)
+{
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *inner = json_object_get(root, "body");
+    json_t *status = json_object_get(root, "status");
+    char *text = NULL;
+    int rc = ERR_UPSTREAM;
+
+    if (json_is_object(inner) && json_is_integer(status) &&
+        json_integer_value(status) == 0) {
+        text = json_dumps(inner, JSON_COMPACT);
+    }
+    if (text != NULL) {
+        *out_len = strlen(text);
+        *out = arena_strndup(ar, text, *out_len);
+        crypto_wipe(text, *out_len);
+        free(text);
+        rc = *out == NULL ? ERR_NOMEM : 0;
+    }
+    json_decref(root);
+    return rc;
+}

@@ -64,4 +64,14 @@ int grant_open(const struct app *a, const char *user_id,
                const unsigned char *box, size_t len, struct arena *ar,
                struct grant *out);
 
+/*
+ * Withings wraps its token answers: {"status":0,"body":{...tokens...}}.
+ * The inner object of the `len` bytes at `body` into `*out` (`*out_len`
+ * bytes, in `ar`); ERR_UPSTREAM when the answer is not of that form or
+ * its status is not 0, ERR_NOMEM when `ar` is full. Copies the tokens
+ * make on the way are wiped.
+ */
+int grant_unwrap_answer(const char *body, size_t len, struct arena *ar,
+                        const char **out, size_t *out_len);
+
 #endif

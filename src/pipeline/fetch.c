@@ -224,30 +224,6 @@ grant_dead(struct puser *pu, const char *why, struct err *e)
     return err_set(e, ERR_FORBIDDEN, "the provider refused the grant: %s", why);
 }
 
-/* Unwrap Withings' {"status":0,"body":{...}} token answers. */
-static int
-unwrap(const struct hclient_response *r, struct arena *ar, const char **body,
-       size_t *len)
-{
-    json_t *root = json_loadb(r->body, r->body_len, 0, NULL);
-    json_t *inner = json_object_get(root, "body");
-    char *text = NULL;
-
-    if (json_is_object(inner) &&
-        json_integer_value(json_object_get(root, "status")) == 0) {
-        text = json_dumps(inner, JSON_COMPACT);
-    }
-    json_decref(root);
-    if (text == NULL) {
-        return ERR_UPSTREAM;
-    }
-    *body = arena_strdup(ar, text);
-    *len = strlen(text);
-    crypto_wipe(text, *len);
-    free(text);
-    return *body != NULL ? 0 : ERR_NOMEM;
-}
-
 /*
  * Refresh the grant of `pu` (holding its lock), store the new one and
  * keep the old refresh token when none came. ERR_FORBIDDEN when the
@@ -296,7 +272,7 @@ refresh(struct puser *pu, struct grant *g, struct err *e)
     body = rs.body;
     len = rs.body_len;
     if ((pu->p->quirks & PROVIDER_Q_WRAPPED_TOKEN) && rs.status == 200 &&
-        unwrap(&rs, &pu->ar, &body, &len) < 0) {
+        grant_unwrap_answer(rs.body, rs.body_len, &pu->ar, &body, &len) < 0) {
         /* a wrapped error: Withings' status 401 and the like */
         rc = grant_dead(pu, "the token endpoint refused the refresh", e);
         goto out;

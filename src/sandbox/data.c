@@ -1857,41 +1857,29 @@ static int
 bearer(struct http_request *req, struct http_response *resp, unsigned need,
        const char *need_name, const char **account, int *rc)
 {
-    const char *header = http_header(req, "Authorization");
-    struct app *a = req->ctx;
     struct store_sandbox_token t;
-    unsigned char hash[32];
-    const char *token = NULL;
     unsigned have = 0;
     struct err e;
-    int grc = ERR_INVALID;
+    int grc = 0;
 
-    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0) {
+    err_clear(&e);
+    grc = sandbox_bearer_token(req, &t, &e);
+    if (grc == ERR_AUTH) {
         *rc = refuse(req, resp, 401, "invalid_request",
                      "a Bearer access token is required", NULL);
         return 1;
     }
-    token = header + 7;
-    while (*token == ' ') {
-        token++;
-    }
-    err_clear(&e);
-    if (token[0] != '\0' && strlen(token) <= SANDBOX_TOKEN_MAX) {
-        crypto_sha256(token, strlen(token), hash);
-        grc = store_sandbox_token_get(a->store, hash, req->arena, &t, &e);
-    }
-    if (grc < 0 && grc != ERR_NOTFOUND && grc != ERR_INVALID) {
-        log_event(LOG_ERROR, "sandbox", "sandbox.token.get_failed", "msg=%s",
-                  e.msg);
-        *rc = http_reply_error(req, resp, 500, "cannot read the token");
-        return 1;
-    }
-    if (grc < 0 || strcmp(t.kind, "access") != 0 || t.revoked_at != 0 ||
-        t.expires_at <= isotime_now_us()) {
+    if (grc == ERR_NOTFOUND) {
         *rc = refuse(req, resp, 401, "invalid_token",
                      "the access token is not valid, has expired or was "
                      "revoked",
                      NULL);
+        return 1;
+    }
+    if (grc < 0) {
+        log_event(LOG_ERROR, "sandbox", "sandbox.token.get_failed", "msg=%s",
+                  e.msg);
+        *rc = http_reply_error(req, resp, 500, "cannot read the token");
         return 1;
     }
     if (t.scope == NULL || sandbox_scope_parse(t.scope, &have) < 0) {

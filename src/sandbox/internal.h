@@ -212,4 +212,17 @@ int sandbox_token(struct http_request *req, struct http_response *resp);
 int sandbox_revoke(struct http_request *req, struct http_response *resp);
 int sandbox_userinfo(struct http_request *req, struct http_response *resp);
 
+struct store_sandbox_token;
+
+/*
+ * The live access token that the request's "Authorization: Bearer"
+ * header carries, into `*t` (strings in the request's arena). ERR_AUTH
+ * when there is no Bearer credential (RFC 6750's invalid_request),
+ * ERR_NOTFOUND when the token is unknown, not an access token, expired
+ * or revoked (invalid_token); another code, detail in `e`, when the
+ * store failed.
+ */
+int sandbox_bearer_token(struct http_request *req,
+                         struct store_sandbox_token *t, struct err *e);
+
 #endif

@@ -572,41 +572,58 @@ bearer_refused(struct http_request *req, struct http_response *resp,
 }
 
 int
-sandbox_userinfo(struct http_request *req, struct http_response *resp)
+sandbox_bearer_token(struct http_request *req, struct store_sandbox_token *t,
+                     struct err *e)
 {
     const char *header = http_header(req, "Authorization");
     struct app *a = req->ctx;
-    struct store_sandbox_token t;
-    char id[SANDBOX_ACCOUNT_ID_LEN + 1];
     unsigned char hash[32];
     const char *token = NULL;
-    json_t *o = NULL;
-    struct err e;
     int rc = 0;
 
     if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0) {
-        return bearer_refused(req, resp, NULL,
-                              "a Bearer access token is required");
+        return ERR_AUTH;
     }
     token = header + 7;
     while (*token == ' ') {
         token++;
     }
-    err_clear(&e);
     rc = token_hash(token, hash);
     if (rc == 0) {
-        rc = store_sandbox_token_get(a->store, hash, req->arena, &t, &e);
+        rc = store_sandbox_token_get(a->store, hash, req->arena, t, e);
     }
-    if (rc < 0 && rc != ERR_NOTFOUND && rc != ERR_INVALID) {
-        log_event(LOG_ERROR, "sandbox", "sandbox.token.get_failed", "msg=%s",
-                  e.msg);
-        return http_reply_error(req, resp, 500, "cannot read the token");
+    if (rc == ERR_INVALID || rc == ERR_NOTFOUND ||
+        (rc == 0 && (strcmp(t->kind, "access") != 0 || t->revoked_at != 0 ||
+                     t->expires_at <= isotime_now_us()))) {
+        return ERR_NOTFOUND;
     }
-    if (rc < 0 || strcmp(t.kind, "access") != 0 || t.revoked_at != 0 ||
-        t.expires_at <= isotime_now_us()) {
+    return rc;
+}
+
+int
+sandbox_userinfo(struct http_request *req, struct http_response *resp)
+{
+    struct store_sandbox_token t;
+    char id[SANDBOX_ACCOUNT_ID_LEN + 1];
+    json_t *o = NULL;
+    struct err e;
+    int rc = 0;
+
+    err_clear(&e);
+    rc = sandbox_bearer_token(req, &t, &e);
+    if (rc == ERR_AUTH) {
+        return bearer_refused(req, resp, NULL,
+                              "a Bearer access token is required");
+    }
+    if (rc == ERR_NOTFOUND) {
         return bearer_refused(req, resp, "invalid_token",
                               "the access token is not valid, has expired "
                               "or was revoked");
+    }
+    if (rc < 0) {
+        log_event(LOG_ERROR, "sandbox", "sandbox.token.get_failed", "msg=%s",
+                  e.msg);
+        return http_reply_error(req, resp, 500, "cannot read the token");
     }
 
     sandbox_account_id(t.account, id);
