@@ -112,6 +112,7 @@ static const struct key keys[] = {
     C_INT(server, timeout_seconds, 30, 1, 86400),
     C_INT(server, request_timeout_seconds, 60, 1, 86400),
     C_LONG(server, max_body_bytes, 1048576, 1, 1073741824),
+    C_LONG(server, hook_max_body_bytes, 16777216, 1, 1073741824),
     C_LONG(server, connection_memory, 32768, 4096, 67108864),
     C_LONG(server, request_memory, 8388608, 65536, 1073741824),
 

@@ -62,6 +62,7 @@ struct config {
     int server_timeout_seconds;         /* idle connection timeout, 30 */
     int server_request_timeout_seconds; /* whole body within, 60 */
     long server_max_body_bytes;         /* 1048576 */
+    long server_hook_max_body_bytes;    /* provider pushes, 16777216 */
     long server_connection_memory;      /* per-connection header memory,
                                         32768 */
     long server_request_memory;         /* per-request arena, 8388608 */

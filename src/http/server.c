@@ -56,6 +56,7 @@ struct request_state {
     struct buf body;
     struct timespec start;
     unsigned long long seen; /* body bytes received, kept or not */
+    size_t max_body;         /* the ceiling of this request's body */
     const char *target;      /* the request target as sent, undecoded */
     int started;             /* the first access-handler call was made */
     int too_big;
@@ -89,6 +90,21 @@ elapsed_us(const struct timespec *start)
            (now.tv_nsec - start->tv_nsec) / 1000;
 }
 
+/* The body ceiling of a request for `target`: large_body_bytes under
+ * one of the large_body_paths, else max_body_bytes. */
+static size_t
+body_ceiling(const struct http_server *s, const char *target)
+{
+    const char *const *p = s->opt.large_body_paths;
+
+    for (; p != NULL && *p != NULL && s->opt.large_body_bytes > 0; p++) {
+        if (strncmp(target, *p, strlen(*p)) == 0) {
+            return s->opt.large_body_bytes;
+        }
+    }
+    return s->opt.max_body_bytes;
+}
+
 /* Made by the URI callback, before the headers are parsed: only the
  * request target is known then. */
 static struct request_state *
@@ -102,7 +118,8 @@ request_new(struct http_server *s, const char *target)
     rng_bytes(id, sizeof(id));
     codec_hex_encode(id, sizeof(id), st->req_id);
     arena_init(&st->arena, s->opt.request_memory);
-    buf_init(&st->body, s->opt.max_body_bytes);
+    st->max_body = body_ceiling(s, target);
+    buf_init(&st->body, st->max_body);
     st->req.arena = &st->arena;
     st->req.req_id = st->req_id;
     st->req.ctx = s->opt.ctx;
@@ -249,9 +266,9 @@ reply_too_big(struct http_server *s, struct request_state *st)
     struct http_response resp;
 
     memset(&resp, 0, sizeof(resp));
+    (void)s;
     http_reply_error(&st->req, &resp, 413,
-                     "body: larger than the limit of %zu bytes",
-                     s->opt.max_body_bytes);
+                     "body: larger than the limit of %zu bytes", st->max_body);
     return queue(st, &resp);
 }
 
@@ -263,21 +280,21 @@ reply_too_big(struct http_server *s, struct request_state *st)
  * wait for "100 Continue", are answered at once.
  */
 static unsigned long long
-discard_max(const struct http_server *s)
+discard_max(const struct request_state *st)
 {
-    unsigned long long m = 8ULL * s->opt.max_body_bytes;
+    unsigned long long m = 8ULL * st->max_body;
 
     return m < (16ULL << 20) ? 16ULL << 20 : m;
 }
 
 static int
-discard_now(const struct http_server *s, struct MHD_Connection *conn,
+discard_now(const struct request_state *st, struct MHD_Connection *conn,
             unsigned long long len)
 {
     const char *expect =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
 
-    return len > discard_max(s) || expect != NULL;
+    return len > discard_max(st) || expect != NULL;
 }
 
 /* A handler's outcome: `resp` stays, or becomes the 500 of a failure. */
@@ -405,9 +422,9 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
         }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl != NULL && strtoull(cl, NULL, 10) > s->opt.max_body_bytes) {
+        if (cl != NULL && strtoull(cl, NULL, 10) > st->max_body) {
             st->too_big = 1;
-            if (discard_now(s, conn, strtoull(cl, NULL, 10))) {
+            if (discard_now(st, conn, strtoull(cl, NULL, 10))) {
                 rc = reply_too_big(s, st);
             }
         }
@@ -427,7 +444,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
         if (!st->too_big && buf_add(&st->body, upload, *upload_size) < 0) {
             st->too_big = 1;
         }
-        if (st->too_big && !st->queued && st->seen > discard_max(s)) {
+        if (st->too_big && !st->queued && st->seen > discard_max(st)) {
             rc = reply_too_big(s, st);
         }
         *upload_size = 0;

@@ -80,6 +80,18 @@ nap(struct pipeline *p, int64_t us)
 
 /* ---- adding jobs ---- */
 
+/*
+ * The largest job payload ferry stores: a push's payload is the
+ * provider's body parsed and written again, which may come out larger
+ * than it went in (numbers written in full), so four times the largest
+ * push, and room for the smaller jobs. Every stored job fits a claim.
+ */
+static size_t
+payload_max(const struct app *a)
+{
+    return 4 * (size_t)a->cfg->server_hook_max_body_bytes + (1u << 20);
+}
+
 static int
 job_add(struct app *a, const char *dev_id, const char *user_id,
         const char *kind, const char *lane, json_t *payload, int64_t run_at,
@@ -90,6 +102,11 @@ job_add(struct app *a, const char *dev_id, const char *user_id,
     char *text = payload != NULL ? json_dumps(payload, JSON_COMPACT) : NULL;
     int rc = 0;
 
+    if (text != NULL && strlen(text) > payload_max(a)) {
+        free(text);
+        return err_set(e, ERR_TOOBIG, "the %s job's payload is too large",
+                       kind);
+    }
     uuid_v4(id);
     memset(&j, 0, sizeof(j));
     j.id = id;
@@ -656,7 +673,9 @@ work(void *arg)
         }
         pthread_mutex_unlock(&p->lock);
         err_clear(&e);
-        arena_init(&ar, 1 << 20);
+        /* room for the largest payload job_add() stores (taken as
+         * needed) */
+        arena_init(&ar, payload_max(p->app) + (1u << 20));
         if (store_job_claim(p->app->store, w->lane, now,
                             now + (int64_t)JOB_LEASE_S * 1000000, p->owner, 1,
                             PER_DEV, &ar, &jobs, &n, &e) < 0) {

@@ -407,6 +407,55 @@ describe("provider pushes reach the webhook", () => {
       }
     });
 
+  test("GARMIN: a push over 1 MiB is taken; an API body that size is not",
+    T, async () => {
+      // Thirty days with a heart rate every 15 s, as Garmin sends
+      // dailies: about 2 MB, over [server] max_body_bytes (1 MiB) but
+      // within hook_max_body_bytes.
+      const base = fixture("push_dailies.json").dailies.find(
+        (d) => d.userId === GARMIN_USER);
+      const day0 = Date.UTC(2024, 0, 1) / 1000;
+      const dailies = [];
+      for (let i = 0; i < 30; i++) {
+        const start = day0 + i * 86400 - base.startTimeOffsetInSeconds;
+        const hr = {};
+        for (let t = 0; t < 86400; t += 15) {
+          hr[String(t)] = 50 + ((t / 15 + i) % 60);
+        }
+        dailies.push({
+          ...base,
+          summaryId: `big-${i}-${start}`,
+          calendarDate: new Date((day0 + i * 86400) * 1000).toISOString()
+            .slice(0, 10),
+          startTimeInSeconds: start,
+          timeOffsetHeartRateSamples: hr,
+        });
+      }
+      const body = { dailies };
+      const size = Buffer.byteLength(JSON.stringify(body));
+      assert.ok(size > 1.5 * 1048576, `the push is ${size} bytes`);
+      const n0 = rx.firsts().length;
+      const r = await garmin.push(hookUrl("garmin"), body);
+      assert.equal(r.status, 200, `a ${size}-byte push: ${r.reply}`);
+      // a daily's object is known by its day (it has no summary id)
+      const ofDay = (d) => objects("daily", users.GARMIN, n0).find(
+        (o) => o.metadata?.start_time?.startsWith(`${d.calendarDate}T`));
+      await rx.waitFor(() => dailies.every(ofDay), 30000,
+        "the thirty pushed days");
+      assert.equal(
+        ofDay(dailies[3]).heart_rate_data?.detailed?.hr_samples?.length,
+        86400 / 15, "every heart-rate sample of the day");
+
+      const api = await fetch(`${ferry.baseUrl}/v2/bulkUserInfo`, {
+        method: "POST",
+        headers: { ...apiHeaders(), "content-type": "application/json" },
+        body: JSON.stringify({ padding: "x".repeat(size) }),
+      });
+      assert.equal(api.status, 413, "the API's own limit stays 1 MiB");
+      const err = await api.json();
+      assert.match(err.message, /body: larger than the limit of 1048576/);
+    });
+
   test("GARMIN: a ping's callback is fetched with the user's token", T,
     async () => {
       const n0 = rx.firsts().length;
