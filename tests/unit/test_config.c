@@ -108,6 +108,8 @@ test_defaults(void)
     is_int(c.server_per_ip_connections, 256, "defaults: per_ip");
     is_int(c.server_timeout_seconds, 30, "defaults: timeout");
     is_int(c.server_max_body_bytes, 1048576, "defaults: max_body_bytes");
+    is_int(c.server_hook_max_body_bytes, 16777216,
+           "defaults: hook_max_body_bytes");
     is_int(c.server_connection_memory, 32768, "defaults: conn memory");
     is_int(c.server_request_memory, 8388608, "defaults: request memory");
     is_str(c.store_url, "sqlite:ferry.db", "defaults: store url");
