@@ -88,6 +88,14 @@ compose_one(struct compose *c, const char *type, const struct store_record *r,
     for (i = 0; data != NULL && i < n; i++) {
         json_t *o = json_loads(r[i].data, 0, NULL);
 
+        if (o != NULL && strlen(r[i].data) > EVENT_BYTES) {
+            /* the record stays whole in the store and the data
+             * endpoints; the event announces it without samples */
+            pipeline_strip_samples(o);
+            log_event(LOG_WARN, "pipeline", "event.samples_left_out",
+                      "user_id=%s type=%s bytes=%zu", c->pu->u.id, type,
+                      strlen(r[i].data));
+        }
         if (o != NULL) {
             json_array_append_new(data, o);
         }
@@ -124,8 +132,9 @@ compose_one(struct compose *c, const char *type, const struct store_record *r,
 
 /*
  * The store calls this inside its transaction with the new and changed
- * records: events of at most EVENT_OBJECTS records of one type, new
- * ones and changed ones apart (the latter marked update).
+ * records: events of at most EVENT_OBJECTS records (and EVENT_BYTES of
+ * them) of one type, new ones and changed ones apart (the latter marked
+ * update).
  */
 static int
 compose_events(void *arg, const struct store_record *changed, size_t n,
@@ -150,17 +159,31 @@ compose_events(void *arg, const struct store_record *changed, size_t n,
         for (update = 0; rc == 0 && update <= 1; update++) {
             size_t k = 0;
             size_t i = 0;
+            size_t bytes = 0;
 
             for (i = 0; rc == 0 && i < n; i++) {
+                size_t len = 0;
+
                 if (strcmp(changed[i].type, name) != 0 ||
                     (changed[i].change == 2) != update) {
                     continue;
                 }
+                len = strlen(changed[i].data);
+                if (k > 0 && bytes + len > EVENT_BYTES) {
+                    rc = compose_one(c, name, group, k, update);
+                    k = 0;
+                    bytes = 0;
+                    if (rc != 0) {
+                        break;
+                    }
+                }
+                bytes += len;
                 group[k++] = changed[i];
                 if (k == EVENT_OBJECTS ||
                     (strcmp(name, "athlete") == 0 && k == 1)) {
                     rc = compose_one(c, name, group, k, update);
                     k = 0;
+                    bytes = 0;
                 }
             }
             if (rc == 0 && k > 0) {

@@ -18,8 +18,12 @@
 #define DAY_S           86400LL
 #define REFRESH_AHEAD_S 300 /* refresh a token this long before expiry */
 #define EVENT_OBJECTS   10  /* objects in one data event */
-#define LARGE_DAYS      28  /* longer requests are chunked */
-#define API_ANSWER_MAX  (16u << 20)
+/* Record bytes in one data event, at most; a record larger by itself is
+ * announced without its samples, so every event fits a delivery claim
+ * (deliver.c holds up to 64 MiB of bodies). */
+#define EVENT_BYTES    (16u << 20)
+#define LARGE_DAYS     28 /* longer requests are chunked */
+#define API_ANSWER_MAX (16u << 20)
 
 /* One user as a job sees it: the user, its provider and adapter, an
  * opened grant. */
