@@ -124,7 +124,7 @@ FUZZ_SECONDS ?= 30
 FUZZ := build/fuzz
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Isrc \
 	-fsanitize=fuzzer,address,undefined
-FUZZ_NAMES := isotime url codec form oauth2 signature
+FUZZ_NAMES := isotime url codec form oauth2 signature jsonw
 fuzz_isotime_SRC := src/core/isotime.c src/core/err.c
 fuzz_url_SRC := src/http/url.c src/core/err.c
 fuzz_codec_SRC := src/core/codec.c src/core/buf.c src/core/err.c \
@@ -138,6 +138,8 @@ fuzz_signature_SRC := src/deliver/sign.c src/core/crypto.c src/core/codec.c \
 fuzz_oauth2_SRC := src/oauth/oauth2.c src/core/arena.c src/core/buf.c \
 	src/core/utf8.c src/core/err.c src/core/xmalloc.c src/core/log.c \
 	src/core/codec.c src/core/crypto.c src/core/rng.c
+fuzz_jsonw_SRC := src/core/jsonw.c src/core/buf.c src/core/utf8.c \
+	src/core/xmalloc.c
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 .SECONDEXPANSION:

@@ -12,10 +12,15 @@
 
 #include "cli/internal.h"
 #include "core/buf.h"
+#include "core/jsonw.h"
 #include "pipeline/internal.h"
 #include "providers/adapter.h"
 
 #define INPUT_MAX (64u << 20)
+/* Output is written to standard output in pieces of about this size. */
+#define OUTPUT_CHUNK (256u << 10)
+/* The most JSON text one record may make. */
+#define RECORD_MAX (1u << 30)
 
 static void
 list_kinds(const struct adapter *ad)
@@ -48,6 +53,70 @@ slurp(FILE *f, struct buf *b)
     return ferror(f) ? ERR_IO : 0;
 }
 
+/* Write what `out` holds to standard output and empty it. */
+static int
+write_out(struct buf *out, struct err *e)
+{
+    if (out->len > 0 && fwrite(out->data, 1, out->len, stdout) != out->len) {
+        return err_set(e, ERR_IO, "cannot write the records");
+    }
+    buf_reset(out);
+    return 0;
+}
+
+/*
+ * Print `recs` as one line per Terra type, in the order of the types:
+ * {"type":"sleep","data":[...]}, as json_dumps() with the flags of
+ * cli_print_json() would print that object (core/jsonw.h), written
+ * record by record rather than made into one string first. 0, or a
+ * negative ERR_* with `e` saying what failed (a line may then be
+ * printed in part).
+ */
+static int
+print_records(const struct adapter_records *recs, struct err *e)
+{
+    struct buf out;
+    int t = 0;
+    int rc = 0;
+
+    buf_init(&out, OUTPUT_CHUNK + RECORD_MAX);
+    for (t = 0; rc == 0 && t < DT_COUNT; t++) {
+        size_t n = 0;
+        size_t i = 0;
+
+        for (i = 0; rc == 0 && i < recs->n; i++) {
+            if ((int)recs->v[i].type != t) {
+                continue;
+            }
+            rc = n++ == 0 ? buf_printf(&out, "{\"type\":\"%s\",\"data\":[",
+                                       data_type_name((enum data_type)t))
+                          : buf_addch(&out, ',');
+            if (rc == 0) {
+                rc = jsonw_add(&out, recs->v[i].data);
+            }
+            if (rc == 0 && out.len >= OUTPUT_CHUNK) {
+                rc = write_out(&out, e);
+            }
+        }
+        if (rc == 0 && n > 0) {
+            rc = buf_addstr(&out, "]}\n");
+        }
+    }
+    if (rc == 0) {
+        rc = write_out(&out, e);
+    }
+    if (rc == 0 && fflush(stdout) != 0) {
+        rc = err_set(e, ERR_IO, "cannot write the records");
+    }
+    if (rc == ERR_TOOBIG) {
+        err_set(e, rc, "a record is over 1 GiB of JSON");
+    } else if (rc == ERR_INVALID) {
+        err_set(e, rc, "a record cannot be written as JSON");
+    }
+    buf_release(&out);
+    return rc;
+}
+
 int
 cmd_normalize(const struct cli_opts *o)
 {
@@ -59,7 +128,6 @@ cmd_normalize(const struct cli_opts *o)
     json_error_t jerr;
     FILE *f = stdin;
     struct err e;
-    int t = 0;
     int rc = 0;
 
     err_clear(&e);
@@ -117,23 +185,10 @@ cmd_normalize(const struct cli_opts *o)
         rc = 1;
         goto out;
     }
-    for (t = 0; t < DT_COUNT; t++) {
-        json_t *data = json_array();
-        json_t *line = NULL;
-        size_t i = 0;
-
-        for (i = 0; i < recs.n; i++) {
-            if ((int)recs.v[i].type == t) {
-                json_array_append(data, recs.v[i].data);
-            }
-        }
-        if (json_array_size(data) == 0) {
-            json_decref(data);
-            continue;
-        }
-        line = json_pack("{s:s, s:o}", "type",
-                         data_type_name((enum data_type)t), "data", data);
-        cli_print_json(line);
+    if (print_records(&recs, &e) < 0) {
+        fprintf(stderr, "ferry: %s\n", e.msg);
+        rc = 1;
+        goto out;
     }
     rc = 0;
 out:

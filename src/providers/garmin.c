@@ -76,6 +76,9 @@ struct ctx {
     char sub[64]; /* the prefix of a nested field ("samples[3].") */
     size_t first; /* out->n when this payload began */
     struct err *e;
+    /* the records this payload made, by type: an object from a key to
+     * the record's place in out->v */
+    json_t **made;
 };
 
 /* Normalise the one summary `s` of `c->kind` into `out`. */
@@ -406,27 +409,38 @@ emit(const struct ctx *c, struct adapter_records *out, enum data_type t,
      const char *key, json_t *data, int64_t start, int64_t end,
      const char *date, enum put_mode mode)
 {
-    size_t i = 0;
+    const json_t *at = json_object_get(c->made[t], key);
+    struct adapter_record *r = NULL;
+    int rc = 0;
 
-    for (i = c->first; i < out->n; i++) {
-        struct adapter_record *r = &out->v[i];
-
-        if (r->type != t || strcmp(r->key, key) != 0) {
-            continue;
+    if (at == NULL) {
+        rc = adapter_records_add(out, t, key, data, start * 1000000,
+                                 end * 1000000, date);
+        if (rc == 0) {
+            if (c->made[t] == NULL) {
+                c->made[t] = json_object();
+            }
+            /* under the key the record holds (cut to fit, as a
+             * lookup compares it) */
+            r = &out->v[out->n - 1];
+            if (json_object_get(c->made[t], r->key) == NULL) {
+                json_object_set_new_nocheck(
+                    c->made[t], r->key, json_integer((json_int_t)out->n - 1));
+            }
         }
-        if (mode == PUT_MERGE) {
-            merge_into(r->data, data);
-            json_decref(data);
-            return 0;
-        }
-        json_decref(r->data);
-        r->data = data;
-        r->start_us = start * 1000000;
-        r->end_us = end * 1000000;
+        return rc;
+    }
+    r = &out->v[json_integer_value(at)];
+    if (mode == PUT_MERGE) {
+        merge_into(r->data, data);
+        json_decref(data);
         return 0;
     }
-    return adapter_records_add(out, t, key, data, start * 1000000,
-                               end * 1000000, date);
+    json_decref(r->data);
+    r->data = data;
+    r->start_us = start * 1000000;
+    r->end_us = end * 1000000;
+    return 0;
 }
 
 /* A local day: its date, its midnights and the offset written. */
@@ -2314,6 +2328,7 @@ garmin_normalize(const char *kind, const json_t *payload,
 {
     const struct summary *s = summary_find(kind);
     const json_t *list = NULL;
+    json_t *made[DT_COUNT];
     json_t *own = NULL;
     struct ctx c;
     size_t i = 0;
@@ -2327,10 +2342,12 @@ garmin_normalize(const char *kind, const json_t *payload,
     if (list == NULL) {
         return ERR_INVALID;
     }
+    memset(made, 0, sizeof(made));
     memset(&c, 0, sizeof(c));
     c.kind = s->name;
     c.first = out->n;
     c.e = e;
+    c.made = made;
     if (s->all != NULL) {
         rc = s->all(&c, list, out);
     }
@@ -2343,6 +2360,9 @@ garmin_normalize(const char *kind, const json_t *payload,
     }
     if (rc == 0 && s->one == norm_pulse_ox) {
         pulse_ox_means(&c, out);
+    }
+    for (i = 0; i < DT_COUNT; i++) {
+        json_decref(made[i]);
     }
     json_decref(own);
     return rc;

@@ -219,6 +219,8 @@ collection_by_hook(const char *data_type)
 
 /* ---- reading a document ---- */
 
+struct rindex;
+
 /* One document being read, for error messages that name the field. */
 struct doc {
     const char *kind;
@@ -226,6 +228,7 @@ struct doc {
     const char *sub; /* the object inside it being read, or NULL */
     const json_t *o; /* the document */
     struct err *e;
+    struct rindex *ix; /* the records of the `out` being filled */
 };
 
 /* ERR_INVALID saying that `field` ("" for the document itself) of the
@@ -499,6 +502,87 @@ put_time(json_t *o, const char *key, int64_t us, int off)
     json_object_set_new(o, key, json_string(text));
 }
 
+/*
+ * The timestamps of a series, written as put_time() writes them but
+ * mostly without formatting a date: the text of the last instant is
+ * kept, and for an instant of the same local day only its time of day
+ * is written again. Zero-initialise it; `off` is the series' offset.
+ */
+struct stamper {
+    int off;
+    int valid;      /* `text` and `day_us` hold an instant */
+    int64_t day_us; /* the instant of `text`'s local midnight */
+    char text[ISOTIME_MAX];
+    size_t len;
+};
+
+/* `n` (< 10^width) in `width` decimal digits at `p`. */
+static void
+digits(char *p, int64_t n, int width)
+{
+    for (; width > 0; width--) {
+        p[width - 1] = (char)('0' + n % 10);
+        n /= 10;
+    }
+}
+
+/* The time of day HH:MM:SS.ffffff at `p` (19 bytes), in microseconds. */
+static int64_t
+time_of_day(const char *p)
+{
+    int64_t v[4] = {0, 0, 0, 0};
+    const int at[4] = {0, 3, 6, 9};
+    const int width[4] = {2, 2, 2, 6};
+    int i = 0;
+    int j = 0;
+
+    for (i = 0; i < 4; i++) {
+        for (j = 0; j < width[i]; j++) {
+            v[i] = v[i] * 10 + (p[at[i] + j] - '0');
+        }
+    }
+    return ((v[0] * 60 + v[1]) * 60 + v[2]) * US + v[3];
+}
+
+/* The text of the instant `us` at the stamper's offset, in `st->text`
+ * (`st->len` bytes). */
+static void
+stamp(struct stamper *st, int64_t us)
+{
+    int64_t tod = 0;
+
+    /* "YYYY-MM-DDTHH:MM:SS.ffffff+hh:mm": the date part is the same
+     * from local midnight for 24 hours */
+    if (st->valid && us >= st->day_us && us - st->day_us < DAY_S * US) {
+        tod = us - st->day_us;
+        digits(st->text + 11, tod / (3600 * US), 2);
+        digits(st->text + 14, tod / (60 * US) % 60, 2);
+        digits(st->text + 17, tod / US % 60, 2);
+        digits(st->text + 20, tod % US, 6);
+        return;
+    }
+    isotime_format(us, st->off, st->text);
+    st->len = strlen(st->text);
+    /* years of four digits only, so that the fields are where they are
+     * looked for */
+    st->valid = st->len == 32 && st->text[10] == 'T';
+    if (st->valid) {
+        st->day_us = us - time_of_day(st->text + 11);
+    }
+}
+
+/* {"timestamp": the instant `us`} made with `st`. */
+static json_t *
+stamped_new(struct stamper *st, int64_t us)
+{
+    json_t *o = json_object();
+
+    stamp(st, us);
+    json_object_set_new_nocheck(o, "timestamp",
+                                json_stringn_nocheck(st->text, st->len));
+    return o;
+}
+
 /* The object `key` of `o`, made when missing. Borrowed. */
 static json_t *
 sub(json_t *o, const char *key)
@@ -549,7 +633,13 @@ prune(json_t *o)
 
 /* A sample array of `s`: {timestamp, <field>: value} per non-null item,
  * with timer_duration_seconds counted from `from_us` unless that is
- * INT64_MIN; `st` gets the values' count, sum, least and greatest. */
+ * INT64_MIN; `st` gets the values' count, sum, least and greatest.
+ *
+ * XXX: each sample is a jansson object of about 500 bytes and seven
+ * allocations, which is most of what normalising a sleep page costs
+ * (a page's output is 4.5 times its input). Whether records carry long
+ * series as plain arrays until they are written, which changes what
+ * adapter.h hands the pipeline, is still to decide. */
 struct stats {
     size_t n;
     double sum;
@@ -561,12 +651,16 @@ static int
 series_samples(const struct doc *d, const struct series *s, const char *field,
                int64_t from_us, json_t *arr, struct stats *st)
 {
+    struct stamper sp;
+    size_t n = json_array_size(s->items);
     size_t i = 0;
     double v = 0;
     int rc = 0;
 
     memset(st, 0, sizeof(*st));
-    for (i = 0; i < json_array_size(s->items); i++) {
+    memset(&sp, 0, sizeof(sp));
+    sp.off = s->t0.off;
+    for (i = 0; i < n; i++) {
         int64_t at = s->t0.us + (int64_t)i * s->step_us;
         json_t *o = NULL;
 
@@ -577,9 +671,8 @@ series_samples(const struct doc *d, const struct series *s, const char *field,
         if (rc == 0) {
             continue;
         }
-        o = json_object();
-        put_time(o, "timestamp", at, s->t0.off);
-        put_num(o, field, v);
+        o = stamped_new(&sp, at);
+        json_object_set_new_nocheck(o, field, num_new(v));
         if (from_us != INT64_MIN) {
             put_num(o, "timer_duration_seconds", (double)(at - from_us) / US);
         }
@@ -598,10 +691,13 @@ static json_t *
 level_samples(const char *s, struct when t0, int64_t step_us,
               int (*level)(char c))
 {
+    struct stamper sp;
     json_t *arr = json_array();
     int prev = -1;
     size_t i = 0;
 
+    memset(&sp, 0, sizeof(sp));
+    sp.off = t0.off;
     for (i = 0; s[i] != '\0'; i++) {
         int lv = level(s[i]);
         json_t *o = NULL;
@@ -609,9 +705,8 @@ level_samples(const char *s, struct when t0, int64_t step_us,
         if (lv == prev) {
             continue;
         }
-        o = json_object();
-        put_time(o, "timestamp", t0.us + (int64_t)i * step_us, t0.off);
-        json_object_set_new(o, "level", json_integer(lv));
+        o = stamped_new(&sp, t0.us + (int64_t)i * step_us);
+        json_object_set_new_nocheck(o, "level", json_integer(lv));
         json_array_append_new(arr, o);
         prev = lv;
     }
@@ -724,28 +819,64 @@ merge(json_t *dst, json_t *src, int top)
     }
 }
 
+/*
+ * Where the records of an `out` are: for each type, an object from a
+ * record's key to its place in out->v, for out->v[0 .. n). A key held
+ * twice keeps its first place, the one a scan from the start finds.
+ * Records added to `out` since are taken in at the next lookup, so
+ * those that came before this normalize() count too.
+ */
+struct rindex {
+    json_t *at[DT_COUNT];
+    size_t n;
+};
+
+static void
+rindex_release(struct rindex *ix)
+{
+    size_t t = 0;
+
+    for (t = 0; t < DT_COUNT; t++) {
+        json_decref(ix->at[t]);
+        ix->at[t] = NULL;
+    }
+    ix->n = 0;
+}
+
 /* The record of `type` and `key` in `out`, or NULL. */
 static struct adapter_record *
-record_find(struct adapter_records *out, enum data_type type, const char *key)
+record_find(const struct doc *d, struct adapter_records *out,
+            enum data_type type, const char *key)
 {
-    size_t i = 0;
+    struct rindex *ix = d->ix;
+    const json_t *at = NULL;
 
-    for (i = 0; i < out->n; i++) {
-        if (out->v[i].type == type && strcmp(out->v[i].key, key) == 0) {
-            return &out->v[i];
+    for (; ix->n < out->n; ix->n++) {
+        const struct adapter_record *r = &out->v[ix->n];
+
+        if ((int)r->type < 0 || r->type >= DT_COUNT) {
+            continue;
+        }
+        if (ix->at[r->type] == NULL) {
+            ix->at[r->type] = json_object();
+        }
+        if (json_object_get(ix->at[r->type], r->key) == NULL) {
+            json_object_set_new_nocheck(ix->at[r->type], r->key,
+                                        json_integer((json_int_t)ix->n));
         }
     }
-    return NULL;
+    at = json_object_get(ix->at[type], key);
+    return at != NULL ? &out->v[json_integer_value(at)] : NULL;
 }
 
 /* Add `data` (taken) to `out`, or merge it into the record it is a
  * part of. */
 static int
-record_put(struct adapter_records *out, enum data_type type, const char *key,
-           json_t *data, int64_t start_us, int64_t end_us,
-           const char *local_date)
+record_put(const struct doc *d, struct adapter_records *out,
+           enum data_type type, const char *key, json_t *data, int64_t start_us,
+           int64_t end_us, const char *local_date)
 {
-    struct adapter_record *r = record_find(out, type, key);
+    struct adapter_record *r = record_find(d, out, type, key);
 
     if (r == NULL) {
         return adapter_records_add(out, type, key, data, start_us, end_us,
@@ -793,7 +924,8 @@ day_begin(struct daypart *p, const struct day *dy, int off, int upload)
 
 /* Put the part in `out` when it holds more than its metadata. */
 static int
-day_put(struct daypart *p, enum data_type type, struct adapter_records *out)
+day_put(const struct doc *d, struct daypart *p, enum data_type type,
+        struct adapter_records *out)
 {
     json_t *data = p->data;
 
@@ -803,7 +935,7 @@ day_put(struct daypart *p, enum data_type type, struct adapter_records *out)
         json_decref(data);
         return 0;
     }
-    return record_put(out, type, p->dy.s, data, p->start_us, p->end_us,
+    return record_put(d, out, type, p->dy.s, data, p->start_us, p->end_us,
                       p->dy.s);
 }
 
@@ -1056,7 +1188,7 @@ norm_workout(struct doc *d, struct adapter_records *out)
         return ERR_INVALID;
     }
     prune(data);
-    return record_put(out, DT_ACTIVITY, id, data, t0.us, t1.us, NULL);
+    return record_put(d, out, DT_ACTIVITY, id, data, t0.us, t1.us, NULL);
 }
 
 /* Heart rate and HRV (RMSSD, ms) samples of a session or a sleep into
@@ -1125,7 +1257,7 @@ norm_session(struct doc *d, struct adapter_records *out)
         return rc;
     }
     prune(data);
-    return record_put(out, DT_ACTIVITY, id, data, t0.us, t1.us, NULL);
+    return record_put(d, out, DT_ACTIVITY, id, data, t0.us, t1.us, NULL);
 }
 
 /* ---- sleep ---- */
@@ -1301,7 +1433,7 @@ norm_sleep(struct doc *d, struct adapter_records *out)
         return ERR_INVALID;
     }
     prune(data);
-    return record_put(out, DT_SLEEP, id, data, t0.us, t1.us, NULL);
+    return record_put(d, out, DT_SLEEP, id, data, t0.us, t1.us, NULL);
 }
 
 /* ---- daily ---- */
@@ -1451,7 +1583,7 @@ norm_daily_activity(struct doc *d, struct adapter_records *out)
         json_decref(p.data);
         return rc;
     }
-    return day_put(&p, DT_DAILY, out);
+    return day_put(d, &p, DT_DAILY, out);
 }
 
 static int
@@ -1480,7 +1612,7 @@ norm_daily_readiness(struct doc *d, struct adapter_records *out)
     if (json_is_object(c)) {
         json_object_set_new(de, "readiness_contributors", contributors(c));
     }
-    return day_put(&p, DT_DAILY, out);
+    return day_put(d, &p, DT_DAILY, out);
 }
 
 static int
@@ -1499,7 +1631,7 @@ norm_daily_sleep(struct doc *d, struct adapter_records *out)
         json_decref(p.data);
         return ERR_INVALID;
     }
-    return day_put(&p, DT_DAILY, out);
+    return day_put(d, &p, DT_DAILY, out);
 }
 
 /* StressLevel of Oura's day summary: restored 1 (rest), normal 2 (low),
@@ -1551,7 +1683,7 @@ norm_daily_stress(struct doc *d, struct adapter_records *out)
         json_object_set_new(sd, "stress_rating",
                             json_integer(stress_rating(summary)));
     }
-    return day_put(&p, DT_DAILY, out);
+    return day_put(d, &p, DT_DAILY, out);
 }
 
 /* One tag of the user as a daily part's tag_data. */
@@ -1590,7 +1722,7 @@ norm_enhanced_tag(struct doc *d, struct adapter_records *out)
     put_str(tag, "tag_name", name);
     put_str(tag, "notes", comment != NULL ? comment : "");
     json_object_set_new(sub(p.data, "tag_data"), "tags", json_pack("[o]", tag));
-    return day_put(&p, DT_DAILY, out);
+    return day_put(d, &p, DT_DAILY, out);
 }
 
 /* ---- body ---- */
@@ -1624,7 +1756,7 @@ norm_vo2_max(struct doc *d, struct adapter_records *out)
         json_object_set_new(sub(p.data, "oxygen_data"), "vo2_samples",
                             json_pack("[o]", s));
     }
-    return day_put(&p, DT_BODY, out);
+    return day_put(d, &p, DT_BODY, out);
 }
 
 static int
@@ -1651,7 +1783,7 @@ norm_daily_spo2(struct doc *d, struct adapter_records *out)
         json_decref(p.data);
         return ERR_INVALID;
     }
-    return day_put(&p, DT_BODY, out);
+    return day_put(d, &p, DT_BODY, out);
 }
 
 static int
@@ -1676,7 +1808,7 @@ norm_cardiovascular(struct doc *d, struct adapter_records *out)
     put_num(s, "pulse_wave_velocity_meters_per_second", v);
     json_object_set_new(sub(p.data, "heart_data"),
                         "pulse_wave_velocity_samples", json_pack("[o]", s));
-    return day_put(&p, DT_BODY, out);
+    return day_put(d, &p, DT_BODY, out);
 }
 
 /* HeartRateContext of a heart rate sample's source. */
@@ -1725,7 +1857,7 @@ hr_summarise(json_t *data)
 
 /* Put the heart rate samples of one day in `out`. */
 static int
-hr_flush(struct daypart *p, struct adapter_records *out)
+hr_flush(const struct doc *d, struct daypart *p, struct adapter_records *out)
 {
     struct adapter_record *r = NULL;
     int rc = 0;
@@ -1733,8 +1865,8 @@ hr_flush(struct daypart *p, struct adapter_records *out)
     if (p->data == NULL) {
         return 0;
     }
-    rc = day_put(p, DT_BODY, out);
-    r = record_find(out, DT_BODY, p->dy.s);
+    rc = day_put(d, p, DT_BODY, out);
+    r = record_find(d, out, DT_BODY, p->dy.s);
     if (rc == 0 && r != NULL) {
         hr_summarise(r->data);
     }
@@ -1784,7 +1916,7 @@ norm_heartrate_rows(struct doc *d, const json_t *rows,
         t.off = t.off == ISOTIME_NO_OFFSET ? 0 : t.off;
         day_of(floor_div(t.us, US) + t.off, &dy);
         if (rc == 0 && p.data != NULL && (p.dy.n != dy.n || p.off != t.off)) {
-            rc = hr_flush(&p, out); /* p.data is NULL again */
+            rc = hr_flush(d, &p, out); /* p.data is NULL again */
         }
         if (rc < 0) {
             break;
@@ -1804,7 +1936,7 @@ norm_heartrate_rows(struct doc *d, const json_t *rows,
         json_array_append_new(samples, s);
     }
     if (rc == 0) {
-        rc = hr_flush(&p, out);
+        rc = hr_flush(d, &p, out);
     }
     json_decref(p.data);
     return rc;
@@ -1849,7 +1981,7 @@ norm_personal_info(struct doc *d, struct adapter_records *out)
         json_decref(data);
         return 0;
     }
-    return record_put(out, DT_ATHLETE, ATHLETE_KEY, data, 0, 0, NULL);
+    return record_put(d, out, DT_ATHLETE, ATHLETE_KEY, data, 0, 0, NULL);
 }
 
 /* One of the user's rings as a device of the athlete. */
@@ -1883,7 +2015,7 @@ norm_ring(struct doc *d, struct adapter_records *out)
     if (has_setup == 1) {
         put_time(dev, "activation_timestamp", setup.us, setup.off);
     }
-    return record_put(out, DT_ATHLETE, ATHLETE_KEY,
+    return record_put(d, out, DT_ATHLETE, ATHLETE_KEY,
                       json_pack("{s:[o]}", "devices", dev), 0, 0, NULL);
 }
 
@@ -1895,6 +2027,7 @@ oura_normalize(const char *kind, const json_t *payload,
 {
     const struct collection *c = collection_by_name(kind);
     const json_t *data = NULL;
+    struct rindex ix;
     struct doc d;
     size_t i = 0;
     int rc = 0;
@@ -1903,23 +2036,28 @@ oura_normalize(const char *kind, const json_t *payload,
         return err_set(e, ERR_INVALID, "oura: no such kind \"%s\"",
                        kind != NULL ? kind : "");
     }
+    memset(&ix, 0, sizeof(ix));
     memset(&d, 0, sizeof(d));
     d.kind = c->name;
     d.idx = -1;
     d.o = payload;
     d.e = e;
+    d.ix = &ix;
     if (!json_is_object(payload)) {
         return bad(&d, "", "is not a JSON object");
     }
     data = json_object_get(payload, "data");
     if (data == NULL) {
-        return c->norm(&d, out); /* a single document */
+        rc = c->norm(&d, out); /* a single document */
+        goto out;
     }
     if (!json_is_array(data)) {
-        return bad(&d, "data", "is not an array");
+        rc = bad(&d, "data", "is not an array");
+        goto out;
     }
     if (c->rows != NULL) {
-        return c->rows(&d, data, out);
+        rc = c->rows(&d, data, out);
+        goto out;
     }
     for (i = 0; rc == 0 && i < json_array_size(data); i++) {
         d.idx = (long)i;
@@ -1927,6 +2065,8 @@ oura_normalize(const char *kind, const json_t *payload,
         rc = json_is_object(d.o) ? c->norm(&d, out)
                                  : bad(&d, "", "is not an object");
     }
+out:
+    rindex_release(&ix);
     return rc;
 }
 
@@ -2348,7 +2488,7 @@ notice(const struct adapter_push *p, struct adapter_push_items *out,
     const char *object_id = NULL;
     const char *user_id = NULL;
     struct when at = {isotime_now_us(), 0};
-    struct doc d = {"oura push", -1, NULL, root, e};
+    struct doc d = {"oura push", -1, NULL, root, e, NULL};
     int rc = 0;
 
     if (!json_is_object(root)) {

@@ -948,6 +948,7 @@ struct meas_days {
     struct meas_day *v;
     size_t n;
     size_t cap;
+    json_t *at; /* a date -> its place in v */
 };
 
 /* value * 10^(unit + shift), correctly rounded for the usual units. */
@@ -968,17 +969,21 @@ meas_scale(json_int_t value, int unit, int shift)
     return (double)value * pow(10, x);
 }
 
+/* The day `date` of `days`, made (in zone `z`) when it has none yet. */
 static struct meas_day *
 meas_day_get(struct meas_days *days, const char *date, const struct zone *z)
 {
+    const json_t *at = json_object_get(days->at, date);
     struct meas_day *d = NULL;
-    size_t i = 0;
 
-    for (i = days->n; i > 0; i--) {
-        if (strcmp(days->v[i - 1].date, date) == 0) {
-            return &days->v[i - 1];
-        }
+    if (at != NULL) {
+        return &days->v[json_integer_value(at)];
     }
+    if (days->at == NULL) {
+        days->at = json_object();
+    }
+    json_object_set_new_nocheck(days->at, date,
+                                json_integer((json_int_t)days->n));
     if (days->n == days->cap) {
         days->cap = days->cap == 0 ? 8 : days->cap * 2;
         days->v = xrealloc(days->v, days->cap * sizeof(*days->v));
@@ -1198,21 +1203,28 @@ meas_samples(struct meas_day *d, const struct meas_vals *mv, const char *ts)
     }
 }
 
-/* Order of measure groups: by time, then by id. */
+/* A measure group and what it is sorted by, read once. */
+struct grp_ord {
+    const json_t *grp;
+    double date;
+    double grpid; /* 0 when it has none */
+    size_t i;     /* its place in the answer */
+};
+
+/* Order of measure groups: by time, then by id, then as answered. */
 static int
 grp_cmp(const void *pa, const void *pb)
 {
-    const json_t *a = *(const json_t *const *)pa;
-    const json_t *b = *(const json_t *const *)pb;
-    double da = json_number_value(json_object_get(a, "date"));
-    double db = json_number_value(json_object_get(b, "date"));
-    double ia = json_number_value(json_object_get(a, "grpid"));
-    double ib = json_number_value(json_object_get(b, "grpid"));
+    const struct grp_ord *a = pa;
+    const struct grp_ord *b = pb;
 
-    if (da != db) {
-        return da < db ? -1 : 1;
+    if (a->date != b->date) {
+        return a->date < b->date ? -1 : 1;
     }
-    return ia < ib ? -1 : ia > ib;
+    if (a->grpid != b->grpid) {
+        return a->grpid < b->grpid ? -1 : 1;
+    }
+    return a->i < b->i ? -1 : a->i > b->i;
 }
 
 static int
@@ -1303,10 +1315,10 @@ static int
 norm_getmeas(const json_t *body, struct adapter_records *out, struct err *e)
 {
     struct where w = {"getmeas", "measuregrps", 0, NULL};
-    struct meas_days days = {NULL, 0, 0};
+    struct meas_days days = {NULL, 0, 0, NULL};
     const struct zone *dflt = NULL;
     const json_t *list = NULL;
-    const json_t **grps = NULL;
+    struct grp_ord *grps = NULL;
     const json_t *tz = json_object_get(body, "timezone");
     size_t n = 0;
     size_t i = 0;
@@ -1321,25 +1333,30 @@ norm_getmeas(const json_t *body, struct adapter_records *out, struct err *e)
     n = json_array_size(list);
     grps = xcalloc(n + 1, sizeof(*grps));
     for (i = 0; i < n; i++) {
-        grps[i] = json_array_get(list, i);
+        const json_t *g = json_array_get(list, i);
+
         w.i = i;
-        if (!json_is_object(grps[i])) {
+        if (!json_is_object(g)) {
             rc = err_set(e, ERR_INVALID,
                          "getmeas: measuregrps[%zu] is not "
                          "an object",
                          i);
             goto out;
         }
-        if (!json_is_number(json_object_get(grps[i], "date"))) {
+        if (!json_is_number(json_object_get(g, "date"))) {
             rc = bad(e, &w, "date", "is not a number");
             goto out;
         }
+        grps[i].grp = g;
+        grps[i].date = json_number_value(json_object_get(g, "date"));
+        grps[i].grpid = json_number_value(json_object_get(g, "grpid"));
+        grps[i].i = i;
     }
     /* oldest first, so samples come in time order */
     qsort(grps, n, sizeof(*grps), grp_cmp);
     for (i = 0; i < n; i++) {
         w.i = i;
-        rc = meas_group(&days, grps[i], &w, dflt, e);
+        rc = meas_group(&days, grps[i].grp, &w, dflt, e);
         if (rc < 0) {
             goto out;
         }
@@ -1355,6 +1372,7 @@ out:
     for (; k < days.n; k++) {
         json_decref(days.v[k].data);
     }
+    json_decref(days.at);
     free(days.v);
     free(grps);
     return rc;

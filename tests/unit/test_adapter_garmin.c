@@ -378,6 +378,71 @@ test_stress_pulse_ox_hrv(void)
     adapter_records_release(&r);
 }
 
+/* ---- many summaries: lookups by key ---- */
+
+/* A payload of `key`: `n` summaries over `days` days, summary `i` on day
+ * i % days with `field` = {"60": i} (a map) or `field` = i. */
+static json_t *
+many(const char *key, size_t n, size_t days, const char *field, int map)
+{
+    json_t *list = json_array();
+    size_t i = 0;
+
+    for (i = 0; i < n; i++) {
+        int64_t t = 1700006400 + 86400 * (int64_t)(i % days);
+        json_t *s = NULL;
+
+        s = json_pack("{s:s, s:s, s:I, s:i, s:i}", "userId", "u", "summaryId",
+                      "x", "startTimeInSeconds", (json_int_t)t,
+                      "startTimeOffsetInSeconds", 0, "durationInSeconds",
+                      86400);
+        json_object_set_new(s, field,
+                            map ? json_pack("{s:i}", "60", 90 + (int)(i % 10))
+                                : json_integer((json_int_t)i));
+        json_array_append_new(list, s);
+    }
+    return json_pack("{s:o}", key, list);
+}
+
+/*
+ * Days by the hundred, each summarised twice in one payload: a later
+ * daily replaces the earlier in its place, Pulse Ox parts are merged;
+ * a record from before the payload is left alone.
+ */
+static void
+test_many_days(void)
+{
+    struct adapter_records r = {0};
+    json_t *p = many("dailies", 600, 300, "steps", 0);
+    size_t i = 0;
+    int all = 1;
+
+    adapter_records_add(&r, DT_DAILY, "2023-11-15", json_object(), 0, 0, NULL);
+    err_clear(&e);
+    is_int(ad->normalize("dailies", p, &r, &e), 0, "600 dailies, 300 days");
+    json_decref(p);
+    is_int(r.n, 301, "one record a day, the one before kept apart");
+    for (i = 0; i < 300 && r.n == 301; i++) {
+        all &= jint_is(r.v[i + 1].data, "distance_data.steps",
+                       (long long)(i + 300));
+        all &= r.v[i + 1].start_us ==
+               (1700006400LL + 86400 * (long long)i) * 1000000;
+    }
+    ok(all, "... in the order of the days, the later summary in each");
+    ok(json_object_size(r.v[0].data) == 0, "... the record before untouched");
+    adapter_records_release(&r);
+
+    p = many("pulseox", 600, 300, "timeOffsetSpo2Values", 1);
+    is_int(ad->normalize("pulseox", p, &r, &e), 0, "600 Pulse Ox summaries");
+    json_decref(p);
+    is_int(r.n, 300, "one record a day");
+    for (i = 0, all = 1; i < r.n; i++) {
+        all &= jlen(r.v[i].data, "oxygen_data.saturation_samples") == 2;
+    }
+    ok(all, "... each with the samples of both");
+    adapter_records_release(&r);
+}
+
 /* ---- sleep ---- */
 
 static void
@@ -1314,6 +1379,7 @@ main(void)
     test_dailies();
     test_epochs();
     test_stress_pulse_ox_hrv();
+    test_many_days();
     test_sleeps();
     test_body();
     test_activities();

@@ -811,6 +811,157 @@ test_hostile(void)
     is_int(bad_rc, 0, "each is normalised or ERR_INVALID");
 }
 
+/* ---- many records: sample times, lookups by key ---- */
+
+/*
+ * Sample timestamps are written from the text of the instant before
+ * when the local day stays the same: they must be what isotime_format()
+ * writes, across midnight and the ends of months and years, at odd
+ * intervals and offsets, and past year 9999.
+ */
+static void
+test_sample_times(void)
+{
+    static const struct {
+        const char *t0;
+        double interval;
+    } cases[] = {
+        {"2024-12-31T23:41:07.250000-03:30", 97.125},
+        {"2024-02-28T23:55:00+14:00", 300},
+        {"1999-12-31T23:59:58.999999Z", 0.5},
+        {"2023-06-30T12:00:00.000001+05:45", 86400},
+        {"1970-01-01T00:00:00-12:00", 3599.999999},
+        {"9999-12-31T22:00:00+00:00", 900},
+    };
+    size_t c = 0;
+    int all = 1;
+
+    for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct adapter_records r = {0};
+        json_t *items = json_array();
+        json_t *doc = NULL;
+        json_t *hr = NULL;
+        json_t *hyp = NULL;
+        struct err e;
+        char phases[64];
+        int64_t t0 = 0;
+        int off = 0;
+        size_t i = 0;
+        size_t k = 0;
+
+        isotime_parse(cases[c].t0, &t0, &off, NULL);
+        for (i = 0; i < 60; i++) {
+            json_array_append_new(items, i % 7 == 3 ? json_null()
+                                                    : json_integer(40 + i));
+            phases[i] = (char)('1' + i % 4);
+        }
+        phases[60] = '\0';
+        doc = json_pack(
+            "{s:[{s:s, s:s, s:s, s:s, s:{s:f, s:O, s:s},"
+            " s:{s:f, s:O, s:s}, s:s}]}",
+            "data", "id", "times", "type", "long_sleep", "bedtime_start",
+            cases[c].t0, "bedtime_end", cases[c].t0, "heart_rate", "interval",
+            cases[c].interval, "items", items, "timestamp", cases[c].t0, "hrv",
+            "interval", cases[c].interval, "items", items, "timestamp",
+            cases[c].t0, "sleep_phase_5_min", phases);
+        all &= ad->normalize("sleep", doc, &r, &e) == 0 && r.n == 1;
+        hr = r.n == 1 ? at(r.v[0].data, "heart_rate_data.detailed.hr_samples")
+                      : NULL;
+        hyp = r.n == 1
+                  ? at(r.v[0].data, "sleep_durations_data.hypnogram_samples")
+                  : NULL;
+        for (i = 0, k = 0; i < 60; i++) {
+            int64_t us = t0 + (int64_t)i * llround(cases[c].interval * 1e6);
+            char want[ISOTIME_MAX];
+
+            if (i % 7 == 3) {
+                continue;
+            }
+            isotime_format(us, off, want);
+            all &=
+                str_at(json_array_get(hr, k), "timestamp") != NULL &&
+                strcmp(str_at(json_array_get(hr, k), "timestamp"), want) == 0;
+            k++;
+        }
+        for (i = 0; i < 60; i++) {
+            char want[ISOTIME_MAX];
+
+            isotime_format(t0 + (int64_t)i * 300 * 1000000, off, want);
+            all &=
+                str_at(json_array_get(hyp, i), "timestamp") != NULL &&
+                strcmp(str_at(json_array_get(hyp, i), "timestamp"), want) == 0;
+        }
+        if (!all) {
+            printf("#   from %s every %g s\n", cases[c].t0, cases[c].interval);
+        }
+        json_decref(items);
+        json_decref(doc);
+        adapter_records_release(&r);
+    }
+    ok(all, "sample times as isotime_format() writes them");
+}
+
+/* A page of `n` sleeps, sleep `i` with id "s<i % ids>". */
+static json_t *
+sleep_page(size_t n, size_t ids, int with_hrv)
+{
+    json_t *data = json_array();
+    size_t i = 0;
+
+    for (i = 0; i < n; i++) {
+        char id[32];
+        char t0[40];
+
+        snprintf(id, sizeof(id), "s%zu", i % ids);
+        isotime_format((int64_t)(1700000000 + 86400 * (i % ids)) * 1000000,
+                       3600, t0);
+        json_array_append_new(
+            data,
+            json_pack("{s:s, s:s, s:s, s:{s:i, s:[i, i], s:s}}", "id", id,
+                      "bedtime_start", t0, "bedtime_end", t0,
+                      with_hrv && i >= ids ? "hrv" : "heart_rate", "interval",
+                      300, "items", (int)i, 50, "timestamp", t0));
+    }
+    return json_pack("{s:o}", "data", data);
+}
+
+/*
+ * Parts of one key, by the hundred: within a page, across pages, and
+ * with records of other types in `out` before; one record a key, in the
+ * order the keys came.
+ */
+static void
+test_many_keys(void)
+{
+    struct adapter_records r = {0};
+    struct err e;
+    json_t *page = sleep_page(800, 400, 1);
+    size_t i = 0;
+    int all = 1;
+
+    adapter_records_add(&r, DT_DAILY, "s7", json_object(), 0, 0, NULL);
+    is_int(ad->normalize("sleep", page, &r, &e), 0, "800 sleeps, 400 ids");
+    json_decref(page);
+    is_int(r.n, 401, "one record an id, the daily before kept apart");
+    for (i = 0; i < 400 && r.n == 401; i++) {
+        char id[32];
+
+        snprintf(id, sizeof(id), "s%zu", i);
+        all &= r.v[i + 1].type == DT_SLEEP && strcmp(r.v[i + 1].key, id) == 0;
+        all &= json_array_size(at(r.v[i + 1].data,
+                                  "heart_rate_data.detailed.hr_samples")) == 2;
+        all &= json_array_size(at(r.v[i + 1].data, "heart_rate_data.detailed."
+                                                   "hrv_samples_rmssd")) == 2;
+    }
+    ok(all, "... in order, the second part merged into the first");
+
+    page = sleep_page(400, 400, 0);
+    is_int(ad->normalize("sleep", page, &r, &e), 0, "the ids again");
+    json_decref(page);
+    is_int(r.n, 401, "merged into the records of the page before");
+    adapter_records_release(&r);
+}
+
 /* ---- plan and pages ---- */
 
 static struct adapter_ctx cx = {
@@ -1501,6 +1652,8 @@ main(void)
     test_athlete();
     test_shapes();
     test_hostile();
+    test_sample_times();
+    test_many_keys();
     test_plan();
     test_pages();
     test_push();

@@ -366,6 +366,70 @@ out:
     adapter_records_release(&r);
 }
 
+/* A weight group `grpid` at unix second `date`, of `grams`. */
+static json_t *
+weight_group(json_int_t grpid, json_int_t date, int grams)
+{
+    return json_pack("{s:I, s:i, s:I, s:i, s:[{s:i, s:i, s:i}]}", "grpid",
+                     grpid, "attrib", 0, "date", date, "category", 1,
+                     "measures", "value", grams, "type", 1, "unit", -3);
+}
+
+/*
+ * Groups by the thousand over hundreds of days, answered in no order:
+ * one record a day, oldest first, each day's weights in time order;
+ * groups of one time and id in the order they came.
+ */
+static void
+test_getmeas_many(void)
+{
+    struct adapter_records r = {0};
+    json_t *grps = json_array();
+    json_t *p = NULL;
+    size_t i = 0;
+    int all = 1;
+
+    /* day k (k < 400) gets three groups, at 08:00, 12:00 and 20:00 UTC */
+    for (i = 0; i < 1200; i++) {
+        size_t k = (i * 7919) % 1200; /* a permutation of 0 .. 1199 */
+        json_int_t day = 1700006400 + 86400 * (json_int_t)(k / 3);
+
+        json_array_append_new(
+            grps, weight_group((json_int_t)k,
+                               day + 28800 + 14400 * (json_int_t)(k % 3),
+                               70000 + (int)k));
+    }
+    /* two groups of one time and id: their order is the answer's */
+    json_array_append_new(grps, weight_group(5000, 1700006400 + 3600, 60001));
+    json_array_append_new(grps, weight_group(5000, 1700006400 + 3600, 60002));
+    p = json_pack("{s:i, s:{s:s, s:o}}", "status", 0, "body", "timezone", "UTC",
+                  "measuregrps", grps);
+    is_int(adapter_withings.normalize("getmeas", p, &r, &e), 0,
+           "1202 groups over 400 days");
+    json_decref(p);
+    is_int(r.n, 400, "one record a day");
+    for (i = 0; i < r.n; i++) {
+        json_t *m = jget(r.v[i].data, "measurements_data.measurements");
+        size_t first = i == 0 ? 2 : 0;
+        size_t j = 0;
+
+        all &=
+            r.v[i].start_us == (1700006400LL + 86400 * (long long)i) * 1000000;
+        all &= json_array_size(m) == first + 3;
+        for (j = 0; j < 3; j++) {
+            all &= fabs(json_number_value(json_object_get(
+                            json_array_get(m, first + j), "weight_kg")) -
+                        (70000 + 3 * i + j) / 1000.0) < 1e-9;
+        }
+    }
+    ok(all, "... oldest first, each day's weights in time order");
+    is_num(r.v[0].data, "measurements_data.measurements[0].weight_kg", 60.001,
+           "same time and id: the first answered first");
+    is_num(r.v[0].data, "measurements_data.measurements[1].weight_kg", 60.002,
+           "... then the second");
+    adapter_records_release(&r);
+}
+
 static void
 test_getactivity(void)
 {
@@ -1206,6 +1270,7 @@ main(void)
     test_tz_footer();
     test_tzif_garbage();
     test_getmeas();
+    test_getmeas_many();
     test_getactivity();
     test_getworkouts();
     test_getsummary();
