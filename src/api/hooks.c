@@ -12,10 +12,12 @@
 
 #include <microhttpd.h>
 
+#include "api/api.h"
 #include "api/internal.h"
 #include "app/app.h"
 #include "core/buf.h"
 #include "core/codec.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "http/reply.h"
 #include "pipeline/internal.h"
@@ -48,6 +50,52 @@ query_pair(void *cls, enum MHD_ValueKind kind, const char *key,
         codec_pct_encode(b, value, strlen(value), 0);
     }
     return MHD_YES;
+}
+
+#define HOOK_PREFIX       "/hooks/"
+#define HOOK_TOKEN_LEN    32
+#define PROVIDER_NAME_MAX 64
+
+size_t
+api_body_ceiling(void *ctx, const char *target)
+{
+    const struct app *a = ctx;
+    const char *name = NULL;
+    const char *slash = NULL;
+    const char *token = NULL;
+    const struct app_provider *p = NULL;
+    const struct adapter *ad = NULL;
+    char section[PROVIDER_NAME_MAX + 1];
+    char expected[HOOK_TOKEN_LEN + 1];
+    size_t n = 0;
+    size_t t = 0;
+    int ok = 0;
+
+    if (strncmp(target, HOOK_PREFIX, strlen(HOOK_PREFIX)) != 0) {
+        return 0;
+    }
+    name = target + strlen(HOOK_PREFIX);
+    slash = strchr(name, '/');
+    n = slash != NULL ? (size_t)(slash - name) : 0;
+    if (n == 0 || n > PROVIDER_NAME_MAX) {
+        return 0;
+    }
+    token = slash + 1;
+    t = strcspn(token, "?");
+    if (t != HOOK_TOKEN_LEN) {
+        return 0;
+    }
+    memcpy(section, name, n);
+    section[n] = '\0';
+    p = app_provider(a, section);
+    ad = adapter_find(section);
+    if (p == NULL || ad == NULL || ad->push == NULL) {
+        return 0;
+    }
+    pipeline_hook_token(a, p->resource, expected);
+    ok = crypto_ct_eq(token, expected, HOOK_TOKEN_LEN);
+    crypto_wipe(expected, sizeof(expected));
+    return ok ? (size_t)a->cfg->server_hook_max_body_bytes : 0;
 }
 
 int

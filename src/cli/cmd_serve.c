@@ -41,10 +41,6 @@ static const char *const secret_paths[] = {"/widget/",
                                            "/hooks/sandbox/",
                                            NULL};
 
-/* Provider pushes, whose bodies may be far larger than an API call's
- * (Garmin sends up to 10 MB): [server] hook_max_body_bytes. */
-static const char *const hook_paths[] = {"/hooks/", NULL};
-
 static void
 on_bound(void *ctx, const char *addr)
 {
@@ -64,8 +60,7 @@ start_http(struct app *a, struct http_server **srv, struct err *e)
     so.per_ip_connections = (unsigned)c->server_per_ip_connections;
     so.timeout_seconds = (unsigned)c->server_timeout_seconds;
     so.max_body_bytes = (size_t)c->server_max_body_bytes;
-    so.large_body_paths = hook_paths;
-    so.large_body_bytes = (size_t)c->server_hook_max_body_bytes;
+    so.body_ceiling = api_body_ceiling;
     so.connection_memory = (size_t)c->server_connection_memory;
     so.request_memory = (size_t)c->server_request_memory;
     so.request_timeout_seconds = (unsigned)c->server_request_timeout_seconds;

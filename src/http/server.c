@@ -90,19 +90,17 @@ elapsed_us(const struct timespec *start)
            (now.tv_nsec - start->tv_nsec) / 1000;
 }
 
-/* The body ceiling of a request for `target`: large_body_bytes under
- * one of the large_body_paths, else max_body_bytes. */
+/* The body ceiling of a request for `target`: what the body_ceiling
+ * option says, else max_body_bytes. */
 static size_t
 body_ceiling(const struct http_server *s, const char *target)
 {
-    const char *const *p = s->opt.large_body_paths;
+    size_t n = 0;
 
-    for (; p != NULL && *p != NULL && s->opt.large_body_bytes > 0; p++) {
-        if (strncmp(target, *p, strlen(*p)) == 0) {
-            return s->opt.large_body_bytes;
-        }
+    if (s->opt.body_ceiling != NULL && target != NULL) {
+        n = s->opt.body_ceiling(s->opt.ctx, target);
     }
-    return s->opt.max_body_bytes;
+    return n > 0 ? n : s->opt.max_body_bytes;
 }
 
 /* Made by the URI callback, before the headers are parsed: only the

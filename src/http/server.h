@@ -75,11 +75,10 @@ struct http_server_options {
     unsigned per_ip_connections; /* 0 = no per-address limit */
     unsigned timeout_seconds;    /* idle connection timeout */
     size_t max_body_bytes;
-    /* request targets starting with one of these (NULL-terminated, may
-     * be NULL) may send bodies up to large_body_bytes instead (0: no
-     * exception) */
-    const char *const *large_body_paths;
-    size_t large_body_bytes;
+    /* the body ceiling of a request for `target` (as sent, before any
+     * decoding), asked before its headers are read: 0 means
+     * max_body_bytes. May be NULL. Must be quick and must not block. */
+    size_t (*body_ceiling)(void *ctx, const char *target);
     size_t connection_memory;         /* per-connection memory for headers */
     size_t request_memory;            /* per-request arena ceiling */
     unsigned request_timeout_seconds; /* the body must arrive within */

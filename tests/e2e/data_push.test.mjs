@@ -446,6 +446,15 @@ describe("provider pushes reach the webhook", () => {
         ofDay(dailies[3]).heart_rate_data?.detailed?.hr_samples?.length,
         86400 / 15, "every heart-rate sample of the day");
 
+      // without the path token the body is not read past the 1 MiB of
+      // every other request
+      const forged = await garmin.push(
+        `${ferry.baseUrl}/hooks/garmin/${"0".repeat(32)}`, body);
+      assert.equal(forged.status, 413, `no token, ${size} bytes`);
+      const unknown = await garmin.push(
+        `${ferry.baseUrl}/hooks/nosuch/${hookToken("garmin")}`, body);
+      assert.equal(unknown.status, 413, "another provider's path");
+
       const api = await fetch(`${ferry.baseUrl}/v2/bulkUserInfo`, {
         method: "POST",
         headers: { ...apiHeaders(), "content-type": "application/json" },
