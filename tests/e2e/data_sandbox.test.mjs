@@ -24,6 +24,8 @@ import {
 } from "./lib/receiver.mjs";
 
 const T = { timeout: 150000 };
+// what the first test's waits may take together
+const WAIT_MS = 100000;
 const ISO_OFFSET_RE =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
 const DAY_SECONDS = 4;
@@ -77,17 +79,23 @@ describe("SANDBOX data reaches the webhook", () => {
       await pickProvider(page, "SANDBOX");
       await sandboxLogin(page, ferry, "data-runner");
       await sandboxDecide(page, "allow");
-      await page.close();
+      // The visitor leaves ferry's last page; the data must come without
+      // it. The tab is not closed: see browser.mjs.
+      await page.goto("about:blank");
 
-      await rx.waitFor(() => eventsOfType("auth").length >= 1, 30000,
+      // one deadline for all the waits, well inside the test's timeout,
+      // so that a wait that fails says what it missed
+      const deadline = Date.now() + WAIT_MS;
+      const left = () => Math.max(deadline - Date.now(), 1);
+      await rx.waitFor(() => eventsOfType("auth").length >= 1, left(),
         "the auth event");
       userId = eventsOfType("auth")[0].json.user.user_id;
       for (const type of ["activity", "sleep", "daily", "body", "athlete"]) {
-        await rx.waitFor(() => eventsOfType(type).length >= 1, 60000,
+        await rx.waitFor(() => eventsOfType(type).length >= 1, left(),
           `a ${type} event`);
       }
       await rx.waitFor(
-        () => eventsOfType("backfill_complete").length >= 5, 60000,
+        () => eventsOfType("backfill_complete").length >= 5, left(),
         "backfill_complete for each type");
       // the auth event came first
       assert.equal(rx.firsts()[0].json.type, "auth");
