@@ -38,6 +38,23 @@ list_kinds(const struct adapter *ad)
     }
 }
 
+/* 1 when `kind` is one of `ad`'s normalize kinds. */
+static int
+kind_known(const struct adapter *ad, const char *kind)
+{
+    size_t i = 0;
+
+    for (i = 0; ad->kinds != NULL && ad->kinds[i] != NULL; i += 2) {
+        if (strcmp(ad->kinds[i], kind) == 0) {
+            return 1;
+        }
+        if (ad->kinds[i + 1] == NULL) {
+            break;
+        }
+    }
+    return 0;
+}
+
 /* Read all of `f` into `b` (at most INPUT_MAX bytes). */
 static int
 slurp(FILE *f, struct buf *b)
@@ -152,6 +169,12 @@ cmd_normalize(const struct cli_opts *o)
         cli_fail("normalize takes PROVIDER KIND [FILE]");
         return 2;
     }
+    if (!kind_known(ad, o->args[1])) {
+        fprintf(stderr, "ferry: %s has no payload kind '%s'\n\n", ad->resource,
+                o->args[1]);
+        list_kinds(ad);
+        return 2;
+    }
     file = o->nargs == 3 ? o->args[2] : NULL;
     if (file != NULL && strcmp(file, "-") != 0) {
         f = fopen(file, "rb");
@@ -190,6 +213,10 @@ cmd_normalize(const struct cli_opts *o)
         rc = 1;
         goto out;
     }
+    if (recs.n == 0) {
+        /* stdout stays empty, for scripts; say why on stderr */
+        fprintf(stderr, "ferry: the payload holds no %s record\n", o->args[1]);
+    }
     rc = 0;
 out:
     adapter_records_release(&recs);
@@ -209,6 +236,7 @@ cmd_hooks(const struct cli_opts *o)
     struct app a;
     json_t *list = NULL;
     size_t i = 0;
+    size_t n = 0;
 
     if (o->nargs != 0) {
         cli_fail("hooks takes no arguments (see ferry help hooks)");
@@ -228,6 +256,7 @@ cmd_hooks(const struct cli_opts *o)
         if (ad == NULL || ad->push == NULL) {
             continue;
         }
+        n++;
         pipeline_hook_token(&a, a.providers[i].resource, token);
         snprintf(url, sizeof(url), "%s/hooks/%s/%s", a.public_url,
                  a.providers[i].section, token);
@@ -243,6 +272,11 @@ cmd_hooks(const struct cli_opts *o)
         cli_print_json(list);
     } else {
         json_decref(list);
+    }
+    if (n == 0) {
+        fprintf(stderr, "ferry: no enabled provider takes pushes (OURA, "
+                        "WITHINGS and GARMIN do; enable one in its [provider] "
+                        "section)\n");
     }
     cli_close_app(&cfg, &a);
     return 0;

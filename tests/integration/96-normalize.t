@@ -59,8 +59,19 @@ is($code, 0, 'normalize OURA --help');
 like($out, qr/^\s+sleep\s+/m, '... lists the kinds');
 ($code, $out, $err) = $f->cli('normalize', 'OURA', 'nope',
     'tests/fixtures/oura/sleep.json');
-is($code, 1, 'an unknown kind fails');
-like($err, qr/nope/, '... naming it');
+is($code, 2, 'an unknown kind is a usage error, before reading');
+like($err, qr/no payload kind 'nope'/, '... naming it');
+like($out, qr/^\s+sleep\s+/m, '... and listing the kinds');
+{
+    my $empty = $f->dir . "/empty-page.json";
+    open(my $fh, '>', $empty) or die $!;
+    print $fh '{"data":[],"next_token":null}';
+    close $fh;
+    ($code, $out, $err) = $f->cli('normalize', 'OURA', 'sleep', $empty);
+    is($code, 0, 'a page with no record is not an error');
+    is($out, '', '... prints nothing on stdout');
+    like($err, qr/holds no sleep record/, '... and says so on stderr');
+}
 ($code, $out, $err) = $f->cli('normalize', 'FITBITX', 'sleep');
 is($code, 2, 'a provider without an adapter is a usage error');
 ($code, $out, $err) = $f->cli('normalize', 'OURA', 'sleep',
@@ -105,5 +116,14 @@ is($r->{status}, 404, 'SANDBOX has no push endpoint');
 like($f->log_text, qr/event=push\.refused/, 'refusals are logged');
 unlike($f->log_text, qr/\Q$tok\E/, 'the path token is not logged');
 $f->stop;
+
+# With no provider that pushes, `ferry hooks` says so.
+{
+    my $g = FerryTest->new(config => "[provider sandbox]\n");
+    my ($c, $o, $e) = $g->cli('hooks');
+    is($c, 0, 'ferry hooks with only SANDBOX: exit 0');
+    is($o, '', '... no URL');
+    like($e, qr/no enabled provider takes pushes/, '... and why, on stderr');
+}
 
 done_testing;
