@@ -19,11 +19,13 @@
 #include "deliver/deliver.h"
 #include "http/reply.h"
 
-#define EVENT_ID_MAX    64
-#define DELIVERIES_MAX  1000      /* ?limit= */
-#define METRICS_MAX     (1 << 20) /* bytes of /metrics */
-#define METRICS_TYPE    "text/plain; version=0.0.4; charset=utf-8"
-#define DELIVERY_STATES "pending, in_flight, delivered, dead or cancelled"
+#define EVENT_ID_MAX 64
+/* an event and its deliveries, as GET /v2/events/{id} answers them */
+#define EVENT_ANSWER_MAX (128u << 20)
+#define DELIVERIES_MAX   1000      /* ?limit= */
+#define METRICS_MAX      (1 << 20) /* bytes of /metrics */
+#define METRICS_TYPE     "text/plain; version=0.0.4; charset=utf-8"
+#define DELIVERY_STATES  "pending, in_flight, delivered, dead or cancelled"
 
 static const char *const states[] = {"pending", "in_flight", "delivered",
                                      "dead", "cancelled"};
@@ -128,17 +130,21 @@ api_event_get(struct http_request *req, struct http_response *resp)
     const char *id = req->params[0];
     const char *dev_id = NULL;
     struct store_event ev;
+    struct arena big;
     json_t *arr = NULL;
+    json_t *o = NULL;
     struct err e;
     int rc = 0;
 
     err_clear(&e);
+    /* an event may be larger than the request's memory: read it apart */
+    arena_init(&big, EVENT_ANSWER_MAX);
     rc = api_authenticate(req, a, &dev_id, &e);
     if (rc == 0 && strlen(id) > EVENT_ID_MAX) {
         rc = err_set(&e, ERR_NOTFOUND, "id: no event '%.32s...'", id);
     }
     if (rc == 0) {
-        rc = store_event_get(a->store, dev_id, id, req->arena, &ev, &e);
+        rc = store_event_get(a->store, dev_id, id, &big, &ev, &e);
         if (rc == ERR_NOTFOUND) {
             err_set(&e, rc, "id: no event '%s'", id);
         }
@@ -150,11 +156,16 @@ api_event_get(struct http_request *req, struct http_response *resp)
         rc = deliveries_json(req, dev_id, id, &arr, &e);
     }
     if (rc < 0) {
+        arena_release(&big);
         return http_reply_err(req, resp, &e);
     }
-    return answer(req, resp,
-                  json_pack("{s:s, s:o, s:o}", "status", "success", "event",
-                            event_json(&ev), "deliveries", arr));
+    o = json_pack("{s:s, s:o, s:o}", "status", "success", "event",
+                  event_json(&ev), "deliveries", arr);
+    arena_release(&big);
+    if (o == NULL) {
+        return http_reply_error(req, resp, 500, "cannot build the answer");
+    }
+    return http_reply_json_large(req, resp, 200, o, EVENT_ANSWER_MAX);
 }
 
 /* ---- POST /v2/events/{id}/replay ---- */

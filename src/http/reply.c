@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -11,9 +12,11 @@
 
 static const char json_ctype[] = "application/json";
 
-int
-http_reply_json(struct http_request *req, struct http_response *resp,
-                int status, json_t *body)
+/* http_reply_json() with room for `max` bytes outside the arena (0:
+ * none). */
+static int
+reply_json(struct http_request *req, struct http_response *resp, int status,
+           json_t *body, size_t max)
 {
     size_t n =
         json_dumpb(body, NULL, 0, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -25,6 +28,9 @@ http_reply_json(struct http_request *req, struct http_response *resp,
         BUG("http_reply_json: body does not serialise");
     }
     p = arena_alloc(req->arena, n + 1);
+    if (p == NULL && n < max) {
+        p = resp->heap = malloc(n + 1);
+    }
     if (p == NULL) {
         rc = ERR_NOMEM;
         goto out;
@@ -51,6 +57,20 @@ out:
         resp->body_len = sizeof(nomem) - 1;
     }
     return rc;
+}
+
+int
+http_reply_json(struct http_request *req, struct http_response *resp,
+                int status, json_t *body)
+{
+    return reply_json(req, resp, status, body, 0);
+}
+
+int
+http_reply_json_large(struct http_request *req, struct http_response *resp,
+                      int status, json_t *body, size_t max)
+{
+    return reply_json(req, resp, status, body, max);
 }
 
 const char *

@@ -21,6 +21,15 @@
 int http_reply_json(struct http_request *req, struct http_response *resp,
                     int status, json_t *body);
 
+/*
+ * As http_reply_json(), for an answer that may be larger than the
+ * request arena: one that does not fit it is written into resp->heap
+ * instead, up to `max` bytes (more is ERR_NOMEM, with the error reply
+ * set). Only for answers that are not deferred.
+ */
+int http_reply_json_large(struct http_request *req, struct http_response *resp,
+                          int status, json_t *body, size_t max);
+
 /* Reply `status` with the error body; `fmt` makes message and detail. */
 int http_reply_error(struct http_request *req, struct http_response *resp,
                      int status, const char *fmt, ...)

@@ -302,6 +302,7 @@ check_outcome(struct request_state *st, int rc, struct http_response *resp)
     if (rc < 0 || resp->status == 0) {
         log_event(LOG_ERROR, "http", "http.handler_failed", "path=%s error=%s",
                   log_path(st), err_str(rc));
+        free(resp->heap);
         memset(resp, 0, sizeof(*resp));
         http_reply_error(&st->req, resp, 500, "internal error (request id %s)",
                          st->req_id);
@@ -372,6 +373,7 @@ static enum MHD_Result
 dispatch(struct http_server *s, struct request_state *st)
 {
     struct http_response resp;
+    enum MHD_Result mr = MHD_NO;
     int rc = 0;
 
     memset(&resp, 0, sizeof(resp));
@@ -383,7 +385,9 @@ dispatch(struct http_server *s, struct request_state *st)
         return park(s, st);
     }
     check_outcome(st, rc, &resp);
-    return queue(st, &resp);
+    mr = queue(st, &resp);
+    free(resp.heap);
+    return mr;
 }
 
 static enum MHD_Result

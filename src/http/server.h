@@ -61,6 +61,10 @@ struct http_response {
     size_t body_len;
     struct http_header_pair headers[HTTP_MAX_HEADERS];
     size_t nheaders;
+    /* malloc()ed memory (a body larger than the request arena) that the
+     * server frees once the answer is queued; NULL when none. Not for
+     * deferred answers: http_finish() copies what it is given. */
+    char *heap;
 };
 
 /* Fills in `resp` for `req`. Returns 0; a negative return makes the server

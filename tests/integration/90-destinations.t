@@ -261,6 +261,24 @@ ok(defined $at->{latency_ms}, '... and latency');
 
 FerryTest::is_error(api($f, $beta, GET => "/v2/events/$ev"), 404, qr/^id: /,
     'another developer\'s event is 404');
+
+# An event larger than the request memory (8 MiB) is still shown. delta
+# has no destination, so nothing is delivered.
+{
+    my $delta = $f->developer('delta');
+    my $big = '00000000-0000-4000-8000-00000000e0b1';
+    my $now = int(time * 1e6);
+    $f->sql("INSERT INTO events (id, dev_id, type, body, created_at)"
+        . " VALUES ('$big', '$delta->{dev_id}', 'activity',"
+        . " '{\"type\":\"activity\",\"data\":[{\"pad\":\"'"
+        . " || replace(hex(zeroblob(6000000)), '0', 'x')"
+        . " || '\"}],\"ferry\":{\"event_id\":\"$big\"}}', $now)");
+    my $r = api($f, $delta, GET => "/v2/events/$big");
+    is($r->{status}, 200, 'GET /v2/events/{id} of a 12 MB event');
+    is(length($r->{json}{event}{body}{data}[0]{pad} // ''), 12_000_000,
+        '... whole');
+    ok($f->alive, '... and the server is still up');
+}
 FerryTest::is_error(api($f, $beta, POST => "/v2/events/$ev/replay"), 404,
     qr/^id: /, '... and cannot be replayed');
 
