@@ -123,8 +123,8 @@ include mk/screenshots.mk
 FUZZ_SECONDS ?= 30
 FUZZ := build/fuzz
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Isrc \
-	-fsanitize=fuzzer,address,undefined
-FUZZ_NAMES := isotime url codec form oauth2 signature jsonw
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_NAMES := isotime url codec form oauth2 signature jsonw adapters
 fuzz_isotime_SRC := src/core/isotime.c src/core/err.c
 fuzz_url_SRC := src/http/url.c src/core/err.c
 fuzz_codec_SRC := src/core/codec.c src/core/buf.c src/core/err.c \
@@ -140,6 +140,12 @@ fuzz_oauth2_SRC := src/oauth/oauth2.c src/core/arena.c src/core/buf.c \
 	src/core/codec.c src/core/crypto.c src/core/rng.c
 fuzz_jsonw_SRC := src/core/jsonw.c src/core/buf.c src/core/utf8.c \
 	src/core/xmalloc.c
+fuzz_adapters_SRC := src/providers/adapter.c src/providers/adapters.c \
+	src/providers/sandbox.c src/providers/oura.c src/providers/withings.c \
+	src/providers/garmin.c src/http/form.c src/core/jsonw.c src/core/buf.c \
+	src/core/arena.c src/core/codec.c src/core/crypto.c src/core/isotime.c \
+	src/core/utf8.c src/core/err.c src/core/xmalloc.c src/core/log.c \
+	src/core/rng.c
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 .SECONDEXPANSION:

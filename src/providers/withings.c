@@ -21,6 +21,7 @@
  * registers it, and a notification is a form body naming the user, the
  * category (`appli`) and a window, which becomes a window to fetch.
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1831,7 +1832,11 @@ workout_metadata(const json_t *s, const struct where *w, const char *key,
         get_num(s, "model", w, &model, e) < 0) {
         return ERR_INVALID;
     }
-    c = cat != NULL ? category_find((int)json_number_value(cat)) : NULL;
+    if (cat != NULL && json_number_value(cat) >= INT_MIN &&
+        json_number_value(cat) <= INT_MAX) {
+        /* another number is no category ferry knows */
+        c = category_find((int)json_number_value(cat));
+    }
     json_object_set_new(md, "summary_id", json_string(key));
     put_time(md, "start_time", start, zone_offset(z, start));
     put_time(md, "end_time", end, zone_offset(z, end));

@@ -751,6 +751,17 @@ test_errors(void)
                           "\"startdate\":20,\"enddate\":10}]}}",
                           &r),
            ERR_INVALID, "an end before the start");
+    is_int(normalize_text("getworkouts",
+                          "{\"status\":0,\"body\":{\"series\":[{\"id\":1,"
+                          "\"category\":1e19,\"startdate\":10,"
+                          "\"enddate\":20}]}}",
+                          &r),
+           0, "a category past any int");
+    ok(r.n == 1 &&
+           json_integer_value(json_object_get(
+               json_object_get(r.v[0].data, "metadata"), "type")) == 4,
+       "... is no category ferry knows: type 4 (other)");
+    adapter_records_release(&r);
     is_int(normalize_text("getsummary",
                           "{\"status\":0,\"body\":{\"series\":[{\"id\":[],"
                           "\"startdate\":10,\"enddate\":20,\"data\":{}}]}}",
