@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,14 @@
 #define EVENT_ID_MAX 64
 /* an event and its deliveries, as GET /v2/events/{id} answers them */
 #define EVENT_ANSWER_MAX (128u << 20)
-#define DELIVERIES_MAX   1000      /* ?limit= */
-#define METRICS_MAX      (1 << 20) /* bytes of /metrics */
-#define METRICS_TYPE     "text/plain; version=0.0.4; charset=utf-8"
-#define DELIVERY_STATES  "pending, in_flight, delivered, dead or cancelled"
+/* events larger than the request memory read at once, per process */
+#define LARGE_ANSWERS_MAX 4
+
+static atomic_int large_answers;
+#define DELIVERIES_MAX  1000      /* ?limit= */
+#define METRICS_MAX     (1 << 20) /* bytes of /metrics */
+#define METRICS_TYPE    "text/plain; version=0.0.4; charset=utf-8"
+#define DELIVERY_STATES "pending, in_flight, delivered, dead or cancelled"
 
 static const char *const states[] = {"pending", "in_flight", "delivered",
                                      "dead", "cancelled"};
@@ -133,39 +138,63 @@ api_event_get(struct http_request *req, struct http_response *resp)
     struct arena big;
     json_t *arr = NULL;
     json_t *o = NULL;
+    int slot = 0;
     struct err e;
     int rc = 0;
 
     err_clear(&e);
-    /* an event may be larger than the request's memory: read it apart */
     arena_init(&big, EVENT_ANSWER_MAX);
     rc = api_authenticate(req, a, &dev_id, &e);
     if (rc == 0 && strlen(id) > EVENT_ID_MAX) {
         rc = err_set(&e, ERR_NOTFOUND, "id: no event '%.32s...'", id);
     }
+    /* the deliveries first: an event that nearly fills the request's
+     * memory leaves them no room */
     if (rc == 0) {
-        rc = store_event_get(a->store, dev_id, id, &big, &ev, &e);
-        if (rc == ERR_NOTFOUND) {
-            err_set(&e, rc, "id: no event '%s'", id);
+        rc = deliveries_json(req, dev_id, id, &arr, &e);
+    }
+    if (rc == 0) {
+        rc = store_event_get(a->store, dev_id, id, req->arena, &ev, &e);
+    }
+    if (rc == ERR_NOMEM) {
+        /* larger than the request's memory: read it apart, a few at a
+         * time over the whole process */
+        slot = atomic_fetch_add(&large_answers, 1) < LARGE_ANSWERS_MAX;
+        if (!slot) {
+            atomic_fetch_sub(&large_answers, 1);
+            json_decref(arr);
+            rc = http_reply_error(req, resp, 503,
+                                  "too many large events are being read; "
+                                  "try again");
+            http_add_header(resp, "Retry-After", "1");
+            return rc;
         }
+        err_clear(&e);
+        rc = store_event_get(a->store, dev_id, id, &big, &ev, &e);
+    }
+    if (rc == ERR_NOTFOUND) {
+        err_set(&e, rc, "id: no event '%s'", id);
     }
     if (rc == 0) {
         deliver_kick(a->deliver);
     }
     if (rc == 0) {
-        rc = deliveries_json(req, dev_id, id, &arr, &e);
+        o = json_pack("{s:s, s:o, s:o}", "status", "success", "event",
+                      event_json(&ev), "deliveries", arr);
+        arr = NULL; /* taken by o, also when it failed */
+        rc = o != NULL ? 0 : err_set(&e, ERR_NOMEM, "cannot build the answer");
     }
-    if (rc < 0) {
-        arena_release(&big);
-        return http_reply_err(req, resp, &e);
-    }
-    o = json_pack("{s:s, s:o, s:o}", "status", "success", "event",
-                  event_json(&ev), "deliveries", arr);
+    json_decref(arr);
     arena_release(&big);
-    if (o == NULL) {
-        return http_reply_error(req, resp, 500, "cannot build the answer");
+    if (rc == 0) {
+        rc = http_reply_json_large(req, resp, 200, o, EVENT_ANSWER_MAX);
+    } else {
+        rc = http_reply_err(req, resp, &e);
     }
-    return http_reply_json_large(req, resp, 200, o, EVENT_ANSWER_MAX);
+    if (slot) {
+        atomic_fetch_sub(&large_answers, 1);
+    }
+    return rc;
 }
 
 /* ---- POST /v2/events/{id}/replay ---- */
