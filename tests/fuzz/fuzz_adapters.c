@@ -2,13 +2,14 @@
  * fuzz_adapters.c - libFuzzer harness for the provider adapters'
  * normalize(), on provider payloads that are almost right.
  *
- * The committed fixtures (tests/fixtures/<provider>/*.json, read from
- * the working directory at start) are the base: the input picks one,
- * picks a kind of its provider (not always the fixture's own), and then
- * changes the parsed payload, a few bytes per change: which node, and
- * what it becomes (null, another type, an extreme number, a long or
- * odd string, an empty container, removed). That reaches the adapters'
- * field handling far more often than raw JSON text would.
+ * The committed fixtures (the .json files of tests/fixtures/<provider>,
+ * read from the working directory at start) are the base: the input
+ * picks one, picks a kind of its provider (not always the fixture's
+ * own), and then changes the parsed payload, a few bytes per change:
+ * which node, and what it becomes (null, another type, an extreme
+ * number, a long or odd string, an empty container, removed). That
+ * reaches the adapters' field handling far more often than raw JSON
+ * text would.
  *
  * Any outcome is fine but a crash, a sanitizer report or a record that
  * breaks the adapter contract (no data, an empty key, data that cannot

@@ -757,9 +757,8 @@ test_errors(void)
                           "\"enddate\":20}]}}",
                           &r),
            0, "a category past any int");
-    ok(r.n == 1 &&
-           json_integer_value(json_object_get(
-               json_object_get(r.v[0].data, "metadata"), "type")) == 4,
+    ok(r.n == 1 && json_integer_value(json_object_get(
+                       json_object_get(r.v[0].data, "metadata"), "type")) == 4,
        "... is no category ferry knows: type 4 (other)");
     adapter_records_release(&r);
     is_int(normalize_text("getsummary",
