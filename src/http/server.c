@@ -259,12 +259,11 @@ body_late(const struct http_server *s, const struct request_state *st)
 }
 
 static enum MHD_Result
-reply_too_big(struct http_server *s, struct request_state *st)
+reply_too_big(struct request_state *st)
 {
     struct http_response resp;
 
     memset(&resp, 0, sizeof(resp));
-    (void)s;
     http_reply_error(&st->req, &resp, 413,
                      "body: larger than the limit of %zu bytes", st->max_body);
     return queue(st, &resp);
@@ -427,7 +426,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
         if (cl != NULL && strtoull(cl, NULL, 10) > st->max_body) {
             st->too_big = 1;
             if (discard_now(st, conn, strtoull(cl, NULL, 10))) {
-                rc = reply_too_big(s, st);
+                rc = reply_too_big(st);
             }
         }
         goto out;
@@ -447,13 +446,13 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
             st->too_big = 1;
         }
         if (st->too_big && !st->queued && st->seen > discard_max(st)) {
-            rc = reply_too_big(s, st);
+            rc = reply_too_big(st);
         }
         *upload_size = 0;
         goto out;
     }
     if (st->too_big && !st->queued) {
-        rc = reply_too_big(s, st);
+        rc = reply_too_big(st);
         goto out;
     }
     if (!st->queued && !st->deferred && st->seen > 0 && body_late(s, st)) {
