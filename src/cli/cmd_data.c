@@ -109,7 +109,9 @@ print_records(const struct adapter_records *recs, struct err *e)
                                        data_type_name((enum data_type)t))
                           : buf_addch(&out, ',');
             if (rc == 0) {
-                rc = jsonw_add(&out, recs->v[i].data);
+                rc = jsonw_add_spliced(&out, recs->v[i].data,
+                                       recs->v[i].splices.v,
+                                       recs->v[i].splices.n);
             }
             if (rc == 0 && out.len >= OUTPUT_CHUNK) {
                 rc = write_out(&out, e);
@@ -203,6 +205,7 @@ cmd_normalize(const struct cli_opts *o)
         rc = 1;
         goto out;
     }
+    recs.text = 1; /* written here and read nowhere */
     if (ad->normalize(o->args[1], payload, &recs, &e) < 0) {
         fprintf(stderr, "ferry: %s\n", e.msg);
         rc = 1;

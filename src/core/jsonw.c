@@ -21,6 +21,8 @@
 
 struct writer {
     struct buf *b;
+    const struct jsonw_splice *sp; /* written as their text */
+    size_t nsp;
     size_t n; /* bytes of `c` in use */
     char c[CHUNK];
 };
@@ -422,17 +424,34 @@ object(struct writer *w, const json_t *o, int depth)
     return rc == 0 ? put_ch(w, '}') : rc;
 }
 
+/* 1 with the splice of `v` written, 0 when `v` has none. */
+static int
+spliced(struct writer *w, const json_t *v, int *rc)
+{
+    size_t i = 0;
+
+    for (i = 0; i < w->nsp; i++) {
+        if (w->sp[i].at == v) {
+            *rc = put(w, w->sp[i].text, w->sp[i].len);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int
 value(struct writer *w, const json_t *v, int depth)
 {
+    int rc = 0;
+
     if (v == NULL || depth > JSONW_DEPTH_MAX) {
         return ERR_INVALID;
     }
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        return object(w, v, depth);
+        return w->nsp > 0 && spliced(w, v, &rc) ? rc : object(w, v, depth);
     case JSON_ARRAY:
-        return array(w, v, depth);
+        return w->nsp > 0 && spliced(w, v, &rc) ? rc : array(w, v, depth);
     case JSON_STRING:
         return put_string(w, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
@@ -449,23 +468,66 @@ value(struct writer *w, const json_t *v, int depth)
     return ERR_INVALID;
 }
 
+/* Undo what a failed write added to `b` past `len`. */
+static int
+finish(struct writer *w, size_t len, int rc)
+{
+    if (rc == 0) {
+        rc = flush(w);
+    }
+    if (rc < 0 && w->b->data != NULL) {
+        /* what was added before the failure goes again */
+        w->b->len = len;
+        w->b->data[len] = '\0';
+    }
+    return rc;
+}
+
 int
-jsonw_add(struct buf *b, const json_t *v)
+jsonw_add_spliced(struct buf *b, const json_t *v, const struct jsonw_splice *sp,
+                  size_t n)
 {
     struct writer w;
     size_t len = b->len;
-    int rc = 0;
 
     w.b = b;
+    w.sp = sp;
+    w.nsp = sp != NULL ? n : 0;
     w.n = 0;
-    rc = value(&w, v, 0);
-    if (rc == 0) {
-        rc = flush(&w);
+    return finish(&w, len, value(&w, v, 0));
+}
+
+int
+jsonw_add(struct buf *b, const json_t *v)
+{
+    return jsonw_add_spliced(b, v, NULL, 0);
+}
+
+int
+jsonw_add_integer(struct buf *b, json_int_t v)
+{
+    struct writer w;
+    size_t len = b->len;
+
+    w.b = b;
+    w.sp = NULL;
+    w.nsp = 0;
+    w.n = 0;
+    return finish(&w, len, put_integer(&w, v));
+}
+
+int
+jsonw_add_real(struct buf *b, double v)
+{
+    struct writer w;
+    size_t len = b->len;
+
+    if (!isfinite(v)) {
+        return ERR_INVALID;
     }
-    if (rc < 0 && b->data != NULL) {
-        /* what was added before the failure goes again */
-        b->len = len;
-        b->data[len] = '\0';
-    }
-    return rc;
+    w.b = b;
+    w.sp = NULL;
+    w.nsp = 0;
+    w.n = 0;
+    return finish(&w, len, put_real(&w, v));
 }

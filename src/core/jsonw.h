@@ -41,4 +41,27 @@
  */
 int jsonw_add(struct buf *b, const json_t *v);
 
+/* A value of a tree written as given text instead (see
+ * jsonw_add_spliced()). */
+struct jsonw_splice {
+    const json_t *at; /* an array or object inside the tree */
+    const char *text; /* the JSON text written in its place */
+    size_t len;
+};
+
+/*
+ * jsonw_add(), but each array or object of `v` that is the `at` of one
+ * of the `n` splices in `sp` is written as that splice's text, verbatim
+ * (the caller makes it JSON). A tree may thus keep part of itself as
+ * text until it is written. Same returns as jsonw_add().
+ */
+int jsonw_add_spliced(struct buf *b, const json_t *v,
+                      const struct jsonw_splice *sp, size_t n);
+
+/* The text jsonw_add() writes for a jansson integer and a real of these
+ * values, appended to `b`. 0, ERR_TOOBIG, or ERR_INVALID for a real
+ * that is not finite. */
+int jsonw_add_integer(struct buf *b, json_int_t v);
+int jsonw_add_real(struct buf *b, double v);
+
 #endif

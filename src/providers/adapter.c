@@ -68,13 +68,67 @@ adapter_records_add(struct adapter_records *out, enum data_type type,
 void
 adapter_records_release(struct adapter_records *out)
 {
+    int text = out->text;
     size_t i = 0;
 
     for (i = 0; i < out->n; i++) {
+        adapter_splices_release(&out->v[i].splices);
         json_decref(out->v[i].data);
     }
     free(out->v);
     memset(out, 0, sizeof(*out));
+    out->text = text;
+}
+
+void
+adapter_splices_add(struct adapter_splices *s, json_t *at, char *text,
+                    size_t len)
+{
+    struct jsonw_splice *sp = NULL;
+
+    if (s->n == s->cap) {
+        s->cap = s->cap == 0 ? 4 : s->cap * 2;
+        s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+    }
+    sp = &s->v[s->n++];
+    sp->at = json_incref(at);
+    sp->text = text;
+    sp->len = len;
+}
+
+int
+adapter_splices_apply(struct adapter_splices *s)
+{
+    size_t i = 0;
+    int rc = 0;
+
+    for (i = 0; i < s->n; i++) {
+        json_t *at = (json_t *)s->v[i].at;
+        json_t *v = json_loadb(s->v[i].text, s->v[i].len, 0, NULL);
+
+        json_array_clear(at);
+        if (json_is_array(v)) {
+            json_array_extend(at, v);
+        } else {
+            rc = ERR_INVALID;
+        }
+        json_decref(v);
+    }
+    adapter_splices_release(s);
+    return rc;
+}
+
+void
+adapter_splices_release(struct adapter_splices *s)
+{
+    size_t i = 0;
+
+    for (i = 0; i < s->n; i++) {
+        json_decref((json_t *)s->v[i].at);
+        free((char *)s->v[i].text);
+    }
+    free(s->v);
+    memset(s, 0, sizeof(*s));
 }
 
 void

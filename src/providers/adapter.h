@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "core/jsonw.h"
 
 /* Terra's data types, in the order of their names below. */
 enum data_type {
@@ -65,6 +66,35 @@ struct adapter_caps {
     int merge_days;
 };
 
+/*
+ * Arrays of a record kept as JSON text until the record is written.
+ * A long sample series as jansson objects costs several times its text
+ * (an object and six more allocations per sample), so an adapter asked
+ * for text (adapter_records.text) writes such an array's elements as
+ * text at once and leaves in the record's tree a stand-in array, holding
+ * one null, that jsonw_add_spliced() writes as the text. Each splice
+ * holds a reference on its stand-in, so the pointer stays unique while
+ * the splice lives; a stand-in no longer in the tree is never written.
+ */
+struct adapter_splices {
+    struct jsonw_splice *v; /* texts malloc()ed, `at` referenced */
+    size_t n;
+    size_t cap;
+};
+
+/* Make `at` (an array in a record being built) stand for the JSON text
+ * `text` of `len` bytes (an array: taken, malloc()ed). */
+void adapter_splices_add(struct adapter_splices *s, json_t *at, char *text,
+                         size_t len);
+
+/* Turn every splice of `s` back into jansson values in its array, and
+ * empty `s`: for code that reads the tree. 0, or ERR_INVALID when a
+ * text is not a JSON array (its stand-in is then left empty). */
+int adapter_splices_apply(struct adapter_splices *s);
+
+/* Free every splice of `s` and leave it empty. */
+void adapter_splices_release(struct adapter_splices *s);
+
 /* One normalised record. */
 struct adapter_record {
     enum data_type type;
@@ -73,6 +103,9 @@ struct adapter_record {
     int64_t start_us;    /* unix microseconds */
     int64_t end_us;      /* unix microseconds */
     char local_date[11]; /* YYYY-MM-DD for daily summaries, else "" */
+    /* parts of `data` still text (owned); empty unless the records
+     * were asked for text */
+    struct adapter_splices splices;
 };
 
 /* A growing list of records; zero-initialise it. */
@@ -80,6 +113,12 @@ struct adapter_records {
     struct adapter_record *v;
     size_t n;
     size_t cap;
+    /* set by the caller before normalize(): 1 lets the adapter keep long
+     * sample arrays as text (adapter_record.splices) for a caller that
+     * writes the records with jsonw_add_spliced() and reads nothing in
+     * them; 0, the default, gives whole jansson trees. The JSON written
+     * is the same byte for byte. */
+    int text;
 };
 
 /*

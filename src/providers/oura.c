@@ -229,6 +229,10 @@ struct doc {
     const json_t *o; /* the document */
     struct err *e;
     struct rindex *ix; /* the records of the `out` being filled */
+    /* out->text: sample arrays are made as text, into `pending` until
+     * their record is put (see adapter_splices) */
+    int text;
+    struct adapter_splices *pending;
 };
 
 /* ERR_INVALID saying that `field` ("" for the document itself) of the
@@ -631,15 +635,88 @@ prune(json_t *o)
     }
 }
 
+/*
+ * The text of a sample array, for a doc with `text` set: what
+ * jsonw_add() would write for the array of {"timestamp": ..., ...}
+ * objects the jansson path makes, sample by sample, without the
+ * objects (about 500 bytes and seven allocations each, several times
+ * the text). Zero-initialise it.
+ */
+struct stext {
+    struct buf b;
+    size_t n; /* samples begun */
+    int rc;   /* the first failure */
+};
+
+/* The most text one sample array may become. */
+#define STEXT_MAX ((size_t)SERIES_MAX * 256)
+
+static void
+stext_add(struct stext *t, const char *p, size_t n)
+{
+    if (t->rc == 0) {
+        t->rc = buf_add(&t->b, p, n);
+    }
+}
+
+/* Begin a sample at the stamper's `us`: {"timestamp":"..." */
+static void
+stext_open(struct stext *t, struct stamper *sp, int64_t us)
+{
+    if (t->n++ == 0) {
+        buf_init(&t->b, STEXT_MAX);
+        stext_add(t, "[", 1);
+    } else {
+        stext_add(t, "},", 2);
+    }
+    stamp(sp, us);
+    stext_add(t, "{\"timestamp\":\"", 14);
+    stext_add(t, sp->text, sp->len);
+    stext_add(t, "\"", 1);
+}
+
+/* ,"key":v as put_num() puts it: an integer when `v` is one, nothing
+ * when it is not finite. `key` needs no escaping. */
+static void
+stext_num(struct stext *t, const char *key, double v)
+{
+    if (!isfinite(v) || t->rc != 0) {
+        return;
+    }
+    stext_add(t, ",\"", 2);
+    stext_add(t, key, strlen(key));
+    stext_add(t, "\":", 2);
+    if (t->rc == 0) {
+        t->rc = v == floor(v) && fabs(v) < 9007199254740992.0
+                    ? jsonw_add_integer(&t->b, (json_int_t)v)
+                    : jsonw_add_real(&t->b, v);
+    }
+}
+
+/* Close the text and make `arr` (in the record being built) stand for
+ * it; an array of no sample stays empty. 0, or the failure. */
+static int
+stext_end(const struct doc *d, struct stext *t, json_t *arr)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (t->n > 0) {
+        stext_add(t, "}]", 2);
+    }
+    if (t->n == 0 || t->rc != 0) {
+        buf_release(&t->b);
+        return t->rc;
+    }
+    text = buf_detach(&t->b, &len);
+    json_array_append_new(arr, json_null());
+    adapter_splices_add(d->pending, arr, text, len);
+    return 0;
+}
+
 /* A sample array of `s`: {timestamp, <field>: value} per non-null item,
  * with timer_duration_seconds counted from `from_us` unless that is
- * INT64_MIN; `st` gets the values' count, sum, least and greatest.
- *
- * XXX: each sample is a jansson object of about 500 bytes and seven
- * allocations, which is most of what normalising a sleep page costs
- * (a page's output is 4.5 times its input). Whether records carry long
- * series as plain arrays until they are written, which changes what
- * adapter.h hands the pipeline, is still to decide. */
+ * INT64_MIN; `st` gets the values' count, sum, least and greatest. */
 struct stats {
     size_t n;
     double sum;
@@ -652,6 +729,7 @@ series_samples(const struct doc *d, const struct series *s, const char *field,
                int64_t from_us, json_t *arr, struct stats *st)
 {
     struct stamper sp;
+    struct stext t;
     size_t n = json_array_size(s->items);
     size_t i = 0;
     double v = 0;
@@ -659,6 +737,7 @@ series_samples(const struct doc *d, const struct series *s, const char *field,
 
     memset(st, 0, sizeof(*st));
     memset(&sp, 0, sizeof(sp));
+    memset(&t, 0, sizeof(t));
     sp.off = s->t0.off;
     for (i = 0; i < n; i++) {
         int64_t at = s->t0.us + (int64_t)i * s->step_us;
@@ -666,51 +745,70 @@ series_samples(const struct doc *d, const struct series *s, const char *field,
 
         rc = series_at(d, s, i, &v);
         if (rc < 0) {
+            buf_release(&t.b);
             return rc;
         }
         if (rc == 0) {
             continue;
         }
-        o = stamped_new(&sp, at);
-        json_object_set_new_nocheck(o, field, num_new(v));
-        if (from_us != INT64_MIN) {
-            put_num(o, "timer_duration_seconds", (double)(at - from_us) / US);
+        if (d->text) {
+            stext_open(&t, &sp, at);
+            stext_num(&t, field, v);
+            if (from_us != INT64_MIN) {
+                stext_num(&t, "timer_duration_seconds",
+                          (double)(at - from_us) / US);
+            }
+        } else {
+            o = stamped_new(&sp, at);
+            json_object_set_new_nocheck(o, field, num_new(v));
+            if (from_us != INT64_MIN) {
+                put_num(o, "timer_duration_seconds",
+                        (double)(at - from_us) / US);
+            }
+            json_array_append_new(arr, o);
         }
-        json_array_append_new(arr, o);
         st->min = st->n == 0 || v < st->min ? v : st->min;
         st->max = st->n == 0 || v > st->max ? v : st->max;
         st->sum += v;
         st->n++;
     }
-    return 0;
+    return d->text ? stext_end(d, &t, arr) : 0;
 }
 
 /* Levels from a string of one character per `step_us`, as
- * {timestamp, level} samples, one where the level changes. */
-static json_t *
-level_samples(const char *s, struct when t0, int64_t step_us,
-              int (*level)(char c))
+ * {timestamp, level} samples, one where the level changes, into `arr`.
+ * 0, or the failure of its text. */
+static int
+level_samples(const struct doc *d, json_t *arr, const char *s, struct when t0,
+              int64_t step_us, int (*level)(char c))
 {
     struct stamper sp;
-    json_t *arr = json_array();
+    struct stext t;
     int prev = -1;
     size_t i = 0;
 
     memset(&sp, 0, sizeof(sp));
+    memset(&t, 0, sizeof(t));
     sp.off = t0.off;
     for (i = 0; s[i] != '\0'; i++) {
+        int64_t at = t0.us + (int64_t)i * step_us;
         int lv = level(s[i]);
         json_t *o = NULL;
 
         if (lv == prev) {
             continue;
         }
-        o = stamped_new(&sp, t0.us + (int64_t)i * step_us);
+        prev = lv;
+        if (d->text) {
+            stext_open(&t, &sp, at);
+            stext_num(&t, "level", lv);
+            continue;
+        }
+        o = stamped_new(&sp, at);
         json_object_set_new_nocheck(o, "level", json_integer(lv));
         json_array_append_new(arr, o);
-        prev = lv;
     }
-    return arr;
+    return d->text ? stext_end(d, &t, arr) : 0;
 }
 
 /* A phase string field: 1 with it, 0 absent, ERR_INVALID. */
@@ -877,14 +975,27 @@ record_put(const struct doc *d, struct adapter_records *out,
            int64_t end_us, const char *local_date)
 {
     struct adapter_record *r = record_find(d, out, type, key);
+    int rc = 0;
 
     if (r == NULL) {
-        return adapter_records_add(out, type, key, data, start_us, end_us,
-                                   local_date);
+        rc = adapter_records_add(out, type, key, data, start_us, end_us,
+                                 local_date);
+        if (rc == 0) {
+            /* the texts made for `data` are the new record's */
+            out->v[out->n - 1].splices = *d->pending;
+            memset(d->pending, 0, sizeof(*d->pending));
+        }
+        adapter_splices_release(d->pending);
+        return rc;
+    }
+    /* parts merge as trees */
+    rc = adapter_splices_apply(&r->splices);
+    if (adapter_splices_apply(d->pending) < 0) {
+        rc = ERR_INVALID;
     }
     merge(r->data, data, 1);
     json_decref(data);
-    return 0;
+    return rc;
 }
 
 /* ---- days ---- */
@@ -932,6 +1043,7 @@ day_put(const struct doc *d, struct daypart *p, enum data_type type,
     p->data = NULL;
     prune(data);
     if (json_object_size(data) <= 1) {
+        adapter_splices_release(d->pending);
         json_decref(data);
         return 0;
     }
@@ -1315,8 +1427,10 @@ sleep_durations(const struct doc *d, struct when t0, json_t *sdd)
         rc = get_phases(d, d->o, "sleep_phase_5_min", &phases);
     }
     if (rc == 1) {
-        json_object_set_new(sdd, "hypnogram_samples",
-                            level_samples(phases, t0, step, sleep_level));
+        json_t *arr = json_array();
+
+        json_object_set_new(sdd, "hypnogram_samples", arr);
+        rc = level_samples(d, arr, phases, t0, step, sleep_level);
     }
     return rc < 0 ? rc : 0;
 }
@@ -1535,9 +1649,10 @@ activity_samples(const struct doc *d, json_t *data)
     if (rc == 1) {
         rc = get_time(d, d->o, "timestamp", &ts);
         if (rc == 1) {
-            json_object_set_new(
-                sub(data, "active_durations_data"), "activity_levels_samples",
-                level_samples(cls, ts, 300 * US, activity_level));
+            arr = json_array();
+            json_object_set_new(sub(data, "active_durations_data"),
+                                "activity_levels_samples", arr);
+            rc = level_samples(d, arr, cls, ts, 300 * US, activity_level);
         }
     }
     if (rc >= 0) {
@@ -1868,6 +1983,7 @@ hr_flush(const struct doc *d, struct daypart *p, struct adapter_records *out)
     rc = day_put(d, p, DT_BODY, out);
     r = record_find(d, out, DT_BODY, p->dy.s);
     if (rc == 0 && r != NULL) {
+        rc = adapter_splices_apply(&r->splices); /* it reads the samples */
         hr_summarise(r->data);
     }
     return rc;
@@ -2027,6 +2143,7 @@ oura_normalize(const char *kind, const json_t *payload,
 {
     const struct collection *c = collection_by_name(kind);
     const json_t *data = NULL;
+    struct adapter_splices pending;
     struct rindex ix;
     struct doc d;
     size_t i = 0;
@@ -2036,6 +2153,7 @@ oura_normalize(const char *kind, const json_t *payload,
         return err_set(e, ERR_INVALID, "oura: no such kind \"%s\"",
                        kind != NULL ? kind : "");
     }
+    memset(&pending, 0, sizeof(pending));
     memset(&ix, 0, sizeof(ix));
     memset(&d, 0, sizeof(d));
     d.kind = c->name;
@@ -2043,6 +2161,8 @@ oura_normalize(const char *kind, const json_t *payload,
     d.o = payload;
     d.e = e;
     d.ix = &ix;
+    d.text = out->text;
+    d.pending = &pending;
     if (!json_is_object(payload)) {
         return bad(&d, "", "is not a JSON object");
     }
@@ -2066,6 +2186,7 @@ oura_normalize(const char *kind, const json_t *payload,
                                  : bad(&d, "", "is not an object");
     }
 out:
+    adapter_splices_release(&pending);
     rindex_release(&ix);
     return rc;
 }
@@ -2488,7 +2609,7 @@ notice(const struct adapter_push *p, struct adapter_push_items *out,
     const char *object_id = NULL;
     const char *user_id = NULL;
     struct when at = {isotime_now_us(), 0};
-    struct doc d = {"oura push", -1, NULL, root, e, NULL};
+    struct doc d = {"oura push", -1, NULL, root, e, NULL, 0, NULL};
     int rc = 0;
 
     if (!json_is_object(root)) {

@@ -13,9 +13,11 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/codec.h"
 #include "core/crypto.h"
 #include "core/isotime.h"
+#include "core/jsonw.h"
 #include "providers/adapter.h"
 #include "tap.h"
 
@@ -1640,6 +1642,136 @@ test_lifecycle(void)
     json_decref(list);
 }
 
+/* ---- sample arrays as text ---- */
+
+/* The text of record `i` of `r`, its splices written in. */
+static char *
+rec_text(const struct adapter_records *r, size_t i)
+{
+    struct buf b;
+
+    buf_init(&b, 1u << 28);
+    if (jsonw_add_spliced(&b, r->v[i].data, r->v[i].splices.v,
+                          r->v[i].splices.n) != 0) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
+/* 1 when `a` and `b` hold the same records, written the same. */
+static int
+same_records(const struct adapter_records *a, const struct adapter_records *b)
+{
+    size_t i = 0;
+    int same = a->n == b->n;
+
+    for (i = 0; same && i < a->n; i++) {
+        char *ta = rec_text(a, i);
+        char *tb = rec_text(b, i);
+
+        same = ta != NULL && tb != NULL && strcmp(ta, tb) == 0 &&
+               a->v[i].type == b->v[i].type &&
+               strcmp(a->v[i].key, b->v[i].key) == 0;
+        if (!same) {
+            printf("# record %zu differs: %.200s\n#  vs %.200s\n", i,
+                   ta != NULL ? ta : "(none)", tb != NULL ? tb : "(none)");
+        }
+        free(ta);
+        free(tb);
+    }
+    return same;
+}
+
+/* Every fixture normalised with and without text arrays gives the same
+ * JSON, byte for byte; the day parts are put into one list, so a part
+ * merged into a record that holds text is covered; text turned back
+ * into trees gives it too. */
+static void
+test_text_arrays(void)
+{
+    static const char *const files[][2] = {
+        {"workout", "workout.json"},
+        {"session", "session.json"},
+        {"sleep", "sleep.json"},
+        {"daily_activity", "daily_activity.json"},
+        {"daily_readiness", "daily_readiness.json"},
+        {"daily_sleep", "daily_sleep.json"},
+        {"daily_stress", "daily_stress.json"},
+        {"enhanced_tag", "enhanced_tag.json"},
+        {"vO2_max", "vO2_max.json"},
+        {"daily_spo2", "daily_spo2.json"},
+        {"daily_cardiovascular_age", "daily_cardiovascular_age.json"},
+        {"heartrate", "heartrate.json"},
+        {"personal_info", "personal_info.json"},
+        {"ring_configuration", "ring_configuration.json"},
+        {"daily_activity", "daily_activity.json"}, /* again: merged */
+    };
+    struct adapter_records trees = {0};
+    struct adapter_records text = {0};
+    struct adapter_records one = {0};
+    struct err e;
+    size_t nsplices = 0;
+    size_t i = 0;
+    int rc = 0;
+
+    text.text = 1;
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        rc |= norm_file(files[i][0], files[i][1], &trees, &e);
+        rc |= norm_file(files[i][0], files[i][1], &text, &e);
+    }
+    is_int(rc, 0, "every fixture, both ways");
+    ok(trees.n > 10, "records made");
+    ok(same_records(&trees, &text), "the same JSON, byte for byte");
+    for (i = 0; i < text.n; i++) {
+        nsplices += text.v[i].splices.n;
+    }
+    /* the sleeps' heart rate, HRV and hypnogram, the session's heart
+     * rate and HRV, the day's MET and activity levels */
+    printf("# %zu sample arrays as text\n", nsplices);
+    ok(nsplices >= 6, "sample arrays kept as text");
+    for (i = 0; i < trees.n && trees.v[i].splices.n == 0; i++) {
+    }
+    ok(i == trees.n, "no text unless asked");
+    for (i = 0; i < text.n; i++) {
+        rc |= adapter_splices_apply(&text.v[i].splices);
+    }
+    is_int(rc, 0, "text turned back into trees");
+    ok(same_records(&trees, &text), "... the same JSON again");
+
+    /* the text of one sleep, as the tree writes it */
+    one.text = 1;
+    is_int(norm_file("sleep", "sleep.json", &one, &e), 0, "sleep as text");
+    ok(one.n > 0 && one.v[0].splices.n == 3, "three arrays as text");
+    if (one.n > 0 && one.v[0].splices.n > 0) {
+        json_t *arr = NULL;
+
+        arr = json_loadb(one.v[0].splices.v[0].text, one.v[0].splices.v[0].len,
+                         0, NULL);
+        ok(json_is_array(arr) && json_array_size(arr) > 0 &&
+               json_is_string(
+                   json_object_get(json_array_get(arr, 0), "timestamp")),
+           "an array of stamped samples");
+        json_decref(arr);
+    }
+    /* a sample series with nothing but nulls makes no array */
+    adapter_records_release(&one);
+    is_int(norm_text("sleep",
+                     "{\"data\":[{\"id\":\"s1\",\"day\":\"2024-05-01\","
+                     "\"bedtime_start\":\"2024-05-01T00:00:00+02:00\","
+                     "\"bedtime_end\":\"2024-05-01T06:00:00+02:00\","
+                     "\"heart_rate\":{\"interval\":300,\"items\":[null,null],"
+                     "\"timestamp\":\"2024-05-01T00:00:00+02:00\"}}]}",
+                     &one, &e),
+           0, "a sleep with only null heart rates");
+    ok(one.n == 1 && one.v[0].splices.n == 0 &&
+           at(one.v[0].data, "heart_rate_data.detailed.hr_samples") == NULL,
+       "no sample array, as without text");
+    adapter_records_release(&one);
+    adapter_records_release(&text);
+    adapter_records_release(&trees);
+}
+
 int
 main(void)
 {
@@ -1658,5 +1790,6 @@ main(void)
     test_pages();
     test_push();
     test_lifecycle();
+    test_text_arrays();
     return done_testing();
 }

@@ -496,6 +496,108 @@ test_refusals(void)
     buf_release(&b);
 }
 
+/* jsonw_add_integer() and jsonw_add_real() write what jsonw_add() does
+ * for the jansson value. */
+static void
+test_numbers_alone(void)
+{
+    static const double reals[] = {0.0,
+                                   -0.0,
+                                   1.0,
+                                   0.1,
+                                   57.7,
+                                   1e15,
+                                   1e-7,
+                                   1.7976931348623157e308,
+                                   0.30000000000000004};
+    static const json_int_t ints[] = {0, -1, 42, INT64_MAX, INT64_MIN};
+    struct buf b;
+    size_t i = 0;
+    int all = 1;
+
+    buf_init(&b, 1024);
+    for (i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+        json_t *v = json_real(reals[i]);
+        char *want = json_dumps(v, FLAGS);
+
+        buf_reset(&b);
+        all &= jsonw_add_real(&b, reals[i]) == 0 && want != NULL &&
+               strcmp(buf_str(&b), want) == 0;
+        free(want);
+        json_decref(v);
+    }
+    ok(all, "reals alone");
+    all = 1;
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        json_t *v = json_integer(ints[i]);
+        char *want = json_dumps(v, FLAGS);
+
+        buf_reset(&b);
+        all &= jsonw_add_integer(&b, ints[i]) == 0 && want != NULL &&
+               strcmp(buf_str(&b), want) == 0;
+        free(want);
+        json_decref(v);
+    }
+    ok(all, "integers alone");
+    buf_reset(&b);
+    buf_addstr(&b, "x");
+    is_int(jsonw_add_real(&b, INFINITY), ERR_INVALID, "infinity refused");
+    is_int(jsonw_add_real(&b, NAN), ERR_INVALID, "NaN refused");
+    is_str(buf_str(&b), "x", "nothing added");
+    buf_release(&b);
+}
+
+/* Splices: the values named are written as their text, wherever they
+ * are; a splice of a value not in the tree changes nothing. */
+static void
+test_splices(void)
+{
+    json_t *root = json_loads("{\"a\":[null],\"b\":{\"c\":[1,2],\"d\":{}},"
+                              "\"e\":[[null]]}",
+                              0, NULL);
+    json_t *other = json_array();
+    struct jsonw_splice sp[4];
+    struct buf b;
+
+    memset(sp, 0, sizeof(sp));
+    sp[0].at = json_object_get(root, "a");
+    sp[0].text = "[{\"t\":1},{\"t\":2}]";
+    sp[0].len = strlen(sp[0].text);
+    sp[1].at = json_object_get(json_object_get(root, "b"), "d");
+    sp[1].text = "{\"x\":true}";
+    sp[1].len = strlen(sp[1].text);
+    sp[2].at = json_array_get(json_object_get(root, "e"), 0);
+    sp[2].text = "[3]";
+    sp[2].len = strlen(sp[2].text);
+    sp[3].at = other;
+    sp[3].text = "!";
+    sp[3].len = 1;
+    buf_init(&b, 1024);
+    is_int(jsonw_add_spliced(&b, root, sp, 4), 0, "spliced");
+    is_str(buf_str(&b),
+           "{\"a\":[{\"t\":1},{\"t\":2}],\"b\":{\"c\":[1,2],"
+           "\"d\":{\"x\":true}},\"e\":[[3]]}",
+           "arrays and objects at any depth written as their text");
+    buf_reset(&b);
+    is_int(jsonw_add_spliced(&b, root, NULL, 4), 0, "no splices");
+    is_str(buf_str(&b),
+           "{\"a\":[null],\"b\":{\"c\":[1,2],\"d\":{}},\"e\":[[null]]}",
+           "the tree as it is");
+    buf_reset(&b);
+    sp[0].at = root;
+    is_int(jsonw_add_spliced(&b, root, sp, 1), 0, "the root spliced");
+    is_str(buf_str(&b), "[{\"t\":1},{\"t\":2}]", "the root's text");
+    buf_release(&b);
+    buf_init(&b, 8);
+    buf_addstr(&b, "x");
+    is_int(jsonw_add_spliced(&b, root, sp, 1), ERR_TOOBIG,
+           "a text past the ceiling");
+    is_str(buf_str(&b), "x", "nothing added");
+    buf_release(&b);
+    json_decref(other);
+    json_decref(root);
+}
+
 int
 main(void)
 {
@@ -505,5 +607,7 @@ main(void)
     test_trees();
     test_fixtures();
     test_refusals();
+    test_numbers_alone();
+    test_splices();
     return done_testing();
 }
