@@ -82,40 +82,31 @@ adapter_records_release(struct adapter_records *out)
 
 void
 adapter_splices_add(struct adapter_splices *s, json_t *at, char *text,
-                    size_t len)
+                    size_t len, const struct adapter_rebuild *rb)
 {
     struct jsonw_splice *sp = NULL;
 
     if (s->n == s->cap) {
         s->cap = s->cap == 0 ? 4 : s->cap * 2;
         s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+        s->rb = xrealloc(s->rb, s->cap * sizeof(*s->rb));
     }
-    sp = &s->v[s->n++];
+    sp = &s->v[s->n];
     sp->at = json_incref(at);
     sp->text = text;
     sp->len = len;
+    s->rb[s->n++] = *rb;
 }
 
-int
+void
 adapter_splices_apply(struct adapter_splices *s)
 {
     size_t i = 0;
-    int rc = 0;
 
     for (i = 0; i < s->n; i++) {
-        json_t *at = (json_t *)s->v[i].at;
-        json_t *v = json_loadb(s->v[i].text, s->v[i].len, 0, NULL);
-
-        json_array_clear(at);
-        if (json_is_array(v)) {
-            json_array_extend(at, v);
-        } else {
-            rc = ERR_INVALID;
-        }
-        json_decref(v);
+        s->rb[i].make((json_t *)s->v[i].at, s->rb[i].arg);
     }
     adapter_splices_release(s);
-    return rc;
 }
 
 void
@@ -126,8 +117,10 @@ adapter_splices_release(struct adapter_splices *s)
     for (i = 0; i < s->n; i++) {
         json_decref((json_t *)s->v[i].at);
         free((char *)s->v[i].text);
+        s->rb[i].release(s->rb[i].arg);
     }
     free(s->v);
+    free(s->rb);
     memset(s, 0, sizeof(*s));
 }
 

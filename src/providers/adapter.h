@@ -75,22 +75,34 @@ struct adapter_caps {
  * one null, that jsonw_add_spliced() writes as the text. Each splice
  * holds a reference on its stand-in, so the pointer stays unique while
  * the splice lives; a stand-in no longer in the tree is never written.
+ * Text is not read back (it holds reals to 15 digits, not the values):
+ * each splice has a way to make its elements again as the exact jansson
+ * values, for code that must work on the tree (a merge).
  */
+struct adapter_rebuild {
+    /* put the elements into `at` (emptied first), as they would have
+     * been made without text */
+    void (*make)(json_t *at, const void *arg);
+    void (*release)(void *arg); /* frees `arg` */
+    void *arg;
+};
+
 struct adapter_splices {
-    struct jsonw_splice *v; /* texts malloc()ed, `at` referenced */
+    struct jsonw_splice *v;     /* texts malloc()ed, `at` referenced */
+    struct adapter_rebuild *rb; /* rb[i] makes v[i]'s elements */
     size_t n;
     size_t cap;
 };
 
 /* Make `at` (an array in a record being built) stand for the JSON text
- * `text` of `len` bytes (an array: taken, malloc()ed). */
+ * `text` of `len` bytes (an array: taken, malloc()ed); `rb` (copied,
+ * its `arg` taken) makes its elements again. */
 void adapter_splices_add(struct adapter_splices *s, json_t *at, char *text,
-                         size_t len);
+                         size_t len, const struct adapter_rebuild *rb);
 
-/* Turn every splice of `s` back into jansson values in its array, and
- * empty `s`: for code that reads the tree. 0, or ERR_INVALID when a
- * text is not a JSON array (its stand-in is then left empty). */
-int adapter_splices_apply(struct adapter_splices *s);
+/* Turn every splice of `s` into jansson values in its array, and empty
+ * `s`: for code that reads or changes the tree. */
+void adapter_splices_apply(struct adapter_splices *s);
 
 /* Free every splice of `s` and leave it empty. */
 void adapter_splices_release(struct adapter_splices *s);

@@ -636,87 +636,189 @@ prune(json_t *o)
 }
 
 /*
- * The text of a sample array, for a doc with `text` set: what
- * jsonw_add() would write for the array of {"timestamp": ..., ...}
- * objects the jansson path makes, sample by sample, without the
- * objects (about 500 bytes and seven allocations each, several times
- * the text). Zero-initialise it.
+ * A sample array in the making: {"timestamp": ..., <field>: value} per
+ * sample, with timer_duration_seconds counted from `from_us` unless
+ * that is INT64_MIN. For a doc without `text`, jansson objects appended
+ * to `arr`; with it, the text jsonw_add() would write for those objects
+ * (about 500 bytes and seven allocations each, several times the text)
+ * and the samples themselves, 16 bytes each, from which the objects are
+ * made again, exactly, should a merge need the tree (samples_make()).
+ * Zero-initialise it, then samples_begin().
  */
-struct stext {
+struct sample {
+    int64_t at;
+    double v;
+};
+
+struct samples {
+    const char *field; /* a literal */
+    int64_t from_us;
+    int off;
+    json_t *arr; /* borrowed */
+    struct stamper sp;
+    int text;
     struct buf b;
-    size_t n; /* samples begun */
-    int rc;   /* the first failure */
+    int rc; /* the first failure of the text */
+    struct sample *v;
+    size_t n;
+    size_t cap;
 };
 
 /* The most text one sample array may become. */
-#define STEXT_MAX ((size_t)SERIES_MAX * 256)
+#define SAMPLES_TEXT_MAX ((size_t)SERIES_MAX * 256)
 
 static void
-stext_add(struct stext *t, const char *p, size_t n)
+samples_begin(struct samples *x, const struct doc *d, json_t *arr,
+              const char *field, int64_t from_us, int off)
 {
-    if (t->rc == 0) {
-        t->rc = buf_add(&t->b, p, n);
-    }
+    memset(x, 0, sizeof(*x));
+    x->field = field;
+    x->from_us = from_us;
+    x->off = off;
+    x->arr = arr;
+    x->sp.off = off;
+    x->text = d->text;
+    buf_init(&x->b, SAMPLES_TEXT_MAX);
 }
 
-/* Begin a sample at the stamper's `us`: {"timestamp":"..." */
+/* The jansson object of one sample, appended to `arr`. */
 static void
-stext_open(struct stext *t, struct stamper *sp, int64_t us)
+sample_tree(const struct samples *x, struct stamper *sp, json_t *arr,
+            int64_t at, double v)
 {
-    if (t->n++ == 0) {
-        buf_init(&t->b, STEXT_MAX);
-        stext_add(t, "[", 1);
-    } else {
-        stext_add(t, "},", 2);
+    json_t *o = stamped_new(sp, at);
+
+    json_object_set_new_nocheck(o, x->field, num_new(v));
+    if (x->from_us != INT64_MIN) {
+        put_num(o, "timer_duration_seconds", (double)(at - x->from_us) / US);
     }
-    stamp(sp, us);
-    stext_add(t, "{\"timestamp\":\"", 14);
-    stext_add(t, sp->text, sp->len);
-    stext_add(t, "\"", 1);
+    json_array_append_new(arr, o);
+}
+
+static void
+samples_text(struct samples *x, const char *p, size_t n)
+{
+    if (x->rc == 0) {
+        x->rc = buf_add(&x->b, p, n);
+    }
 }
 
 /* ,"key":v as put_num() puts it: an integer when `v` is one, nothing
  * when it is not finite. `key` needs no escaping. */
 static void
-stext_num(struct stext *t, const char *key, double v)
+samples_num(struct samples *x, const char *key, double v)
 {
-    if (!isfinite(v) || t->rc != 0) {
+    if (!isfinite(v) || x->rc != 0) {
         return;
     }
-    stext_add(t, ",\"", 2);
-    stext_add(t, key, strlen(key));
-    stext_add(t, "\":", 2);
-    if (t->rc == 0) {
-        t->rc = v == floor(v) && fabs(v) < 9007199254740992.0
-                    ? jsonw_add_integer(&t->b, (json_int_t)v)
-                    : jsonw_add_real(&t->b, v);
+    samples_text(x, ",\"", 2);
+    samples_text(x, key, strlen(key));
+    samples_text(x, "\":", 2);
+    if (x->rc == 0) {
+        x->rc = v == floor(v) && fabs(v) < 9007199254740992.0
+                    ? jsonw_add_integer(&x->b, (json_int_t)v)
+                    : jsonw_add_real(&x->b, v);
     }
 }
 
-/* Close the text and make `arr` (in the record being built) stand for
- * it; an array of no sample stays empty. 0, or the failure. */
-static int
-stext_end(const struct doc *d, struct stext *t, json_t *arr)
+static void
+samples_add(struct samples *x, int64_t at, double v)
 {
+    if (!x->text) {
+        sample_tree(x, &x->sp, x->arr, at, v);
+        return;
+    }
+    if (x->n == x->cap) {
+        x->cap = x->cap == 0 ? 64 : x->cap * 2;
+        x->v = xrealloc(x->v, x->cap * sizeof(*x->v));
+    }
+    x->v[x->n].at = at;
+    x->v[x->n].v = v;
+    if (x->n++ == 0) {
+        samples_text(x, "[", 1);
+    } else {
+        samples_text(x, "},", 2);
+    }
+    stamp(&x->sp, at);
+    samples_text(x, "{\"timestamp\":\"", 14);
+    samples_text(x, x->sp.text, x->sp.len);
+    samples_text(x, "\"", 1);
+    samples_num(x, x->field, v);
+    if (x->from_us != INT64_MIN) {
+        samples_num(x, "timer_duration_seconds",
+                    (double)(at - x->from_us) / US);
+    }
+}
+
+static void
+samples_release(struct samples *x)
+{
+    buf_release(&x->b);
+    free(x->v);
+    x->v = NULL;
+    x->n = 0;
+}
+
+/* The objects of the samples kept in `arg` (a struct samples), made
+ * into `at` exactly as without text. */
+static void
+samples_make(json_t *at, const void *arg)
+{
+    const struct samples *x = arg;
+    struct stamper sp;
+    size_t i = 0;
+
+    memset(&sp, 0, sizeof(sp));
+    sp.off = x->off;
+    json_array_clear(at);
+    for (i = 0; i < x->n; i++) {
+        sample_tree(x, &sp, at, x->v[i].at, x->v[i].v);
+    }
+}
+
+static void
+samples_free(void *arg)
+{
+    samples_release(arg);
+    free(arg);
+}
+
+/* Done: with text, `arr` (in the record being built) is made to stand
+ * for it; an array of no sample stays empty. 0, or the failure. */
+static int
+samples_end(const struct doc *d, struct samples *x)
+{
+    struct adapter_rebuild rb;
+    struct samples *kept = NULL;
     char *text = NULL;
     size_t len = 0;
 
-    if (t->n > 0) {
-        stext_add(t, "}]", 2);
+    if (!x->text || x->n == 0 || x->rc != 0) {
+        samples_release(x);
+        return x->rc;
     }
-    if (t->n == 0 || t->rc != 0) {
-        buf_release(&t->b);
-        return t->rc;
+    samples_text(x, "}]", 2);
+    if (x->rc != 0) {
+        samples_release(x);
+        return x->rc;
     }
-    text = buf_detach(&t->b, &len);
-    json_array_append_new(arr, json_null());
-    adapter_splices_add(d->pending, arr, text, len);
+    text = buf_detach(&x->b, &len);
+    kept = xmalloc(sizeof(*kept));
+    *kept = *x;
+    kept->arr = NULL;
+    buf_init(&kept->b, 0); /* the text is the splice's */
+    rb.make = samples_make;
+    rb.release = samples_free;
+    rb.arg = kept;
+    json_array_append_new(x->arr, json_null());
+    adapter_splices_add(d->pending, x->arr, text, len, &rb);
+    x->v = NULL; /* kept's now */
+    samples_release(x);
     return 0;
 }
 
-/* A sample array of `s`: {timestamp, <field>: value} per non-null item,
- * with timer_duration_seconds counted from `from_us` unless that is
- * INT64_MIN; `st` gets the values' count, sum, least and greatest. */
+/* A sample array of `s`: one sample per non-null item; `st` gets the
+ * values' count, sum, least and greatest. */
 struct stats {
     size_t n;
     double sum;
@@ -728,51 +830,30 @@ static int
 series_samples(const struct doc *d, const struct series *s, const char *field,
                int64_t from_us, json_t *arr, struct stats *st)
 {
-    struct stamper sp;
-    struct stext t;
+    struct samples x;
     size_t n = json_array_size(s->items);
     size_t i = 0;
     double v = 0;
     int rc = 0;
 
     memset(st, 0, sizeof(*st));
-    memset(&sp, 0, sizeof(sp));
-    memset(&t, 0, sizeof(t));
-    sp.off = s->t0.off;
+    samples_begin(&x, d, arr, field, from_us, s->t0.off);
     for (i = 0; i < n; i++) {
-        int64_t at = s->t0.us + (int64_t)i * s->step_us;
-        json_t *o = NULL;
-
         rc = series_at(d, s, i, &v);
         if (rc < 0) {
-            buf_release(&t.b);
+            samples_release(&x);
             return rc;
         }
         if (rc == 0) {
             continue;
         }
-        if (d->text) {
-            stext_open(&t, &sp, at);
-            stext_num(&t, field, v);
-            if (from_us != INT64_MIN) {
-                stext_num(&t, "timer_duration_seconds",
-                          (double)(at - from_us) / US);
-            }
-        } else {
-            o = stamped_new(&sp, at);
-            json_object_set_new_nocheck(o, field, num_new(v));
-            if (from_us != INT64_MIN) {
-                put_num(o, "timer_duration_seconds",
-                        (double)(at - from_us) / US);
-            }
-            json_array_append_new(arr, o);
-        }
+        samples_add(&x, s->t0.us + (int64_t)i * s->step_us, v);
         st->min = st->n == 0 || v < st->min ? v : st->min;
         st->max = st->n == 0 || v > st->max ? v : st->max;
         st->sum += v;
         st->n++;
     }
-    return d->text ? stext_end(d, &t, arr) : 0;
+    return samples_end(d, &x);
 }
 
 /* Levels from a string of one character per `step_us`, as
@@ -782,33 +863,20 @@ static int
 level_samples(const struct doc *d, json_t *arr, const char *s, struct when t0,
               int64_t step_us, int (*level)(char c))
 {
-    struct stamper sp;
-    struct stext t;
+    struct samples x;
     int prev = -1;
     size_t i = 0;
 
-    memset(&sp, 0, sizeof(sp));
-    memset(&t, 0, sizeof(t));
-    sp.off = t0.off;
+    samples_begin(&x, d, arr, "level", INT64_MIN, t0.off);
     for (i = 0; s[i] != '\0'; i++) {
-        int64_t at = t0.us + (int64_t)i * step_us;
         int lv = level(s[i]);
-        json_t *o = NULL;
 
-        if (lv == prev) {
-            continue;
+        if (lv != prev) {
+            samples_add(&x, t0.us + (int64_t)i * step_us, lv);
+            prev = lv;
         }
-        prev = lv;
-        if (d->text) {
-            stext_open(&t, &sp, at);
-            stext_num(&t, "level", lv);
-            continue;
-        }
-        o = stamped_new(&sp, at);
-        json_object_set_new_nocheck(o, "level", json_integer(lv));
-        json_array_append_new(arr, o);
     }
-    return d->text ? stext_end(d, &t, arr) : 0;
+    return samples_end(d, &x);
 }
 
 /* A phase string field: 1 with it, 0 absent, ERR_INVALID. */
@@ -989,13 +1057,11 @@ record_put(const struct doc *d, struct adapter_records *out,
         return rc;
     }
     /* parts merge as trees */
-    rc = adapter_splices_apply(&r->splices);
-    if (adapter_splices_apply(d->pending) < 0) {
-        rc = ERR_INVALID;
-    }
+    adapter_splices_apply(&r->splices);
+    adapter_splices_apply(d->pending);
     merge(r->data, data, 1);
     json_decref(data);
-    return rc;
+    return 0;
 }
 
 /* ---- days ---- */
@@ -1983,7 +2049,7 @@ hr_flush(const struct doc *d, struct daypart *p, struct adapter_records *out)
     rc = day_put(d, p, DT_BODY, out);
     r = record_find(d, out, DT_BODY, p->dy.s);
     if (rc == 0 && r != NULL) {
-        rc = adapter_splices_apply(&r->splices); /* it reads the samples */
+        adapter_splices_apply(&r->splices); /* it reads the samples */
         hr_summarise(r->data);
     }
     return rc;
