@@ -48,6 +48,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -637,20 +638,24 @@ read_map(const struct ctx *c, const json_t *o, const char *k, int64_t base,
     return 0;
 }
 
-/* Drop the points of `s` below zero (Garmin's "no value" codes). */
+/* Drop the points of `s` below `min`: Garmin's negative "no value"
+ * codes, and for measures that cannot be zero (SpO2, HRV) zero too. */
 static void
-drop_negative(struct series *s)
+drop_below(struct series *s, double min)
 {
     size_t i = 0;
     size_t n = 0;
 
     for (i = 0; i < s->n; i++) {
-        if (s->v[i].v >= 0) {
+        if (s->v[i].v >= min) {
             s->v[n++] = s->v[i];
         }
     }
     s->n = n;
 }
+
+/* The least value drop_below() keeps of a measure that is never 0. */
+#define POSITIVE DBL_MIN
 
 /* The samples of `s` as [{"timestamp", name}], at offset `off`; with
  * `spo2`, each also says "type": 0 (blood SpO2). */
@@ -843,6 +848,10 @@ struct slot {
     int met_n;
     double level_active; /* the active seconds of `level` */
     int level;           /* -1: none yet */
+    double steps;        /* over the activity types of the 15 minutes */
+    double kcal;         /* active kilocalories, likewise */
+    int has_steps;
+    int has_kcal;
 };
 
 static int
@@ -862,11 +871,15 @@ epoch_fold(struct ctx *c, const json_t *s, struct slot *v, size_t *n)
     struct slot *sl = NULL;
     double active = 0;
     double met = 0;
+    double steps = 0;
+    double kcal = 0;
     int64_t t = 0;
     int off = 0;
     int has_active = 0;
     int has_met = 0;
     int has_int = 0;
+    int has_steps = 0;
+    int has_kcal = 0;
     size_t i = 0;
     int rc = need_time(c, s, "startTimeInSeconds", &t);
 
@@ -882,6 +895,12 @@ epoch_fold(struct ctx *c, const json_t *s, struct slot *v, size_t *n)
     if (rc == 0) {
         rc = opt_num(c, s, "activeTimeInSeconds", &active, &has_active);
     }
+    if (rc == 0) {
+        rc = opt_num(c, s, "steps", &steps, &has_steps);
+    }
+    if (rc == 0) {
+        rc = opt_num(c, s, "activeKilocalories", &kcal, &has_kcal);
+    }
     if (rc < 0) {
         return rc;
     }
@@ -894,6 +913,14 @@ epoch_fold(struct ctx *c, const json_t *s, struct slot *v, size_t *n)
         sl->off = off;
         sl->level = -1;
         (*n)++;
+    }
+    if (has_steps && steps >= 0) {
+        sl->steps += steps;
+        sl->has_steps = 1;
+    }
+    if (has_kcal && kcal >= 0) {
+        sl->kcal += kcal;
+        sl->has_kcal = 1;
     }
     if (has_met && met >= 0) {
         sl->met_sum += met;
@@ -919,9 +946,17 @@ epoch_day(const struct ctx *c, const struct slot *v, size_t n,
     json_t *o = day_object(d, DT_DAILY);
     json_t *met = json_array();
     json_t *lvl = json_array();
+    json_t *steps = json_array();
+    json_t *kcal = json_array();
     size_t i = 0;
 
     for (i = 0; i < n; i++) {
+        if (v[i].has_steps) {
+            add_sample(steps, v[i].t, v[i].off, "steps", num(v[i].steps), -1);
+        }
+        if (v[i].has_kcal) {
+            add_sample(kcal, v[i].t, v[i].off, "calories", num(v[i].kcal), -1);
+        }
         if (v[i].met_n > 0) {
             double m = v[i].met_w > 0 ? v[i].met_wsum / v[i].met_w
                                       : v[i].met_sum / v[i].met_n;
@@ -933,14 +968,23 @@ epoch_day(const struct ctx *c, const struct slot *v, size_t n,
                        -1);
         }
     }
-    n = json_array_size(met) + json_array_size(lvl);
+    n = json_array_size(met) + json_array_size(lvl) + json_array_size(steps) +
+        json_array_size(kcal);
     put_list(o, "MET_data.MET_samples", met);
     put_list(o, "active_durations_data.activity_levels_samples", lvl);
+    put_list(o, "distance_data.detailed.step_samples", steps);
+    put_list(o, "calories_data.calorie_samples", kcal);
     return emit_day(c, out, DT_DAILY, d, o, (int)n, PUT_MERGE);
 }
 
 /* Epochs: per 15 minutes a MET (weighted by the active seconds of each
- * activity type) and the intensity that took most of them. */
+ * activity type), the intensity that took most of them, and the steps
+ * and active kilocalories of all of them.
+ *
+ * XXX: an epoch's distanceInMeters is not turned into distance_samples:
+ * Terra's are cumulative over the day, and a push holds only the epochs
+ * uploaded since the last one, so the day's running total is not known
+ * here. */
 static int
 norm_epochs(struct ctx *c, const json_t *list, struct adapter_records *out)
 {
@@ -1002,7 +1046,8 @@ norm_stress(struct ctx *c, const json_t *s, struct adapter_records *out)
         series_release(&battery);
         return rc;
     }
-    drop_negative(&stress);
+    drop_below(&stress, 0);
+    drop_below(&battery, 0);
     o = day_object(&d, DT_DAILY);
     set = (int)(stress.n + battery.n);
     put_list(o, "stress_data.samples", series_json(&stress, off, "level", 0));
@@ -1031,6 +1076,7 @@ norm_pulse_ox(struct ctx *c, const json_t *s, struct adapter_records *out)
         series_release(&spo2);
         return rc;
     }
+    drop_below(&spo2, POSITIVE);
     o = day_object(&d, DT_DAILY);
     put_list(o, "oxygen_data.saturation_samples",
              series_json(&spo2, off, "percentage", 1));
@@ -1086,6 +1132,7 @@ norm_hrv(struct ctx *c, const json_t *s, struct adapter_records *out)
         series_release(&hrv);
         return rc;
     }
+    drop_below(&hrv, POSITIVE);
     o = day_object(&d, DT_DAILY);
     rc = copy_fields(c, s, o, f, &set);
     set += (int)hrv.n;
@@ -1214,6 +1261,8 @@ sleep_respiration(struct ctx *c, const json_t *s, int64_t t, int off, json_t *o)
     if (rc >= 0) {
         rc = read_map(c, s, "timeOffsetSleepSpo2", t, &ox);
     }
+    drop_below(&br, POSITIVE);
+    drop_below(&ox, POSITIVE);
     if (rc >= 0 && series_stats(&br, &st)) {
         json_t *b = json_object();
 
@@ -1254,8 +1303,18 @@ static const struct field sleep_fields[] = {
      "sleep_durations_data.other.duration_unmeasurable_sleep_seconds", 1, 0},
     {"unmeasurableSleepDurationInSeconds",
      "sleep_durations_data.other.duration_unmeasurable_sleep_seconds", 1, 0},
+    {"averageHeartRate", "heart_rate_data.summary.avg_hr_bpm", 1, F_NONNEG},
+    {"avgOxygenSaturation",
+     "respiration_data.oxygen_saturation_data.avg_saturation_percentage", 1,
+     F_NONNEG},
     {NULL, NULL, 0, 0},
 };
+
+/* The stages that make up a night's window when Garmin leaves out its
+ * durationInSeconds. */
+static const char *const sleep_stages[] = {
+    "deepSleepDurationInSeconds", "lightSleepDurationInSeconds",
+    "remSleepInSeconds", "awakeDurationInSeconds", NULL};
 
 /* The time asleep (deep + light + REM) and the efficiency it makes of
  * the time in bed `dur`. */
@@ -1400,6 +1459,7 @@ norm_sleep(struct ctx *c, const json_t *s, struct adapter_records *out)
     json_t *o = NULL;
     int64_t t = 0;
     int64_t dur = 0;
+    size_t i = 0;
     int off = 0;
     int set = 0;
     int has_val = 0;
@@ -1413,6 +1473,18 @@ norm_sleep(struct ctx *c, const json_t *s, struct adapter_records *out)
     }
     if (rc == 0) {
         rc = opt_secs(c, s, "durationInSeconds", SPAN_MAX_S, &dur);
+    }
+    for (i = 0; rc == 0 && json_object_get(s, "durationInSeconds") == NULL &&
+                sleep_stages[i] != NULL;
+         i++) {
+        int64_t part = 0;
+
+        /* no window given: the stages and the time awake make it */
+        rc = opt_secs(c, s, sleep_stages[i], SPAN_MAX_S, &part);
+        dur += part;
+    }
+    if (rc == 0 && dur > SPAN_MAX_S) {
+        rc = bad(c, "durationInSeconds", "missing, and the stages too long");
     }
     if (rc == 0) {
         rc = opt_str(c, s, "validation", &val, &has_val);
@@ -1761,7 +1833,8 @@ static const struct field activity_fields[] = {
     {"totalElevationLossInMeters",
      "distance_data.summary.elevation.loss_actual_meters", 1, 0},
     {"numberOfActiveLengths", "distance_data.summary.swimming.num_laps", 1, 0},
-    {"activeKilocalories", "calories_data.total_burned_calories", 1, 0},
+    /* active: burned beyond the basal rate */
+    {"activeKilocalories", "calories_data.net_activity_calories", 1, 0},
     {"averageHeartRateInBeatsPerMinute", "heart_rate_data.summary.avg_hr_bpm",
      1, 0},
     {"maxHeartRateInBeatsPerMinute", "heart_rate_data.summary.max_hr_bpm", 1,

@@ -319,6 +319,124 @@ test_epochs(void)
     ok(jint_is(x->data, "active_durations_data.activity_levels_samples.1.level",
                4),
        "ACTIVE: MEDIUM_INTENSITY");
+    is_int(jlen(x->data, "distance_data.detailed.step_samples"), 2,
+           "steps per 15 min");
+    ok(jint_is(x->data, "distance_data.detailed.step_samples.0.steps", 1540) &&
+           jint_is(x->data, "distance_data.detailed.step_samples.1.steps", 610),
+       "over the activity types of the slot: 0 + 1540, then 610");
+    is_str(jstr(x->data, "distance_data.detailed.step_samples.1.timestamp"),
+           "2024-03-30T09:30:00.000000+01:00", "at the slot's start");
+    ok(jint_is(x->data, "calories_data.calorie_samples.0.calories", 120) &&
+           jint_is(x->data, "calories_data.calorie_samples.1.calories", 21),
+       "active kcal per 15 min: 2 + 118, then 21");
+    ok(jget(x->data, "distance_data.detailed.distance_samples") == NULL,
+       "no cumulative distance from one push");
+    adapter_records_release(&r);
+
+    /* a slot without steps or kcal has no such sample */
+    is_int(norm_text("epochs",
+                     "{\"epochs\":[{\"userId\":\"u\",\"summaryId\":\"e1\","
+                     "\"startTimeInSeconds\":1711786500,"
+                     "\"startTimeOffsetInSeconds\":0,\"met\":2.0,"
+                     "\"steps\":-1}]}",
+                     &r),
+           0, "an epoch with only a MET");
+    x = r.n == 1 ? &r.v[0] : NULL;
+    ok(x != NULL && jlen(x->data, "MET_data.MET_samples") == 1 &&
+           jget(x->data, "distance_data") == NULL &&
+           jget(x->data, "calories_data") == NULL,
+       "neither steps (a negative count is none) nor kcal");
+    adapter_records_release(&r);
+}
+
+/* Values Garmin cannot mean: an SpO2 or HRV of zero or less, a
+ * negative Body Battery level; and a night without durationInSeconds,
+ * whose stages make its window. */
+static void
+test_no_values(void)
+{
+    struct adapter_records r = {0};
+    json_t *d = NULL;
+
+    is_int(norm_text("pulseox",
+                     "{\"pulseox\":[{\"userId\":\"u\",\"summaryId\":\"p1\","
+                     "\"calendarDate\":\"2024-04-07\","
+                     "\"startTimeInSeconds\":1712448000,"
+                     "\"startTimeOffsetInSeconds\":0,"
+                     "\"timeOffsetSpo2Values\":{\"0\":95,\"60\":-1,"
+                     "\"120\":0,\"180\":97}}]}",
+                     &r),
+           0, "pulse ox with no-value codes");
+    d = r.n == 1 ? r.v[0].data : NULL;
+    ok(jlen(d, "oxygen_data.saturation_samples") == 2 &&
+           jint_is(d, "oxygen_data.avg_saturation_percentage", 96),
+       "only 95 and 97 kept and averaged");
+    adapter_records_release(&r);
+
+    is_int(norm_text("hrv",
+                     "{\"hrv\":[{\"userId\":\"u\",\"summaryId\":\"h1\","
+                     "\"calendarDate\":\"2024-04-07\","
+                     "\"startTimeInSeconds\":1712448000,"
+                     "\"startTimeOffsetInSeconds\":0,"
+                     "\"hrvValues\":{\"300\":42,\"600\":0,\"900\":-1}}]}",
+                     &r),
+           0, "HRV with no-value codes");
+    d = r.n == 1 ? r.v[0].data : NULL;
+    ok(jlen(d, "heart_rate_data.detailed.hrv_samples_rmssd") == 1 &&
+           jint_is(d, "heart_rate_data.detailed.hrv_samples_rmssd.0.hrv_rmssd",
+                   42),
+       "only 42 kept");
+    adapter_records_release(&r);
+
+    is_int(norm_text("stressDetails",
+                     "{\"stressDetails\":[{\"userId\":\"u\","
+                     "\"summaryId\":\"s1\",\"calendarDate\":\"2024-04-07\","
+                     "\"startTimeInSeconds\":1712448000,"
+                     "\"startTimeOffsetInSeconds\":0,"
+                     "\"timeOffsetBodyBatteryValues\":{\"0\":55,\"180\":-1,"
+                     "\"360\":0}}]}",
+                     &r),
+           0, "Body Battery with a no-value code");
+    d = r.n == 1 ? r.v[0].data : NULL;
+    ok(jlen(d, "stress_data.body_battery_samples") == 2,
+       "55 and 0 kept, -1 left out");
+    adapter_records_release(&r);
+
+    is_int(norm_text("sleeps",
+                     "{\"sleeps\":[{\"userId\":\"u\",\"summaryId\":\"n1\","
+                     "\"calendarDate\":\"2024-01-15\","
+                     "\"startTimeInSeconds\":1705280000,"
+                     "\"startTimeOffsetInSeconds\":3600,"
+                     "\"deepSleepDurationInSeconds\":5400,"
+                     "\"lightSleepDurationInSeconds\":14400,"
+                     "\"remSleepInSeconds\":5400,"
+                     "\"awakeDurationInSeconds\":1800,"
+                     "\"averageHeartRate\":52,\"avgOxygenSaturation\":95.0}]}",
+                     &r),
+           0, "a night without durationInSeconds");
+    d = r.n == 1 ? r.v[0].data : NULL;
+    ok(d != NULL && r.v[0].end_us - r.v[0].start_us == 27000LL * 1000000,
+       "its window: the stages and the time awake");
+    is_str(jstr(d, "metadata.end_time"), "2024-01-15T09:23:20.000000+01:00",
+           "ends 7.5 hours after it began (01:53:20)");
+    ok(jint_is(d, "heart_rate_data.summary.avg_hr_bpm", 52), "average HR");
+    ok(jint_is(d,
+               "respiration_data.oxygen_saturation_data."
+               "avg_saturation_percentage",
+               95),
+       "average SpO2");
+    adapter_records_release(&r);
+
+    is_int(norm_text("sleeps",
+                     "{\"sleeps\":[{\"userId\":\"u\",\"summaryId\":\"n2\","
+                     "\"calendarDate\":\"2024-01-15\","
+                     "\"startTimeInSeconds\":1705280000,"
+                     "\"startTimeOffsetInSeconds\":3600,"
+                     "\"durationInSeconds\":0,"
+                     "\"deepSleepDurationInSeconds\":5400}]}",
+                     &r),
+           0, "a night whose window is given as empty");
+    is_int(r.n, 0, "is no sleep");
     adapter_records_release(&r);
 }
 
@@ -691,7 +809,9 @@ test_activities(void)
                jint_is(d, "distance_data.summary.elevation.loss_actual_meters",
                        41),
            "elevation");
-        ok(jint_is(d, "calories_data.total_burned_calories", 598), "kcal");
+        ok(jint_is(d, "calories_data.net_activity_calories", 598) &&
+               jget(d, "calories_data.total_burned_calories") == NULL,
+           "active kcal: burned beyond the basal rate");
         ok(jint_is(d, "heart_rate_data.summary.avg_hr_bpm", 151) &&
                jint_is(d, "heart_rate_data.summary.max_hr_bpm", 176),
            "heart rate");
@@ -1378,6 +1498,7 @@ main(void)
     test_caps();
     test_dailies();
     test_epochs();
+    test_no_values();
     test_stress_pulse_ox_hrv();
     test_many_days();
     test_sleeps();
