@@ -170,6 +170,11 @@ api_hook(struct http_request *req, struct http_response *resp)
         rc = http_reply_err(req, resp, &e);
         goto out;
     }
+    if (items.skipped > 0) {
+        log_event(LOG_WARN, "hooks", "push.elements_left_out",
+                  "provider=%s elements=%zu why=%s", p->resource, items.skipped,
+                  items.skip_why);
+    }
     log_event(LOG_INFO, "hooks", "push.queued", "provider=%s items=%zu",
               p->resource, items.n);
     resp->status = 200;

@@ -26,11 +26,19 @@ static void
 list_kinds(const struct adapter *ad)
 {
     size_t i = 0;
+    int w = 0;
 
+    /* the names in one column, as wide as the longest */
+    for (i = 0; ad->kinds != NULL && ad->kinds[i] != NULL; i += 2) {
+        w = strlen(ad->kinds[i]) > (size_t)w ? (int)strlen(ad->kinds[i]) : w;
+        if (ad->kinds[i + 1] == NULL) {
+            break;
+        }
+    }
     printf("usage: ferry normalize %s KIND [FILE]\n\nkinds of %s payloads:\n",
            ad->resource, ad->resource);
     for (i = 0; ad->kinds != NULL && ad->kinds[i] != NULL; i += 2) {
-        printf("  %-24s %s\n", ad->kinds[i],
+        printf("  %-*s %s\n", w, ad->kinds[i],
                ad->kinds[i + 1] != NULL ? ad->kinds[i + 1] : "");
         if (ad->kinds[i + 1] == NULL) {
             break;

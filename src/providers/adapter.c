@@ -2,6 +2,7 @@
  * adapter.c - what every adapter shares: type names, record and push
  * item lists, the table of adapters.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,18 @@ adapter_push_items_add(struct adapter_push_items *out,
         out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
     }
     out->v[out->n++] = *it;
+}
+
+void
+adapter_push_items_skip(struct adapter_push_items *out, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (out->skipped++ == 0) {
+        va_start(ap, fmt);
+        vsnprintf(out->skip_why, sizeof(out->skip_why), fmt, ap);
+        va_end(ap);
+    }
 }
 
 void

@@ -233,7 +233,16 @@ struct adapter_push_items {
     struct adapter_push_item *v;
     size_t n;
     size_t cap;
+    /* elements of the push left out as malformed, so that one bad
+     * element does not lose the others (the caller logs them), and what
+     * was wrong with the first */
+    size_t skipped;
+    char skip_why[160];
 };
+
+/* Count an element of a push left out, saying why (printf format). */
+void adapter_push_items_skip(struct adapter_push_items *out, const char *fmt,
+                             ...) __attribute__((format(printf, 2, 3)));
 
 /* Append `it` (copied; its payload's ownership moves) to `out`. */
 void adapter_push_items_add(struct adapter_push_items *out,

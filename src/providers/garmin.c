@@ -2316,7 +2316,8 @@ static const char *const kinds[] = {
     "dailies",
     "Health API daily summaries (a push body or a callback answer) -> daily",
     "epochs",
-    "Health API 15-minute epochs -> daily MET and intensity samples",
+    "Health API 15-minute epochs -> daily MET, intensity, step and "
+    "kcal samples",
     "stressDetails",
     "Health API stress details -> daily stress and Body Battery samples",
     "pulseox",
@@ -2680,20 +2681,28 @@ push_list(const char *key, const json_t *list, size_t first,
     if (!json_is_array(list)) {
         return err_set(e, ERR_INVALID, "%s: not an array", key);
     }
-    for (i = 0; rc == 0 && i < json_array_size(list); i++) {
+    for (i = 0; i < json_array_size(list); i++) {
         const json_t *el = json_array_get(list, i);
         const char *uid = json_string_value(json_object_get(el, "userId"));
 
+        /* a malformed element is left out, not the whole push: Garmin
+         * sends the same push again after any answer but 200, and it
+         * may hold other users' summaries */
         if (!json_is_object(el)) {
-            return err_set(e, ERR_INVALID, "%s[%zu]: not an object", key, i);
+            adapter_push_items_skip(out, "%s[%zu]: not an object", key, i);
+            continue;
         }
         if (uid == NULL || uid[0] == '\0' ||
             strlen(uid) >= sizeof(out->v[0].provider_user_id)) {
-            return err_set(e, ERR_INVALID, "%s[%zu].userId: missing", key, i);
+            adapter_push_items_skip(out, "%s[%zu].userId: missing", key, i);
+            continue;
         }
         rc = push_one(key, i, el, uid, first, out, e);
+        if (rc < 0) {
+            adapter_push_items_skip(out, "%s", e->msg);
+        }
     }
-    return rc;
+    return 0;
 }
 
 static int
@@ -2733,6 +2742,10 @@ garmin_push(const struct adapter_push *p, enum push_answer *answer, int *status,
         }
     }
     json_decref(root);
+    if (rc == 0 && out->n == first && out->skipped > 0) {
+        /* nothing of it could be read */
+        rc = err_set(e, ERR_INVALID, "GARMIN push: %s", out->skip_why);
+    }
     return rc;
 }
 

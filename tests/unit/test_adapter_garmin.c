@@ -1454,6 +1454,24 @@ test_push_data(void)
     adapter_records_release(&r);
     adapter_push_items_release(&out);
 
+    /* a malformed element is left out, the rest of the push kept */
+    is_int(push_text("{\"dailies\":[{\"userId\":\"u1\",\"summaryId\":\"d1\"},"
+                     "7,{\"summaryId\":\"d2\"},"
+                     "{\"userId\":\"u2\",\"callbackURL\":\"ftp://x\"}],"
+                     "\"sleeps\":[{\"userId\":\"u3\",\"summaryId\":\"s1\"}]}",
+                     &out),
+           0, "a push with three malformed elements");
+    ok(out.n == 2 && strcmp(out.v[0].provider_user_id, "u1") == 0 &&
+           strcmp(out.v[1].provider_user_id, "u3") == 0,
+       "the two others kept");
+    is_int(out.skipped, 3, "three left out");
+    is_str(out.skip_why, "dailies[1]: not an object", "the first one said");
+    adapter_push_items_release(&out);
+    is_int(push_text("{\"dailies\":[{\"summaryId\":\"d2\"}]}", &out),
+           ERR_INVALID, "a push of nothing but malformed elements");
+    ok(strstr(e.msg, "dailies[0].userId") != NULL, "says which");
+    adapter_push_items_release(&out);
+
     is_int(push_file("push_activity_details.json", &out), 0, "details");
     ok(out.n == 1 && out.v[0].type == DT_ACTIVITY &&
            strcmp(out.v[0].kind, "activityDetails") == 0,
