@@ -2569,7 +2569,14 @@ push_window(const struct http_form *f, int64_t *start, int64_t *end,
                        "withings push: no startdate, enddate "
                        "or date");
     }
-    if (*end <= *start) {
+    if (*end < *start) {
+        int64_t t0 = *end;
+
+        /* given the wrong way round: the window is still between them */
+        *end = *start;
+        *start = t0;
+    }
+    if (*end == *start) {
         *end = *start + 1; /* one measure: a window of one second */
     }
     return 0;

@@ -1113,6 +1113,15 @@ test_push(void)
     adapter_push_items_release(&out);
 
     is_int(run_push("POST", tok,
+                    "userid=38291736&startdate=1711839600&enddate=1711753200"
+                    "&appli=16",
+                    &ans, &status, &out),
+           0, "a window the wrong way round");
+    ok(out.n == 2 && out.v[1].start == 1711753200 && out.v[1].end == 1711839600,
+       "fetched between its two times");
+    adapter_push_items_release(&out);
+
+    is_int(run_push("POST", tok,
                     "userid=38291736&appli=44&startdate=1711836600&enddate="
                     "1711862400",
                     &ans, &status, &out),
