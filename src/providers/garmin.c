@@ -63,7 +63,7 @@
 #define DAY_S        86400LL
 #define CHUNK_S      (30 * DAY_S)   /* the most one backfill may cover */
 #define TIME_MAX_S   253399622400LL /* 9999-12-01T00:00:00Z */
-#define OFFSET_MAX_S 86400          /* a display time within a day of UTC */
+#define OFFSET_MAX_S (18 * 3600)    /* the widest offset ISO 8601 writes */
 #define SPAN_MAX_S   (366 * DAY_S)  /* the longest duration believed */
 #define ID_MAX       100            /* the longest id kept as a key */
 #define PLAN_MAX     4096           /* requests one plan() may make */
@@ -179,7 +179,9 @@ get_offset(const struct ctx *c, const json_t *o, const char *k, int *off)
     int64_t v = 0;
     int rc = get_secs(c, o, k, -OFFSET_MAX_S, OFFSET_MAX_S, &v);
 
-    *off = rc == 1 ? (int)v : 0;
+    /* in whole minutes, as it is written: days then begin at the local
+     * midnight their text shows */
+    *off = rc == 1 ? (int)(v / 60 * 60) : 0;
     return rc < 0 ? rc : 0;
 }
 

@@ -427,6 +427,29 @@ test_no_values(void)
        "average SpO2");
     adapter_records_release(&r);
 
+    /* an offset with seconds is taken in whole minutes, as written; one
+     * past 18 hours is refused */
+    is_int(norm_text("dailies",
+                     "{\"dailies\":[{\"userId\":\"u\",\"summaryId\":\"d7\","
+                     "\"calendarDate\":\"2024-04-07\","
+                     "\"startTimeInSeconds\":1712428200,"
+                     "\"startTimeOffsetInSeconds\":19830,"
+                     "\"durationInSeconds\":86400,\"steps\":100}]}",
+                     &r),
+           0, "an offset of 5:30:30");
+    d = r.n == 1 ? r.v[0].data : NULL;
+    is_str(jstr(d, "metadata.start_time"), "2024-04-07T00:00:00.000000+05:30",
+           "the day begins at the midnight its text shows");
+    adapter_records_release(&r);
+    is_int(norm_text("dailies",
+                     "{\"dailies\":[{\"userId\":\"u\",\"summaryId\":\"d8\","
+                     "\"calendarDate\":\"2024-04-08\","
+                     "\"startTimeInSeconds\":1712448000,"
+                     "\"startTimeOffsetInSeconds\":86400,\"steps\":1}]}",
+                     &r),
+           ERR_INVALID, "an offset of a day");
+    adapter_records_release(&r);
+
     is_int(norm_text("sleeps",
                      "{\"sleeps\":[{\"userId\":\"u\",\"summaryId\":\"n2\","
                      "\"calendarDate\":\"2024-01-15\","
