@@ -1305,6 +1305,10 @@ meas_day_finish(struct meas_day *d, struct adapter_records *out)
 }
 
 /*
+ * XXX: groups are put on a day by their local date alone, and the day's
+ * bounds are those of the zone of its first group: measures of one date
+ * in two zones (a flight) share a day that one of them falls outside.
+ *
  * XXX: one record per local day is built from one page of groups. A day
  * whose groups Withings splits over two pages (`more`/`offset`) gives
  * two records with the same key, and the second replaces the first in
@@ -2047,6 +2051,7 @@ sleep_hypnogram(const json_t *d, int64_t start, int64_t end,
 {
     static const int levels[7] = {0, 1, 2, 1, 3, 2, 1};
     const json_t *ne = json_object_get(d, "night_events");
+    /* XXX: a night's first 256 events are kept, the rest left out */
     struct night_event ev[256];
     const char *k = NULL;
     const json_t *v = NULL;
