@@ -123,8 +123,16 @@ static int norm_heartrate_rows(struct doc *d, const json_t *rows,
 static int norm_personal_info(struct doc *d, struct adapter_records *out);
 static int norm_ring(struct doc *d, struct adapter_records *out);
 
-/* In the order plan() asks for them: within a type, the first part of
- * a day gives that day's metadata. */
+/*
+ * In the order plan() asks for them: within a type, the first part of
+ * a day gives that day's metadata.
+ *
+ * XXX: daily_resilience, sleep_time and rest_mode_period are not read
+ * (Terra's models have no place for a resilience level, a bedtime
+ * recommendation or a rest mode), and a daily_sleep's score and
+ * contributors go to the day's scores only, not to the sleep of that
+ * night, which is another collection's document.
+ */
 static const struct collection collections[] = {
     {"workout", "workout", DT_ACTIVITY, Q_DATE, norm_workout, NULL},
     {"session", "session", DT_ACTIVITY, Q_DATE, norm_session, NULL},
@@ -497,6 +505,9 @@ put_str(json_t *o, const char *key, const char *s)
     }
 }
 
+/* XXX: a time given without an offset is written at +00:00
+ * (isotime_format()); Terra reads such a time as the user's local time,
+ * which its text then no longer says. */
 static void
 put_time(json_t *o, const char *key, int64_t us, int off)
 {
@@ -1488,7 +1499,7 @@ sleep_durations(const struct doc *d, struct when t0, json_t *sdd)
     /* the 30-second phases when Oura gives them, else the 5-minute ones;
      * both start at bedtime_start */
     rc = get_phases(d, d->o, "sleep_phase_30_sec", &phases);
-    if (rc == 0) {
+    if (rc == 0 || (rc == 1 && phases[0] == '\0')) {
         step = 300 * US;
         rc = get_phases(d, d->o, "sleep_phase_5_min", &phases);
     }
@@ -2002,7 +2013,11 @@ hr_context(const char *source)
     if (strcmp(source, "workout") == 0 || strcmp(source, "session") == 0) {
         return 1; /* ACTIVE */
     }
-    return 2; /* NOT_ACTIVE: awake, rest, sleep */
+    if (strcmp(source, "awake") == 0 || strcmp(source, "rest") == 0 ||
+        strcmp(source, "sleep") == 0) {
+        return 2; /* NOT_ACTIVE */
+    }
+    return 0; /* a source Oura has not documented: NOT_SET */
 }
 
 /* The summary of a body part's heart rate, from all its samples. */

@@ -1642,6 +1642,48 @@ test_lifecycle(void)
     json_decref(list);
 }
 
+/* An empty 30-second phase string leaves the 5-minute one in use; a
+ * heart rate source Oura has not documented is no context. */
+static void
+test_phases_and_sources(void)
+{
+    struct adapter_records r = {0};
+    struct err e;
+    json_t *arr = NULL;
+
+    is_int(norm_text("sleep",
+                     "{\"data\":[{\"id\":\"s9\",\"day\":\"2024-05-01\","
+                     "\"type\":\"long_sleep\","
+                     "\"bedtime_start\":\"2024-05-01T00:00:00+02:00\","
+                     "\"bedtime_end\":\"2024-05-01T00:20:00+02:00\","
+                     "\"sleep_phase_30_sec\":\"\","
+                     "\"sleep_phase_5_min\":\"4412\"}]}",
+                     &r, &e),
+           0, "a sleep with an empty 30-second phase string");
+    arr = r.n == 1 ? at(r.v[0].data, "sleep_durations_data.hypnogram_samples")
+                   : NULL;
+    ok(json_array_size(arr) == 3, "the 5-minute phases: awake, light, deep");
+    adapter_records_release(&r);
+
+    is_int(norm_text("heartrate",
+                     "{\"data\":[{\"timestamp\":\"2024-05-01T00:00:00+00:00\","
+                     "\"bpm\":60,\"source\":\"somewhere\"},"
+                     "{\"timestamp\":\"2024-05-01T00:05:00+00:00\","
+                     "\"bpm\":61,\"source\":\"rest\"}]}",
+                     &r, &e),
+           0, "heart rate of an unknown source");
+    arr = r.n == 1 ? at(r.v[0].data, "heart_data.heart_rate_data.detailed."
+                                     "hr_samples")
+                   : NULL;
+    ok(json_array_size(arr) == 2 &&
+           json_integer_value(
+               json_object_get(json_array_get(arr, 0), "context")) == 0 &&
+           json_integer_value(
+               json_object_get(json_array_get(arr, 1), "context")) == 2,
+       "NOT_SET for it, NOT_ACTIVE for rest");
+    adapter_records_release(&r);
+}
+
 /* ---- sample arrays as text ---- */
 
 /* The text of record `i` of `r`, its splices written in. */
@@ -1838,5 +1880,6 @@ main(void)
     test_push();
     test_lifecycle();
     test_text_arrays();
+    test_phases_and_sources();
     return done_testing();
 }
