@@ -2682,8 +2682,9 @@ static int
 notice(const struct adapter_push *p, struct adapter_push_items *out,
        struct err *e)
 {
+    json_error_t je;
     json_t *root = json_loadb(p->body != NULL ? p->body : "", p->body_len,
-                              JSON_REJECT_DUPLICATES, NULL);
+                              JSON_REJECT_DUPLICATES, &je);
     const struct collection *c = NULL;
     const char *event = NULL;
     const char *data_type = NULL;
@@ -2693,6 +2694,11 @@ notice(const struct adapter_push *p, struct adapter_push_items *out,
     struct doc d = {"oura push", -1, NULL, root, e, NULL, 0, NULL};
     int rc = 0;
 
+    if (root == NULL) {
+        /* a repeated key too: which of two values counts is unclear */
+        return err_set(e, ERR_INVALID, "oura push: the body is not JSON: %s",
+                       je.text);
+    }
     if (!json_is_object(root)) {
         json_decref(root);
         return err_set(e, ERR_INVALID,
