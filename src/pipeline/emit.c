@@ -33,8 +33,10 @@ pipeline_strip_samples(json_t *data)
     {
         size_t n = strlen(key);
 
-        if (json_is_array(v) && n >= 8 &&
-            strcmp(key + n - 8, "_samples") == 0) {
+        if (json_is_array(v) &&
+            ((n >= 8 && strcmp(key + n - 8, "_samples") == 0) ||
+             strstr(key, "_samples_") != NULL ||
+             strcmp(key, "raw_signal") == 0)) {
             json_object_del(data, key);
         } else {
             pipeline_strip_samples(v);

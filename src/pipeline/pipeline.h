@@ -76,8 +76,10 @@ int pipeline_push(struct app *a, const char *resource,
  * logged), before its tokens are deleted. */
 void pipeline_deauth(struct app *a, const struct store_user *u);
 
-/* Remove every array whose key ends in "_samples" from `data` (a Terra
- * object or an array of them), at any depth. */
+/* Remove every sample array from `data` (a Terra object or an array of
+ * them), at any depth: the arrays whose key ends in "_samples" or holds
+ * "_samples_" (hrv_samples_rmssd, hrv_samples_sdnn), and an ECG's
+ * raw_signal. */
 void pipeline_strip_samples(json_t *data);
 
 #endif

@@ -67,7 +67,11 @@ test_strip(void)
 {
     json_t *a = json_loads(
         "[{\"metadata\":{},\"heart_rate_data\":{\"summary\":{\"avg_hr_bpm\":"
-        "70},\"detailed\":{\"hr_samples\":[{\"bpm\":1}]}},"
+        "70},\"detailed\":{\"hr_samples\":[{\"bpm\":1}],"
+        "\"hrv_samples_rmssd\":[{\"hrv_rmssd\":40}],"
+        "\"hrv_samples_sdnn\":[{\"hrv_sdnn\":50}]}},"
+        "\"heart_data\":{\"ecg_signal\":[{\"avg_hr_bpm\":60,"
+        "\"raw_signal\":[{\"potential_uV\":1}]}]},"
         "\"sleep_durations_data\":{\"hypnogram_samples\":[{\"level\":1}],"
         "\"asleep\":{}},\"position_data\":{\"start_pos_lat_lng_deg\":[1,2]}}]",
         0, NULL);
@@ -76,10 +80,12 @@ test_strip(void)
     pipeline_strip_samples(a);
     s = dump(a);
     is_str(s,
-           "[{\"heart_rate_data\":{\"detailed\":{},\"summary\":{\"avg_hr_bpm\""
+           "[{\"heart_data\":{\"ecg_signal\":[{\"avg_hr_bpm\":60}]},"
+           "\"heart_rate_data\":{\"detailed\":{},\"summary\":{\"avg_hr_bpm\""
            ":70}},\"metadata\":{},\"position_data\":{\"start_pos_lat_lng_deg\""
            ":[1,2]},\"sleep_durations_data\":{\"asleep\":{}}}]",
-           "sample arrays go, at any depth; other arrays stay");
+           "sample arrays go (HRV's and an ECG's raw signal too), at any "
+           "depth; other arrays stay");
     free(s);
     json_decref(a);
 }
