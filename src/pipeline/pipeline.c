@@ -269,6 +269,43 @@ fetch_gaps(struct puser *pu, enum data_type type, int64_t start_day,
     return rc;
 }
 
+/*
+ * The types whose backfill_complete `pu`'s user has had, as DT_BIT()s:
+ * a backfill run again (after a crash took its lease, or on a
+ * reconnect) fetches only the gaps and announces nothing twice.
+ */
+static int
+backfills_announced(struct puser *pu, unsigned *done, struct err *e)
+{
+    struct store_event_query q;
+    struct store_event *evs = NULL;
+    struct arena ar;
+    size_t n = 0;
+    size_t i = 0;
+    int rc = 0;
+
+    *done = 0;
+    memset(&q, 0, sizeof(q));
+    q.dev_id = pu->u.dev_id;
+    q.user_id = pu->u.id;
+    q.type = "backfill_complete";
+    q.limit = 4 * DT_COUNT;
+    arena_init(&ar, 1u << 20);
+    rc = store_event_list(pu->app->store, &q, &ar, &evs, &n, e);
+    for (i = 0; rc == 0 && i < n; i++) {
+        json_t *body = json_loads(evs[i].body, 0, NULL);
+        int t = data_type_parse(
+            json_string_value(json_object_get(body, "data_type")));
+
+        if (t >= 0) {
+            *done |= DT_BIT(t);
+        }
+        json_decref(body);
+    }
+    arena_release(&ar);
+    return rc;
+}
+
 static int
 run_backfill(struct puser *pu, struct err *e)
 {
@@ -277,9 +314,13 @@ run_backfill(struct puser *pu, struct err *e)
     int64_t now = provider_now(pu);
     int64_t end_day = day_of(now) + 1;
     int64_t start_day = end_day - days;
+    unsigned done = 0;
     int t = 0;
-    int rc = 0;
+    int rc = backfills_announced(pu, &done, e);
 
+    if (rc < 0) {
+        return rc;
+    }
     if (days > 28 && caps->backfill_days > 0) {
         /* the default backfill is 28 days, clamped to what it gives */
         days = 28;
@@ -296,8 +337,9 @@ run_backfill(struct puser *pu, struct err *e)
         rc = t == DT_ATHLETE
                  ? fetch_gaps(pu, (enum data_type)t, end_day - 1, end_day, e)
                  : fetch_gaps(pu, (enum data_type)t, start_day, end_day, e);
-        if (rc < 0 || caps->push) {
-            /* a push provider's backfill arrives later by push */
+        if (rc < 0 || caps->push || (done & DT_BIT(t))) {
+            /* a push provider's backfill arrives later by push; one
+             * announced before is not announced again */
             continue;
         }
         iso_date(start_day * DAY_S, from);

@@ -309,7 +309,7 @@ sub sample_keys {
     my @k;
     if (ref $v eq 'HASH') {
         for my $k (keys %$v) {
-            push @k, $k if $k =~ /_samples$/;
+            push @k, $k if $k =~ /_samples$|_samples_|^raw_signal$/;
             push @k, sample_keys($v->{$k});
         }
     } elsif (ref $v eq 'ARRAY') {
@@ -436,6 +436,32 @@ if (($r->{json}{type} // '') eq 'athlete') {
 } else {
     is($r->{json}{type}, 'no_data', 'athlete inline: no_data when none');
 }
+
+# ---- a backfill run again announces no type twice ----
+
+sub announced {
+    return $f->sql("SELECT count(*) FROM events WHERE user_id = '$carol'"
+          . " AND type = 'backfill_complete'");
+}
+
+sub backfills_done {
+    return $f->sql("SELECT count(*) FROM jobs WHERE user_id = '$carol'"
+          . " AND kind = 'backfill' AND state = 'done'");
+}
+
+my $deadline = time + 60;
+sleep 0.2 while announced() < 5 && time < $deadline;
+my $before = announced();
+is($before, 5, 'backfill_complete once for each SANDBOX type');
+$f->sql("PRAGMA busy_timeout = 10000; INSERT INTO jobs (id, dev_id,"
+      . " user_id, kind, lane, state, run_at, created_at)"
+      . " SELECT lower(hex(randomblob(16))), dev_id, user_id, 'backfill',"
+      . " 'data', 'pending', run_at, created_at FROM jobs"
+      . " WHERE user_id = '$carol' AND kind = 'backfill' LIMIT 1");
+$deadline = time + 60;
+sleep 0.2 while backfills_done() < 2 && time < $deadline;
+is(backfills_done(), 2, 'the backfill ran again (as after a crash)');
+is(announced(), $before, '... and announced nothing again');
 
 $f->stop;
 done_testing();
