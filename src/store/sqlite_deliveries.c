@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "store/sqlite_int.h"
 
 #define DELIVERY_LIST_DEFAULT 100
@@ -49,6 +51,13 @@ static const char ST_SETTLE[] =
     " lease_owner = NULL, lease_until = NULL, updated_at = ?5"
     " WHERE id = ?6 AND state = 'in_flight' AND lease_owner = ?7"
     " RETURNING attempts, destination_id, order_key";
+/* The users whose events a settle write delivered: when a webhook (or
+ * another destination) last got one of theirs. A key that is an event
+ * id (an event of no user) matches no user. */
+static const char ST_USERS_DELIVERED[] =
+    "UPDATE users SET last_webhook_update ="
+    " max(coalesce(last_webhook_update, 0), ?1)"
+    " WHERE id IN (SELECT value FROM json_each(?2))";
 static const char ST_RELEASE[] =
     "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
     " lease_until = NULL, updated_at = ?1"
@@ -389,7 +398,7 @@ struct settle_args {
  */
 static int
 settle_one(struct conn *w, struct store_delivery_outcome *o, struct arena *a,
-           const char *op, struct err *e)
+           json_t *users, const char *op, struct err *e)
 {
     struct call c = {0};
     int64_t n = 0;
@@ -441,8 +450,43 @@ settle_one(struct conn *w, struct store_delivery_outcome *o, struct arena *a,
     if (rc == 0 && strcmp(o->state, "pending") != 0) {
         rc = promote(w, dest, key, op, e);
     }
+    if (rc == 0 && strcmp(o->state, "delivered") == 0 &&
+        (json_array_size(users) == 0 ||
+         strcmp(json_string_value(
+                    json_array_get(users, json_array_size(users) - 1)),
+                key) != 0)) {
+        json_array_append_new(users, json_string(key));
+    }
 out:
     sq_call_end(&c);
+    return rc;
+}
+
+/* Stamp the users of `users` (a JSON array of keys) as delivered to at
+ * `at`. */
+static int
+users_delivered(struct conn *w, json_t *users, int64_t at, struct arena *a,
+                const char *op, struct err *e)
+{
+    struct call c = {0};
+    char *list = NULL;
+    int rc = 0;
+
+    if (json_array_size(users) == 0) {
+        return 0;
+    }
+    list = json_dumps(users, JSON_COMPACT);
+    if (list == NULL) {
+        return err_set(e, ERR_NOMEM, "%s: out of memory", op);
+    }
+    rc = sq_call_start(&c, w, ST_USERS_DELIVERED, a, op, e);
+    if (rc == 0) {
+        sq_bind_int(&c, at);
+        sq_bind_text(&c, list);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    free(list);
     return rc;
 }
 
@@ -450,15 +494,22 @@ static int
 run_settle(struct conn *w, const struct wop *op, struct err *e)
 {
     const struct settle_args *sa = op->in.p;
+    json_t *users = json_array();
     struct arena a;
+    int64_t at = 0;
     size_t i = 0;
     int rc = 0;
 
     /* the RETURNING strings of every outcome: two ids each */
     arena_init(&a, 4096 + sa->n * 512);
     for (i = 0; i < sa->n && rc == 0; i++) {
-        rc = settle_one(w, &sa->o[i], &a, op->name, e);
+        rc = settle_one(w, &sa->o[i], &a, users, op->name, e);
+        at = sa->o[i].at > at ? sa->o[i].at : at;
     }
+    if (rc == 0) {
+        rc = users_delivered(w, users, at, &a, op->name, e);
+    }
+    json_decref(users);
     arena_release(&a);
     return rc;
 }

@@ -469,5 +469,15 @@ sleep 0.2 while backfills_done() < 2 && time < $deadline;
 is(backfills_done(), 2, 'the backfill ran again (as after a crash)');
 is(announced(), $before, '... and announced nothing again');
 
+# ---- the user's last webhook update: when one of its events arrived ----
+
+$deadline = time + 30;
+sleep 0.2 while $f->sql("SELECT last_webhook_update IS NOT NULL FROM users"
+      . " WHERE id = '$carol'") ne '1' && time < $deadline;
+$r = api($dev, "/v2/userInfo?user_id=$carol");
+like($r->{json}{user}{last_webhook_update} // '',
+    qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/,
+    'last_webhook_update set once events were delivered');
+
 $f->stop;
 done_testing();

@@ -239,9 +239,16 @@ test_fan_out_and_heads(struct store *s)
         settle(s, got[0].id, "w1", "delivered", T0 + 14, T0 + 14, 200, NULL);
     }
 
+    is_int((int)side_int("SELECT last_webhook_update = 1700000000000014"
+                         " FROM users WHERE id = 'u1'"),
+           1, "u1's last webhook update: when its latest was delivered");
+
     is_int(settle(s, id3, "w1", "pending", T0 + 12, T0 + 100 * SEC, 500,
                   "HTTP 500"),
            0, "e3 failed: to be retried later");
+    is_int((int)side_int("SELECT last_webhook_update IS NULL FROM users"
+                         " WHERE id = 'u2'"),
+           1, "a failed attempt is no webhook update");
     is_int((int)claim(s, "D1", T0 + 50 * SEC, "w1", &a, &got), 0,
            "not before its time");
     n = claim(s, "D1", T0 + 101 * SEC, "w1", &a, &got);
