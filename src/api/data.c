@@ -20,7 +20,6 @@
  *   short-lived thread of its own, at most DATA_THREADS_MAX at once: the
  *   event-loop threads are never held.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,8 +41,6 @@
 #define DAY_SECONDS      86400
 #define LARGE_DAYS       28 /* longer requests arrive in chunks */
 #define DATA_THREADS_MAX 32 /* inline answers being made at once */
-/* 9999-12-31T23:59:59Z, the last moment ISO 8601 dates can name */
-#define TIME_MAX 253402300799LL
 
 /* One data request, checked. Lives in the request's arena. */
 struct data_ask {
@@ -86,39 +83,15 @@ query_bool(struct http_request *req, const char *name, int def, int *out,
     return 0;
 }
 
-static int
-all_digits(const char *s)
-{
-    size_t i = 0;
-
-    for (i = 0; s[i] != '\0'; i++) {
-        if (!isdigit((unsigned char)s[i])) {
-            return 0;
-        }
-    }
-    return i > 0;
-}
-
-/* `s`, a date (YYYY-MM-DD, UTC midnight), an ISO 8601 date-time or unix
- * seconds, as unix seconds. ERR_INVALID naming `name`. */
+/* `s` (see api_time_param()) as unix seconds. */
 static int
 parse_time(const char *name, const char *s, int64_t *out, struct err *e)
 {
     int64_t us = 0;
-    int offset = 0;
+    int rc = api_time_param(name, s, &us, e);
 
-    if (all_digits(s)) {
-        errno = 0;
-        *out = strtoll(s, NULL, 10);
-        if (errno == 0 && *out <= TIME_MAX) {
-            return 0;
-        }
-    } else if (isotime_parse(s, &us, &offset, NULL) == 0 && us >= 0) {
-        *out = us / 1000000;
-        return 0;
-    }
-    return err_set(e, ERR_INVALID,
-                   "%s: expected a date (YYYY-MM-DD) or unix seconds", name);
+    *out = us / 1000000;
+    return rc;
 }
 
 /* start_date (required) and end_date (default now) into `q`. */

@@ -58,35 +58,6 @@ event_json(const struct store_event *ev)
                      json_loads(ev->body, JSON_DECODE_ANY, NULL));
 }
 
-/*
- * A time from outside named `field`: ISO-8601 text or unix seconds
- * (digits), into `*us`. ERR_INVALID naming the field.
- */
-static int
-parse_time(const char *field, const char *s, int64_t *us, struct err *e)
-{
-    struct err sub;
-    int offset = 0;
-    long long v = 0;
-
-    if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s)) {
-        errno = 0;
-        v = strtoll(s, NULL, 10);
-        if (errno != 0 || v > INT64_MAX / 1000000) {
-            return err_set(e, ERR_INVALID, "%s: out of range", field);
-        }
-        *us = (int64_t)v * 1000000;
-        return 0;
-    }
-    err_clear(&sub);
-    if (isotime_parse(s, us, &offset, &sub) < 0) {
-        return err_set(e, ERR_INVALID,
-                       "%s: expected ISO-8601 or unix seconds (%s)", field,
-                       sub.msg);
-    }
-    return 0;
-}
-
 /* ---- GET /v2/events/{id} ---- */
 
 /* The deliveries of event `id` with their attempts. */
@@ -254,7 +225,7 @@ list_query(struct http_request *req, struct store_delivery_query *q,
                            DELIVERY_STATES);
         }
     }
-    if (since != NULL && parse_time("since", since, &q->since, e) < 0) {
+    if (since != NULL && api_time_param("since", since, &q->since, e) < 0) {
         return ERR_INVALID;
     }
     if (limit != NULL) {
@@ -347,7 +318,7 @@ body_since(json_t *body, int64_t *since, struct err *e)
     }
     rc = api_opt_string(body, "since", &s, e);
     if (rc == 0) {
-        rc = parse_time("since", s, since, e);
+        rc = api_time_param("since", s, since, e);
     }
     return rc;
 }

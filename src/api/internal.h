@@ -62,6 +62,13 @@ int api_link_fields(json_t *body, struct links_request *lr, struct err *e);
 int api_find_user(struct http_request *req, const char *dev_id, const char *id,
                   const char *field, struct store_user *u, struct err *e);
 
+/*
+ * The time `s` of the parameter `name`: a date (YYYY-MM-DD, UTC
+ * midnight), an ISO 8601 date-time or unix seconds, from 1970 to 9999,
+ * as unix microseconds in `*us`. ERR_INVALID naming `name`.
+ */
+int api_time_param(const char *name, const char *s, int64_t *us, struct err *e);
+
 /* Handlers (one file each). */
 int api_widget_session(struct http_request *req, struct http_response *resp);
 int api_widget_session_v3(struct http_request *req, struct http_response *resp);

@@ -1,11 +1,14 @@
 /*
  * request.c - credentials and JSON bodies of API requests.
  */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
+#include "core/isotime.h"
 #include "app/keys.h"
 
 static const char missing_msg[] = "dev-id or x-api-key headers are missing";
@@ -148,4 +151,35 @@ api_link_fields(json_t *body, struct links_request *lr, struct err *e)
                             e);
     }
     return rc;
+}
+
+/* The last second of 9999-12-31. */
+#define TIME_PARAM_MAX 253402300799LL
+
+int
+api_time_param(const char *name, const char *s, int64_t *us, struct err *e)
+{
+    long long v = 0;
+    int offset = 0;
+
+    if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s)) {
+        errno = 0;
+        v = strtoll(s, NULL, 10);
+        if (errno != 0 || v > TIME_PARAM_MAX) {
+            return err_set(e, ERR_INVALID, "%s: out of range (1970 to 9999)",
+                           name);
+        }
+        *us = (int64_t)v * 1000000;
+        return 0;
+    }
+    if (isotime_parse(s, us, &offset, NULL) < 0) {
+        return err_set(e, ERR_INVALID,
+                       "%s: expected a date (YYYY-MM-DD), an ISO 8601 "
+                       "date-time or unix seconds",
+                       name);
+    }
+    if (*us < 0) {
+        return err_set(e, ERR_INVALID, "%s: out of range (1970 to 9999)", name);
+    }
+    return 0;
 }

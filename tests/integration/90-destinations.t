@@ -330,6 +330,10 @@ FerryTest::is_error(api($f, $beta, GET => '/v2/deliveries?state=bogus'), 400,
     qr/^state: /, 'a bad state is 400 naming it');
 FerryTest::is_error(api($f, $beta, GET => '/v2/deliveries?since=yesterday'),
     400, qr/^since: /, 'a bad since is 400 naming it');
+my $forms = 'expected a date (YYYY-MM-DD), an ISO 8601 date-time or unix'
+  . ' seconds';
+FerryTest::is_error(api($f, $beta, GET => '/v2/deliveries?since=-5'), 400,
+    qr/^since: \Q$forms\E$/, '... negative seconds: one clear message');
 FerryTest::is_error(api($f, $beta, POST => '/v2/deliveries/replay',
         { since => 'soon' }), 400, qr/^since: /, 'replay: a bad since');
 FerryTest::is_error(api($f, $beta, POST => '/v2/deliveries/replay',

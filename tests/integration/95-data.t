@@ -23,6 +23,8 @@ my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 my @USER_KEYS = sort qw(user_id provider reference_id scopes active
   created_at last_webhook_update);
 my @TYPES = qw(activity sleep daily body nutrition menstruation);
+my $FORMS = 'expected a date (YYYY-MM-DD), an ISO 8601 date-time or unix'
+  . ' seconds';
 
 # ---- a receiver: 200 for every request ----
 
@@ -125,7 +127,9 @@ my @bad = (
     [ "/v2/sleep?user_id=$alice&start_date=2024-13-01",
       qr/^start_date: expected a date/, 'a month 13' ],
     [ "/v2/daily?user_id=$alice&start_date=yesterday",
-      qr/^start_date: expected a date/, 'a word' ],
+      qr/^start_date: \Q$FORMS\E$/, 'a word: every form taken is named' ],
+    [ "/v2/daily?user_id=$alice&start_date=999999999999",
+      qr/^start_date: out of range \(1970 to 9999\)$/, 'past the year 9999' ],
     [ "/v2/body?user_id=$alice&start_date=-5",
       qr/^start_date: expected a date/, 'negative seconds' ],
     [ "/v2/activity?$q&end_date=2024-02-30", qr/^end_date: expected a date/,
