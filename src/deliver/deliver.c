@@ -42,13 +42,14 @@
 #include "deliver/driver.h"
 #include "http/client.h"
 
-#define POLL_US       200000LL  /* a destination with nothing due rests */
-#define RELOAD_US     2000000LL /* destinations are reloaded this often */
-#define LEASE_SLACK_S 10        /* a claim outlives its timeout by this */
-#define SETTLE_MAX    512       /* outcomes in one store write */
-#define OWNER_MAX     64
-#define CLAIM_ARENA   (64u << 20)  /* the bodies of one claim */
-#define RELOAD_ARENA  (256u << 20) /* every destination in use */
+#define POLL_US            200000LL  /* a destination with nothing due rests */
+#define RELOAD_US          2000000LL /* destinations are reloaded this often */
+#define LEASE_SLACK_S      10        /* a claim outlives its timeout by this */
+#define SETTLE_MAX         512       /* outcomes in one store write */
+#define OWNER_MAX          64
+#define CLAIM_LOG_EVERY_US 10000000LL   /* a failing claim is logged so often */
+#define CLAIM_ARENA        (64u << 20)  /* the bodies of one claim */
+#define RELOAD_ARENA       (256u << 20) /* every destination in use */
 #define POOL                                                                   \
     512L /* the engine's connections, over every
                               destination */
@@ -626,8 +627,14 @@ claim(struct deliver *eng, struct deliver_dest *d,
             continue;
         }
         if (rc < 0) {
-            log_event(LOG_ERROR, "deliver", "claim.failed",
-                      "destination=%s error=%s", d->id, e.msg);
+            d->claim_failures++;
+            if (now - d->claim_logged_at >= CLAIM_LOG_EVERY_US) {
+                log_event(LOG_ERROR, "deliver", "claim.failed",
+                          "destination=%s failures=%u error=%s", d->id,
+                          d->claim_failures, e.msg);
+                d->claim_logged_at = now;
+                d->claim_failures = 0;
+            }
             n = 0;
         }
         break;

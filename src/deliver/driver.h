@@ -51,6 +51,10 @@ struct deliver_dest {
     void *driver_state;   /* the driver's per-destination state, or NULL */
     int refs;             /* engine only */
     int64_t secret_stamp; /* engine only: when the secrets were rotated */
+    /* engine only: when a failed claim was last logged, and the failures
+     * since (a full disk fails every claim: one line per interval) */
+    int64_t claim_logged_at;
+    unsigned claim_failures;
 };
 
 /* One attempt to deliver one event to one destination. */
