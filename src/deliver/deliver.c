@@ -410,7 +410,9 @@ batch_take(struct deliver *eng)
 
     pthread_mutex_lock(&eng->lock);
     if (eng->settle_head == NULL) {
+        /* deliver_free() waits for this before it frees the engine */
         eng->settling = 0;
+        pthread_cond_broadcast(&eng->cond);
         pthread_mutex_unlock(&eng->lock);
         return NULL;
     }
@@ -849,7 +851,9 @@ deliver_free(struct deliver *d)
             s->drv = NULL;
         }
     }
-    while (d->inflight > 0) {
+    /* the last outcomes' write ends its jobs, then looks for more on the
+     * writer's thread: the engine lives until it found none */
+    while (d->inflight > 0 || d->settling) {
         pthread_cond_wait(&d->cond, &d->lock);
     }
     for (i = 0; i < d->nslots; i++) {
