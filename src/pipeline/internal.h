@@ -77,22 +77,14 @@ int puser_call(struct puser *pu, const struct adapter_request *rq,
 int puser_fetch(struct puser *pu, enum data_type type, int64_t start,
                 int64_t end, struct adapter_records *out, struct err *e);
 
-/* Whether pipeline_store() announces what it stores. */
-enum store_announce {
-    STORE_QUIET = 0, /* fetched for a developer's request, which is
-                        answered with them: stored, not announced */
-    STORE_ANNOUNCE = 1,
-};
-
 /*
- * Store `recs` of `pu` (with STORE_ANNOUNCE, new and changed ones
- * announced as data events, EVENT_OBJECTS per event, changed ones marked
- * update) and mark the days [from_day, to_day) of `synced_type` as
- * fetched (NULL: none).
+ * Store `recs` of `pu` (new and changed ones announced as data events,
+ * EVENT_OBJECTS per event, changed ones marked update) and mark the days
+ * [from_day, to_day) of `synced_type` as fetched (NULL: none).
  */
 int pipeline_store(struct puser *pu, struct adapter_records *recs,
                    const char *synced_type, int64_t from_day, int64_t to_day,
-                   enum store_announce announce, struct err *e);
+                   struct err *e);
 
 /* Merge the Terra object `part` into `into` (see emit.c): objects
  * member by member, timestamped sample arrays as their union. */

@@ -261,7 +261,7 @@ fetch_gaps(struct puser *pu, enum data_type type, int64_t start_day,
                 mark_end = today;
             }
             rc = pipeline_store(pu, &recs, mark_end > d ? name : NULL, d,
-                                mark_end, STORE_ANNOUNCE, e);
+                                mark_end, e);
         }
         adapter_records_release(&recs);
         d = run_end;
@@ -375,7 +375,7 @@ run_poll(struct puser *pu, struct err *e)
                                &recs, e)
                  : puser_fetch(pu, (enum data_type)t, start, now + 1, &recs, e);
         if (rc == 0) {
-            rc = pipeline_store(pu, &recs, NULL, 0, 0, STORE_ANNOUNCE, e);
+            rc = pipeline_store(pu, &recs, NULL, 0, 0, e);
         }
         adapter_records_release(&recs);
     }
@@ -405,9 +405,8 @@ range_data(struct puser *pu, enum data_type type, int64_t start, int64_t end,
         have < days) {
         struct adapter_records recs = {0};
 
-        /* the request is answered with them: not announced as well */
         if (puser_fetch(pu, type, start, end, &recs, e) == 0) {
-            pipeline_store(pu, &recs, NULL, 0, 0, STORE_QUIET, e);
+            pipeline_store(pu, &recs, NULL, 0, 0, e);
         }
         adapter_records_release(&recs);
     }
@@ -618,7 +617,7 @@ run_push(struct puser *pu, json_t *pl, struct err *e)
         rc = puser_fetch(pu, (enum data_type)type, start, end, &recs, e);
     }
     if (rc == 0) {
-        rc = pipeline_store(pu, &recs, NULL, 0, 0, STORE_ANNOUNCE, e);
+        rc = pipeline_store(pu, &recs, NULL, 0, 0, e);
     }
     adapter_records_release(&recs);
     return rc;
@@ -970,7 +969,7 @@ pipeline_fetch(struct app *a, const struct store_user *u, enum data_type type,
                                 json_incref(out->v[i].data), out->v[i].start_us,
                                 out->v[i].end_us, out->v[i].local_date);
         }
-        rc = pipeline_store(&pu, &copy, NULL, 0, 0, STORE_QUIET, e);
+        rc = pipeline_store(&pu, &copy, NULL, 0, 0, e);
         adapter_records_release(&copy);
     }
     puser_release(&pu);
