@@ -385,8 +385,15 @@ run_poll(struct puser *pu, struct err *e)
     return rc;
 }
 
-/* Records of `pu`'s `type` in [start, end) as a JSON array, from the
- * store when every day was fetched, else from the provider. */
+/*
+ * Records of `pu`'s `type` in [start, end) as a JSON array, from the
+ * store when every day was fetched, else from the provider.
+ *
+ * XXX: what is fetched here is stored and announced as new data too, so
+ * the webhook may get it twice (here with the request's reference);
+ * storing it unannounced would lose it, since a later poll finds it
+ * unchanged. The store would need to remember what was announced.
+ */
 static json_t *
 range_data(struct puser *pu, enum data_type type, int64_t start, int64_t end,
            struct err *e)
