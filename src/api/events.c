@@ -288,12 +288,13 @@ api_deliveries_list(struct http_request *req, struct http_response *resp)
 
 /* ---- POST /v2/deliveries/replay ---- */
 
-/* "since" of the body: unix seconds (a number) or ISO-8601 text (or
- * digits); absent or null is 0. */
+/* "since" of the body: unix seconds (an integer) or text as
+ * api_time_param() takes it; absent or null is 0. */
 static int
 body_since(json_t *body, int64_t *since, struct err *e)
 {
     json_t *v = json_object_get(body, "since");
+    char digits[32];
     const char *s = NULL;
     int rc = 0;
 
@@ -301,20 +302,18 @@ body_since(json_t *body, int64_t *since, struct err *e)
     if (v == NULL || json_is_null(v)) {
         return 0;
     }
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        /* read as its digits would be, limits included */
+        snprintf(digits, sizeof(digits), "%lld",
+                 (long long)json_integer_value(v));
+        return api_time_param("since", digits, since, e);
+    }
     if (json_is_number(v)) {
-        double secs = json_number_value(v);
-
-        if (!(secs >= 0 && secs < (double)(INT64_MAX / 1000000))) {
-            return err_set(e, ERR_INVALID,
-                           "since: must be unix seconds from 0 on");
-        }
-        *since = json_is_integer(v) ? (int64_t)json_integer_value(v) * 1000000
-                                    : (int64_t)(secs * 1e6);
-        return 0;
+        return err_set(e, ERR_INVALID,
+                       "since: whole unix seconds from 1970 to 9999");
     }
     if (!json_is_string(v)) {
-        return err_set(e, ERR_INVALID,
-                       "since: expected ISO-8601 text or unix seconds");
+        return err_set(e, ERR_INVALID, "since: " API_TIME_FORMS);
     }
     rc = api_opt_string(body, "since", &s, e);
     if (rc == 0) {

@@ -69,6 +69,10 @@ int api_find_user(struct http_request *req, const char *dev_id, const char *id,
  */
 int api_time_param(const char *name, const char *s, int64_t *us, struct err *e);
 
+/* What api_time_param() says it takes. */
+#define API_TIME_FORMS                                                         \
+    "expected a date (YYYY-MM-DD), an ISO 8601 date-time or unix seconds"
+
 /* Handlers (one file each). */
 int api_widget_session(struct http_request *req, struct http_response *resp);
 int api_widget_session_v3(struct http_request *req, struct http_response *resp);

@@ -173,12 +173,9 @@ api_time_param(const char *name, const char *s, int64_t *us, struct err *e)
         return 0;
     }
     if (isotime_parse(s, us, &offset, NULL) < 0) {
-        return err_set(e, ERR_INVALID,
-                       "%s: expected a date (YYYY-MM-DD), an ISO 8601 "
-                       "date-time or unix seconds",
-                       name);
+        return err_set(e, ERR_INVALID, "%s: " API_TIME_FORMS, name);
     }
-    if (*us < 0) {
+    if (*us < 0 || *us > TIME_PARAM_MAX * 1000000) {
         return err_set(e, ERR_INVALID, "%s: out of range (1970 to 9999)", name);
     }
     return 0;

@@ -2671,7 +2671,7 @@ push_one(const char *key, size_t i, const json_t *el, const char *uid,
  */
 static int
 push_list(const char *key, const json_t *list, size_t first,
-          struct adapter_push_items *out, struct err *e)
+          struct adapter_push_items *out, size_t *read, struct err *e)
 {
     size_t i = 0;
     int rc = 0;
@@ -2681,7 +2681,9 @@ push_list(const char *key, const json_t *list, size_t first,
         return 0;
     }
     if (!json_is_array(list)) {
-        return err_set(e, ERR_INVALID, "%s: not an array", key);
+        /* left out as an element is: the other lists may be fine */
+        adapter_push_items_skip(out, "%s: not an array", key);
+        return 0;
     }
     for (i = 0; i < json_array_size(list); i++) {
         const json_t *el = json_array_get(list, i);
@@ -2696,12 +2698,18 @@ push_list(const char *key, const json_t *list, size_t first,
         }
         if (uid == NULL || uid[0] == '\0' ||
             strlen(uid) >= sizeof(out->v[0].provider_user_id)) {
-            adapter_push_items_skip(out, "%s[%zu].userId: missing", key, i);
+            adapter_push_items_skip(out,
+                                    "%s[%zu].userId: not a string of 1 to "
+                                    "%zu characters",
+                                    key, i,
+                                    sizeof(out->v[0].provider_user_id) - 1);
             continue;
         }
         rc = push_one(key, i, el, uid, first, out, e);
         if (rc < 0) {
             adapter_push_items_skip(out, "%s", e->msg);
+        } else {
+            (*read)++;
         }
     }
     return 0;
@@ -2716,6 +2724,8 @@ garmin_push(const struct adapter_push *p, enum push_answer *answer, int *status,
     json_t *root = NULL;
     json_t *list = NULL;
     size_t first = out->n;
+    size_t skipped = out->skipped;
+    size_t read = 0;
     int rc = 0;
 
     *answer = PUSH_ACCEPT;
@@ -2738,13 +2748,13 @@ garmin_push(const struct adapter_push *p, enum push_answer *answer, int *status,
     }
     json_object_foreach(root, key, list)
     {
-        rc = push_list(key, list, first, out, e);
+        rc = push_list(key, list, first, out, &read, e);
         if (rc < 0) {
             break;
         }
     }
     json_decref(root);
-    if (rc == 0 && out->n == first && out->skipped > 0) {
+    if (rc == 0 && read == 0 && out->skipped > skipped) {
         /* nothing of it could be read */
         rc = err_set(e, ERR_INVALID, "GARMIN push: %s", out->skip_why);
     }

@@ -340,6 +340,17 @@ FerryTest::is_error(api($f, $beta, POST => '/v2/deliveries/replay',
         { since => [] }), 400, qr/^since: /, 'replay: a since of another type');
 FerryTest::is_error(api($f, $beta, POST => '/v2/deliveries/replay',
         { since => -1 }), 400, qr/^since: /, 'replay: a negative since');
+FerryTest::is_error(api($f, $beta, POST => '/v2/deliveries/replay',
+        { since => 253402300800 }), 400,
+    qr/^since: out of range \(1970 to 9999\)$/,
+    'replay: a number past 9999, as its digits would be');
+FerryTest::is_error(api($f, $beta, POST => '/v2/deliveries/replay',
+        { since => 1.5 }), 400, qr/^since: whole unix seconds/,
+    'replay: a fraction of a second');
+FerryTest::is_error(api($f, $beta, GET => '/v2/deliveries?since='
+        . '9999-12-31T23:59:59-14:00'), 400,
+    qr/^since: out of range \(1970 to 9999\)$/,
+    'a date-time whose instant is past 9999');
 
 $r = api($f, $alpha, POST => '/v2/deliveries/replay', {});
 is($r->{json}{queued}, 0, 'replaying dead ones touches only the caller\'s');

@@ -1412,6 +1412,18 @@ test_push_auth(void)
     is_int(push_text("{\"dailies\":", &out), ERR_INVALID, "not JSON");
     is_int(push_text("{\"dailies\":{}}", &out), ERR_INVALID,
            "a summary list that is not an array");
+    adapter_push_items_release(&out);
+    is_int(push_text("{\"dailies\":{},\"sleeps\":[{\"userId\":\"u\","
+                     "\"summaryId\":\"s\"}]}",
+                     &out),
+           0, "... next to a good one: the good one kept");
+    ok(out.n == 1 && out.skipped == 1, "... the list left out");
+    adapter_push_items_release(&out);
+    is_int(push_text("{\"userPermissionsChange\":[{\"userId\":\"u\","
+                     "\"permissions\":[\"ACTIVITY_EXPORT\"]}],\"sleeps\":[7]}",
+                     &out),
+           0, "an element read that asks for nothing, next to a bad one");
+    adapter_push_items_release(&out);
     is_int(push_text("{\"sleeps\":[{\"summaryId\":\"s\"}]}", &out), ERR_INVALID,
            "a summary without userId");
     ok(strstr(e.msg, "sleeps[0].userId") != NULL, "named");
