@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -306,6 +307,13 @@ body_since(json_t *body, int64_t *since, struct err *e)
         /* read as its digits would be, limits included */
         snprintf(digits, sizeof(digits), "%lld",
                  (long long)json_integer_value(v));
+        return api_time_param("since", digits, since, e);
+    }
+    if (json_is_real(v) && json_real_value(v) >= 0 &&
+        json_real_value(v) < 1e15 &&
+        json_real_value(v) == floor(json_real_value(v))) {
+        /* 1.7e9 and 1710460800.0 are whole seconds too */
+        snprintf(digits, sizeof(digits), "%.0f", json_real_value(v));
         return api_time_param("since", digits, since, e);
     }
     if (json_is_number(v)) {

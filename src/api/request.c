@@ -175,7 +175,7 @@ api_time_param(const char *name, const char *s, int64_t *us, struct err *e)
     if (isotime_parse(s, us, &offset, NULL) < 0) {
         return err_set(e, ERR_INVALID, "%s: " API_TIME_FORMS, name);
     }
-    if (*us < 0 || *us > TIME_PARAM_MAX * 1000000) {
+    if (*us < 0 || *us >= (TIME_PARAM_MAX + 1) * 1000000) {
         return err_set(e, ERR_INVALID, "%s: out of range (1970 to 9999)", name);
     }
     return 0;

@@ -146,6 +146,7 @@ int
 pipeline_push(struct app *a, const char *resource,
               const struct adapter_push_items *items, struct err *e)
 {
+    size_t unknown = 0;
     size_t i = 0;
     int rc = 0;
 
@@ -175,11 +176,15 @@ pipeline_push(struct app *a, const char *resource,
                          now_us(), 0, e);
         }
         if (rc == 0 && n == 0) {
-            log_event(LOG_INFO, "pipeline", "push.no_user", "provider=%s",
-                      resource);
+            unknown++;
         }
         arena_release(&ar);
         json_decref(pl);
+    }
+    if (unknown > 0) {
+        /* one line for the push, however many users it names */
+        log_event(LOG_INFO, "pipeline", "push.no_user", "provider=%s items=%zu",
+                  resource, unknown);
     }
     pipeline_kick(a->pipeline);
     return rc;
@@ -555,6 +560,53 @@ pipeline_deauth(struct app *a, const struct store_user *u)
     puser_release(&pu);
 }
 
+/*
+ * Normalise a push's `payload` of `kind` for `pu` into `recs`. A payload
+ * that is a list of summaries and does not normalise as a whole is
+ * normalised again without the summaries that do not normalise alone
+ * (logged): the provider took the push as delivered, so one bad
+ * summary must not lose the others, and retrying cannot mend it.
+ */
+static int
+push_normalize(struct puser *pu, const char *kind, json_t *payload,
+               struct adapter_records *recs, struct err *e)
+{
+    json_t *good = NULL;
+    char why[ERR_MSG_MAX];
+    size_t left = 0;
+    size_t i = 0;
+    int rc = pu->ad->normalize(kind, payload, recs, e);
+
+    if (rc != ERR_INVALID || !json_is_array(payload)) {
+        return rc;
+    }
+    adapter_records_release(recs);
+    snprintf(why, sizeof(why), "%s", e->msg);
+    good = json_array();
+    for (i = 0; i < json_array_size(payload); i++) {
+        json_t *el = json_array_get(payload, i);
+        json_t *one = json_pack("[O]", el);
+        struct adapter_records scratch = {0};
+        struct err e1;
+
+        err_clear(&e1);
+        if (one != NULL && pu->ad->normalize(kind, one, &scratch, &e1) == 0) {
+            json_array_append(good, el);
+        } else {
+            left++;
+        }
+        adapter_records_release(&scratch);
+        json_decref(one);
+    }
+    log_event(LOG_WARN, "pipeline", "push.summaries_left_out",
+              "user_id=%s kind=%s summaries=%zu why=%s", pu->u.id, kind, left,
+              why);
+    err_clear(e);
+    rc = json_array_size(good) > 0 ? pu->ad->normalize(kind, good, recs, e) : 0;
+    json_decref(good);
+    return rc;
+}
+
 /* What one push asks of one user. */
 static int
 run_push(struct puser *pu, json_t *pl, struct err *e)
@@ -590,7 +642,7 @@ run_push(struct puser *pu, json_t *pl, struct err *e)
     }
     if ((json_is_object(payload) || json_is_array(payload)) && kind != NULL &&
         kind[0] != '\0') {
-        rc = pu->ad->normalize(kind, payload, &recs, e);
+        rc = push_normalize(pu, kind, payload, &recs, e);
     } else if (url != NULL && url[0] != '\0') {
         struct adapter_request rq;
         json_t *answer = NULL;

@@ -2582,23 +2582,24 @@ authentic(const struct adapter_push *p, struct err *e)
     return 0;
 }
 
-/* The item of `uid` and `kind` with a payload this push made (from
- * `first` on), made when there is none. */
+/* The item of `uid` and `kind` with a payload this push made, made when
+ * there is none. `groups` (an object from "<kind> <uid>" to the item's
+ * place in `out`) finds it without a scan: a push may name thousands of
+ * users. */
 static struct adapter_push_item *
-push_group(struct adapter_push_items *out, size_t first, const char *uid,
+push_group(struct adapter_push_items *out, json_t *groups, const char *uid,
            const struct summary *s)
 {
     struct adapter_push_item it;
-    size_t i = 0;
+    char name[sizeof(it.kind) + sizeof(it.provider_user_id) + 2];
+    const json_t *at = NULL;
 
-    for (i = first; i < out->n; i++) {
-        struct adapter_push_item *g = &out->v[i];
-
-        if (g->payload != NULL && strcmp(g->kind, s->name) == 0 &&
-            strcmp(g->provider_user_id, uid) == 0) {
-            return g;
-        }
+    snprintf(name, sizeof(name), "%s %s", s->name, uid);
+    at = json_object_get(groups, name);
+    if (at != NULL) {
+        return &out->v[json_integer_value(at)];
     }
+    json_object_set_new(groups, name, json_integer((json_int_t)out->n));
     memset(&it, 0, sizeof(it));
     snprintf(it.provider_user_id, sizeof(it.provider_user_id), "%s", uid);
     snprintf(it.kind, sizeof(it.kind), "%s", s->name);
@@ -2611,7 +2612,7 @@ push_group(struct adapter_push_items *out, size_t first, const char *uid,
 /* One element of the list `key` of a push, for user `uid`. */
 static int
 push_one(const char *key, size_t i, const json_t *el, const char *uid,
-         size_t first, struct adapter_push_items *out, struct err *e)
+         json_t *groups, struct adapter_push_items *out, struct err *e)
 {
     const struct summary *s = summary_find(key);
     struct adapter_push_item it;
@@ -2655,7 +2656,7 @@ push_one(const char *key, size_t i, const json_t *el, const char *uid,
         adapter_push_items_add(out, &it);
         return 0;
     }
-    json_array_append(push_group(out, first, uid, s)->payload, (json_t *)el);
+    json_array_append(push_group(out, groups, uid, s)->payload, (json_t *)el);
     return 0;
 }
 
@@ -2670,7 +2671,7 @@ push_one(const char *key, size_t i, const json_t *el, const char *uid,
  * GPX, ping only).
  */
 static int
-push_list(const char *key, const json_t *list, size_t first,
+push_list(const char *key, const json_t *list, json_t *groups,
           struct adapter_push_items *out, size_t *read, struct err *e)
 {
     size_t i = 0;
@@ -2705,7 +2706,7 @@ push_list(const char *key, const json_t *list, size_t first,
                                     sizeof(out->v[0].provider_user_id) - 1);
             continue;
         }
-        rc = push_one(key, i, el, uid, first, out, e);
+        rc = push_one(key, i, el, uid, groups, out, e);
         if (rc < 0) {
             adapter_push_items_skip(out, "%s", e->msg);
         } else {
@@ -2723,7 +2724,7 @@ garmin_push(const struct adapter_push *p, enum push_answer *answer, int *status,
     const char *key = NULL;
     json_t *root = NULL;
     json_t *list = NULL;
-    size_t first = out->n;
+    json_t *groups = NULL;
     size_t skipped = out->skipped;
     size_t read = 0;
     int rc = 0;
@@ -2746,13 +2747,15 @@ garmin_push(const struct adapter_push *p, enum push_answer *answer, int *status,
         json_decref(root);
         return err_set(e, ERR_INVALID, "GARMIN push: not a JSON object");
     }
+    groups = json_object();
     json_object_foreach(root, key, list)
     {
-        rc = push_list(key, list, first, out, &read, e);
+        rc = push_list(key, list, groups, out, &read, e);
         if (rc < 0) {
             break;
         }
     }
+    json_decref(groups);
     json_decref(root);
     if (rc == 0 && read == 0 && out->skipped > skipped) {
         /* nothing of it could be read */

@@ -407,6 +407,28 @@ describe("provider pushes reach the webhook", () => {
       }
     });
 
+  test("GARMIN: a summary that cannot be read is left out, not its user's " +
+    "others", T, async () => {
+    const hook = hookUrl("garmin");
+    const n0 = rx.firsts().length;
+    const good = fixture("push_sleeps.json").sleeps.find(
+      (s) => s.userId === GARMIN_USER);
+    const bad = { ...good, summaryId: "bad-one", startTimeInSeconds: "abc" };
+    const ok = { ...good, summaryId: `${good.summaryId}-again`,
+      startTimeInSeconds: good.startTimeInSeconds + 86400 };
+    const r = await garmin.push(hook, { sleeps: [bad, ok] });
+    assert.equal(r.status, 200, `push: ${r.reply}`);
+    await rx.waitFor(
+      () => summaryIds("sleep", users.GARMIN, n0).includes(ok.summaryId),
+      20000, "the readable sleep of the same user");
+    assert.ok(!summaryIds("sleep").includes("bad-one"),
+      "the unreadable one is not sent");
+    await jobsSettle(["push"], 20000, "the push job");
+    assert.equal(
+      (await jobs("kind = 'push' AND state = 'dead' AND payload LIKE " +
+        "'%bad-one%'")).length, 0, "the push job is not dead");
+  });
+
   test("GARMIN: a push over 1 MiB is taken; an API body that size is not",
     T, async () => {
       // Thirty days with a heart rate every 15 s, as Garmin sends

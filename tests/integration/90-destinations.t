@@ -347,6 +347,9 @@ FerryTest::is_error(api($f, $beta, POST => '/v2/deliveries/replay',
 FerryTest::is_error(api($f, $beta, POST => '/v2/deliveries/replay',
         { since => 1.5 }), 400, qr/^since: whole unix seconds/,
     'replay: a fraction of a second');
+is(api($f, $beta, POST => '/v2/deliveries/replay',
+        { since => 4.1e9 })->{status}, 200,
+    'replay: whole seconds written as a real (2099: nothing to requeue)');
 FerryTest::is_error(api($f, $beta, GET => '/v2/deliveries?since='
         . '9999-12-31T23:59:59-14:00'), 400,
     qr/^since: out of range \(1970 to 9999\)$/,
