@@ -478,6 +478,13 @@ series_at(const struct doc *d, const struct series *s, size_t i, double *v)
 
 /* ---- writing Terra's objects ---- */
 
+/* 1 when num_new() makes `v` (finite) an integer. */
+static int
+whole(double v)
+{
+    return v == floor(v) && fabs(v) < 9007199254740992.0;
+}
+
 /* A JSON number for `v`: an integer when it is one, else a real. */
 static json_t *
 num_new(double v)
@@ -485,7 +492,7 @@ num_new(double v)
     if (!isfinite(v)) {
         return NULL;
     }
-    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+    if (whole(v)) {
         return json_integer((json_int_t)v);
     }
     return json_real(v);
@@ -726,9 +733,8 @@ samples_num(struct samples *x, const char *key, double v)
     samples_text(x, key, strlen(key));
     samples_text(x, "\":", 2);
     if (x->rc == 0) {
-        x->rc = v == floor(v) && fabs(v) < 9007199254740992.0
-                    ? jsonw_add_integer(&x->b, (json_int_t)v)
-                    : jsonw_add_real(&x->b, v);
+        x->rc = whole(v) ? jsonw_add_integer(&x->b, (json_int_t)v)
+                         : jsonw_add_real(&x->b, v);
     }
 }
 
