@@ -323,7 +323,7 @@ merge_parts(struct puser *pu, struct adapter_records *recs)
 int
 pipeline_store(struct puser *pu, struct adapter_records *recs,
                const char *synced_type, int64_t from_day, int64_t to_day,
-               struct err *e)
+               enum store_put_announce announce, struct err *e)
 {
     struct arena ar;
     struct store_records_put p;
@@ -364,6 +364,7 @@ pipeline_store(struct puser *pu, struct adapter_records *recs,
     p.synced_to = to_day;
     p.compose = compose_events;
     p.compose_arg = &c;
+    p.announce = announce;
     p.now = isotime_now_us();
     rc = store_records_put(pu->app->store, &p, e);
     if (rc == 0 && c.n > 0) {

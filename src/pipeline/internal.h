@@ -78,13 +78,17 @@ int puser_fetch(struct puser *pu, enum data_type type, int64_t start,
                 int64_t end, struct adapter_records *out, struct err *e);
 
 /*
- * Store `recs` of `pu` (new and changed ones announced as data events,
- * EVENT_OBJECTS per event, changed ones marked update) and mark the days
- * [from_day, to_day) of `synced_type` as fetched (NULL: none).
+ * Store `recs` of `pu` and mark the days [from_day, to_day) of
+ * `synced_type` as fetched (NULL: none). `announce` as in store.h: with
+ * STORE_PUT_ANNOUNCE the records whose stored version was not announced
+ * yet (new, changed, or stored quietly before) go out as data events,
+ * EVENT_OBJECTS per event, ones an older version of which was announced
+ * marked update; QUIET stores them for a later announcing put; SENT
+ * stores them as announced, for a caller that sends them itself.
  */
 int pipeline_store(struct puser *pu, struct adapter_records *recs,
                    const char *synced_type, int64_t from_day, int64_t to_day,
-                   struct err *e);
+                   enum store_put_announce announce, struct err *e);
 
 /* Merge the Terra object `part` into `into` (see emit.c): objects
  * member by member, timestamped sample arrays as their union. */

@@ -266,7 +266,7 @@ fetch_gaps(struct puser *pu, enum data_type type, int64_t start_day,
                 mark_end = today;
             }
             rc = pipeline_store(pu, &recs, mark_end > d ? name : NULL, d,
-                                mark_end, e);
+                                mark_end, STORE_PUT_ANNOUNCE, e);
         }
         adapter_records_release(&recs);
         d = run_end;
@@ -380,7 +380,7 @@ run_poll(struct puser *pu, struct err *e)
                                &recs, e)
                  : puser_fetch(pu, (enum data_type)t, start, now + 1, &recs, e);
         if (rc == 0) {
-            rc = pipeline_store(pu, &recs, NULL, 0, 0, e);
+            rc = pipeline_store(pu, &recs, NULL, 0, 0, STORE_PUT_ANNOUNCE, e);
         }
         adapter_records_release(&recs);
     }
@@ -392,12 +392,9 @@ run_poll(struct puser *pu, struct err *e)
 
 /*
  * Records of `pu`'s `type` in [start, end) as a JSON array, from the
- * store when every day was fetched, else from the provider.
- *
- * XXX: what is fetched here is stored and announced as new data too, so
- * the webhook may get it twice (here with the request's reference);
- * storing it unannounced would lose it, since a later poll finds it
- * unchanged. The store would need to remember what was announced.
+ * store when every day was fetched, else from the provider. What the
+ * provider gives is stored as sent: the request's own events carry it
+ * to the destinations, so no data event announces it again.
  */
 static json_t *
 range_data(struct puser *pu, enum data_type type, int64_t start, int64_t end,
@@ -418,7 +415,7 @@ range_data(struct puser *pu, enum data_type type, int64_t start, int64_t end,
         struct adapter_records recs = {0};
 
         if (puser_fetch(pu, type, start, end, &recs, e) == 0) {
-            pipeline_store(pu, &recs, NULL, 0, 0, e);
+            pipeline_store(pu, &recs, NULL, 0, 0, STORE_PUT_SENT, e);
         }
         adapter_records_release(&recs);
     }
@@ -676,7 +673,7 @@ run_push(struct puser *pu, json_t *pl, struct err *e)
         rc = puser_fetch(pu, (enum data_type)type, start, end, &recs, e);
     }
     if (rc == 0) {
-        rc = pipeline_store(pu, &recs, NULL, 0, 0, e);
+        rc = pipeline_store(pu, &recs, NULL, 0, 0, STORE_PUT_ANNOUNCE, e);
     }
     adapter_records_release(&recs);
     return rc;
@@ -1028,7 +1025,7 @@ pipeline_fetch(struct app *a, const struct store_user *u, enum data_type type,
                                 json_incref(out->v[i].data), out->v[i].start_us,
                                 out->v[i].end_us, out->v[i].local_date);
         }
-        rc = pipeline_store(&pu, &copy, NULL, 0, 0, e);
+        rc = pipeline_store(&pu, &copy, NULL, 0, 0, STORE_PUT_QUIET, e);
         adapter_records_release(&copy);
     }
     puser_release(&pu);

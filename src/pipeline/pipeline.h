@@ -43,8 +43,9 @@ void pipeline_stop(struct pipeline *p);
 /*
  * Fetch `type` of user `u` over [start, end) (unix seconds) from the
  * provider now, on the calling thread (refreshing the token when it is
- * due), store the records (new and changed ones announced as usual) and
- * give them in `out` (the caller releases it). A type the provider
+ * due), store the records without announcing them (the caller answers
+ * them; the next backfill, poll or push that sees them announces them)
+ * and give them in `out` (the caller releases it). A type the provider
  * lacks gives no record. ERR_UPSTREAM when the provider fails,
  * ERR_FORBIDDEN when the user's grant is dead (the user then needs
  * re-authentication and a connection_error event is recorded once).

@@ -354,12 +354,25 @@ static const char schema_v5[] =
     "  'backfill', 'data', 'pending', NEW.created_at, NEW.created_at);"
     "END;";
 
+/*
+ * Whether the stored version of a record has reached the developer's
+ * destinations: records fetched to answer a data request are stored
+ * without events, and the next backfill, poll or push that sees them
+ * announces them (store_records_put). 0 never announced, 1 this version
+ * announced, 2 an older version was. Rows before this were all
+ * announced.
+ */
+static const char schema_v6[] =
+    "ALTER TABLE records ADD COLUMN announced INTEGER NOT NULL DEFAULT 1"
+    " CHECK (announced IN (0, 1, 2));";
+
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "authorization attempts and the sandbox server", schema_v2},
     {3, "settings", schema_v3},
     {4, "delivery", schema_v4},
     {5, "provider data", schema_v5},
+    {6, "announced records", schema_v6},
 };
 
 const int store_sqlite_migration_count =

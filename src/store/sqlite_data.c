@@ -3,9 +3,11 @@
  * refresh lock.
  *
  * Records are upserted by (user, type, key) and compared by the hash of
- * their JSON: only new and changed ones reach the compose callback, whose
- * events are added in the same transaction, so a record is announced
- * exactly when it is stored.
+ * their JSON. Each row also says whether its stored version was
+ * announced: an announcing put hands the compose callback the records
+ * whose version was not (new, changed, or left by a quiet put), and the
+ * events it makes are added in the same transaction as the rows, so a
+ * version is marked announced exactly when its events exist.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +19,19 @@
 #define JOB_CLAIM_MAX 256
 
 static const char ST_RECORD_HASH[] =
-    "SELECT hash FROM records WHERE user_id = ? AND type = ? AND key = ?";
+    "SELECT hash, announced FROM records"
+    " WHERE user_id = ? AND type = ? AND key = ?";
 static const char ST_RECORD_INSERT[] =
     "INSERT INTO records (user_id, type, key, start_at, end_at, local_date,"
-    " hash, data, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " hash, data, announced, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char ST_RECORD_UPDATE[] =
     "UPDATE records SET start_at = ?, end_at = ?, local_date = ?, hash = ?,"
-    " data = ?, updated_at = ? WHERE user_id = ? AND type = ? AND key = ?";
+    " data = ?, announced = ?, updated_at = ?"
+    " WHERE user_id = ? AND type = ? AND key = ?";
+static const char ST_RECORD_ANNOUNCED[] =
+    "UPDATE records SET announced = 1"
+    " WHERE user_id = ? AND type = ? AND key = ?";
 static const char ST_RECORD_LIST[] =
     "SELECT user_id, type, key, start_at, end_at, local_date, hash, data,"
     " created_at, updated_at FROM records"
@@ -103,10 +110,12 @@ user_gone(struct conn *w, const char *id, const char *op, struct err *e)
 
 /* ---- records ---- */
 
-/* The stored hash of `r` into `hash`: 1 when there is a row, 0 none. */
+/* The stored hash of `r` into `hash` and its announced state (0, 1, 2)
+ * into `*announced`: 1 when there is a row, 0 none. */
 static int
 record_hash(struct conn *w, const struct store_record *r,
-            unsigned char hash[HASH_LEN], const char *op, struct err *e)
+            unsigned char hash[HASH_LEN], int *announced, const char *op,
+            struct err *e)
 {
     struct call c = {0};
     int rc = sq_call_start(&c, w, ST_RECORD_HASH, NULL, op, e);
@@ -118,6 +127,7 @@ record_hash(struct conn *w, const struct store_record *r,
         rc = sq_call_step(&c);
         if (rc == 1) {
             sq_col_hash(&c, hash);
+            *announced = (int)sq_col_int(&c);
             rc = c.rc != 0 ? c.rc : 1;
         }
     }
@@ -125,9 +135,27 @@ record_hash(struct conn *w, const struct store_record *r,
     return rc;
 }
 
+/* Mark the stored version of `r` announced. */
+static int
+record_announced(struct conn *w, const struct store_record *r, const char *op,
+                 struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_RECORD_ANNOUNCED, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_text(&c, r->user_id);
+        sq_bind_text(&c, r->type);
+        sq_bind_text(&c, r->key);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
 static int
 record_write(struct conn *w, const struct store_record *r, int insert,
-             int64_t now, const char *op, struct err *e)
+             int announced, int64_t now, const char *op, struct err *e)
 {
     struct call c = {0};
     int rc = sq_call_start(&c, w, insert ? ST_RECORD_INSERT : ST_RECORD_UPDATE,
@@ -146,6 +174,7 @@ record_write(struct conn *w, const struct store_record *r, int insert,
     sq_bind_text(&c, r->local_date);
     sq_bind_hash(&c, r->hash);
     sq_bind_text(&c, r->data);
+    sq_bind_int(&c, announced);
     if (insert) {
         sq_bind_int(&c, now);
     }
@@ -182,6 +211,47 @@ synced_mark(struct conn *w, const struct store_records_put *p, const char *op,
     return rc;
 }
 
+/*
+ * Write `r` as `p->announce` says (store.h), given what is stored: `have`
+ * a row, `same` its hash equal, `ann` its announced state. Sets
+ * `r->change`; 1 when the record is to be reported (announced, or
+ * stored by a quiet or sent put), 0 when nothing was to do.
+ */
+static int
+record_put(struct conn *w, const struct store_records_put *p,
+           struct store_record *r, int have, int same, int ann, const char *op,
+           struct err *e)
+{
+    int rc = 0;
+
+    r->change = 0;
+    if (p->announce == STORE_PUT_ANNOUNCE) {
+        if (same && ann == 1) {
+            return 0;
+        }
+        r->change = !have || ann == 0 ? 1 : 2;
+        rc = same ? record_announced(w, r, op, e)
+                  : record_write(w, r, !have, 1, p->now, op, e);
+        return rc < 0 ? rc : 1;
+    }
+    if (same) {
+        if (p->announce == STORE_PUT_SENT && ann != 1) {
+            rc = record_announced(w, r, op, e);
+        }
+        return rc;
+    }
+    r->change = have ? 2 : 1;
+    if (p->announce == STORE_PUT_SENT) {
+        ann = 1;
+    } else if (!have || ann == 0) {
+        ann = 0;
+    } else {
+        ann = 2;
+    }
+    rc = record_write(w, r, !have, ann, p->now, op, e);
+    return rc < 0 ? rc : 1;
+}
+
 static int
 run_records_put(struct conn *w, const struct wop *op, struct err *e)
 {
@@ -207,26 +277,28 @@ run_records_put(struct conn *w, const struct wop *op, struct err *e)
     for (i = 0; rc == 0 && i < p->n; i++) {
         struct store_record *r = &p->records[i];
         unsigned char old[HASH_LEN];
+        int ann = 0;
         int have = 0;
+        int same = 0;
 
         crypto_sha256(r->data, strlen(r->data), r->hash);
-        have = record_hash(w, r, old, op->name, e);
+        have = record_hash(w, r, old, &ann, op->name, e);
         if (have < 0) {
             rc = have;
             break;
         }
-        if (have == 1 && memcmp(old, r->hash, HASH_LEN) == 0) {
-            r->change = 0;
-            continue;
+        same = have == 1 && memcmp(old, r->hash, HASH_LEN) == 0;
+        rc = record_put(w, p, r, have, same, ann, op->name, e);
+        if (rc < 0) {
+            break;
         }
-        r->change = have == 1 ? 2 : 1;
-        rc = record_write(w, r, have == 0, p->now, op->name, e);
-        if (rc == 0) {
+        if (rc == 1 && p->announce == STORE_PUT_ANNOUNCE) {
             changed[nchanged++] = *r;
-            if (r->end_at > latest) {
-                latest = r->end_at;
-            }
         }
+        if (rc == 1 && r->end_at > latest) {
+            latest = r->end_at;
+        }
+        rc = 0;
     }
     if (rc == 0 && nchanged > 0 && p->compose != NULL) {
         rc = p->compose(p->compose_arg, changed, nchanged, &events, &nevents);

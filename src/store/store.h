@@ -499,7 +499,7 @@ struct store_record {
     const char *data;       /* the Terra object as JSON text */
     int64_t created_at;
     int64_t updated_at;
-    int change; /* store_records_put(): 1 new, 2 changed, 0 unchanged */
+    int change; /* set by store_records_put(): 0, 1 or 2 (see there) */
 };
 
 /*
@@ -517,15 +517,36 @@ typedef int (*store_records_compose_fn)(void *arg,
 
 /*
  * Upsert `n` records of one user by (user, type, key) in one
- * transaction: a new key is inserted (change 1), a known key whose hash
- * differs is replaced (change 2), an equal one is left (change 0; its
- * row is not touched). `records[i].change` is set. Then `compose` gives
- * the events of the new and changed ones, added in the same
- * transaction, and the user's most_recent_data_at moves. Also marks
- * `synced` days (when `nsynced` > 0): the days [synced_from, synced_to)
- * (unix days) of `synced_type` are recorded as fetched. ERR_GONE, with
- * nothing written, when the user is deauthorized.
+ * transaction: a new key is inserted, a known key whose hash differs is
+ * replaced, an equal one is left. The store also keeps whether each
+ * record's stored version was announced (reached the destinations), and
+ * `announce` says what this put does with that:
+ *
+ *   STORE_PUT_ANNOUNCE  the records to announce are the ones whose
+ *                       stored version was not announced yet: new keys,
+ *                       changed ones and ones a quiet put left; each
+ *                       gets `change` 1 (never announced before) or 2
+ *                       (an older version was), others 0. `compose`
+ *                       gives their events, added in the same
+ *                       transaction, and they count as announced.
+ *   STORE_PUT_QUIET     nothing is announced (`compose` is not called):
+ *                       a new or changed record waits for the next
+ *                       announcing put that sees it.
+ *   STORE_PUT_SENT      as QUIET, but the records count as announced:
+ *                       the caller sends them itself.
+ *
+ * `records[i].change` is set as above (under QUIET and SENT: 1 new,
+ * 2 changed, 0 equal). The user's most_recent_data_at moves. Also marks
+ * the days [synced_from, synced_to) (unix days) of `synced_type` as
+ * fetched (when it is not NULL). ERR_GONE, with nothing written, when
+ * the user is deauthorized.
  */
+enum store_put_announce {
+    STORE_PUT_ANNOUNCE = 0,
+    STORE_PUT_QUIET,
+    STORE_PUT_SENT
+};
+
 struct store_records_put {
     const char *user_id;
     struct store_record *records;
@@ -535,6 +556,7 @@ struct store_records_put {
     int64_t synced_to;
     store_records_compose_fn compose; /* may be NULL */
     void *compose_arg;
+    enum store_put_announce announce;
     int64_t now;
 };
 

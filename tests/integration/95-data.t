@@ -225,6 +225,7 @@ isnt($r->{json}{reference}, $first, '... a reference of its own');
 $r = api($dev, "/v2/daily?user_id=$alice&start_date=2024-01-01"
     . '&end_date=2024-01-29&to_webhook=1');
 unlike($r->{json}{message}, qr/chunks/, '28 days: not a large request');
+my $daily_ref = $r->{json}{reference};
 
 $r = api($dev, "/v2/athlete?user_id=$alice");
 my $ath = $r->{json};
@@ -441,6 +442,38 @@ if (($r->{json}{type} // '') eq 'athlete') {
     is($r->{json}{type}, 'no_data', 'athlete inline: no_data when none');
 }
 
+# ---- records fetched for a request are not announced as new data ----
+
+# Data events of `user` (no reference: new data) holding a record that
+# starts on one of the days matched by `like` (an SQL LIKE pattern).
+sub data_events_on {
+    my ($user, $like) = @_;
+    return $f->sql("SELECT count(*) FROM events WHERE user_id = '$user'"
+          . " AND reference IS NULL AND type IN ('activity', 'daily')"
+          . " AND body LIKE '%\"start_time\":\"$like%'");
+}
+
+my $deadline = time + 60;
+sleep 0.2 while data_events_on($carol, '20%') eq '0' && time < $deadline;
+ok(data_events_on($carol, '20%') > 0,
+    'the backfill\'s records were announced (the pattern finds them)');
+is(data_events_on($carol, '2024-03-%'), 0,
+    'to_webhook=false: the records answered made no data event');
+$deadline = time + 60;
+sleep 0.2 while $f->sql("SELECT count(*) FROM events WHERE reference ="
+      . " '$daily_ref'") eq '0' && time < $deadline;
+like($f->sql("SELECT body FROM events WHERE reference = '$daily_ref'"),
+    qr/"start_time":"2024-01-/,
+    'to_webhook=true: the request\'s event holds the days fetched');
+is(data_events_on($alice, '2024-01-%'), 0,
+    '... and no other data event holds them');
+is($f->sql("SELECT count(*) FROM records WHERE user_id = '$alice'"
+      . " AND type = 'daily' AND announced != 1"), 0,
+    '... they count as announced');
+ok($f->sql("SELECT count(*) FROM records WHERE user_id = '$carol'"
+      . " AND type = 'activity' AND announced = 0") > 0,
+    'what to_webhook=false fetched waits for a backfill or poll to announce');
+
 # ---- a backfill run again announces no type twice ----
 
 sub announced {
@@ -453,7 +486,7 @@ sub backfills_done {
           . " AND kind = 'backfill' AND state = 'done'");
 }
 
-my $deadline = time + 60;
+$deadline = time + 60;
 sleep 0.2 while announced() < 5 && time < $deadline;
 my $before = announced();
 is($before, 5, 'backfill_complete once for each SANDBOX type');

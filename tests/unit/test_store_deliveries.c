@@ -489,6 +489,119 @@ test_gone(struct store *s)
            "... nothing announced");
 }
 
+/* What a put of `data` under key `key` of user "ua" in `mode` reports:
+ * the change it set, and how many records reached compose. */
+struct put_seen {
+    int change;
+    int composed;
+};
+
+static int
+count_composed(void *arg, const struct store_record *changed, size_t n,
+               const struct store_event **events, size_t *nevents)
+{
+    (void)changed;
+    ((struct put_seen *)arg)->composed += (int)n;
+    *events = NULL;
+    *nevents = 0;
+    return 0;
+}
+
+static struct put_seen
+put_one(struct store *s, const char *key, const char *data,
+        enum store_put_announce mode)
+{
+    struct store_records_put p;
+    struct store_record r;
+    struct put_seen seen = {-1, 0};
+    struct err e;
+
+    err_clear(&e);
+    memset(&r, 0, sizeof(r));
+    r.user_id = "ua";
+    r.type = "sleep";
+    r.key = key;
+    r.start_at = T0;
+    r.end_at = T0 + 1;
+    r.data = data;
+    memset(&p, 0, sizeof(p));
+    p.user_id = "ua";
+    p.records = &r;
+    p.n = 1;
+    p.compose = count_composed;
+    p.compose_arg = &seen;
+    p.announce = mode;
+    p.now = T0;
+    if (store_records_put(s, &p, &e) == 0) {
+        seen.change = r.change;
+    } else {
+        printf("# put: %s\n", e.msg);
+    }
+    return seen;
+}
+
+static long long
+announced_of(const char *key)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT announced FROM records WHERE user_id = 'ua'"
+             " AND type = 'sleep' AND key = '%s'",
+             key);
+    return side_int(sql);
+}
+
+/* Records stored to answer a request are announced by the next
+ * announcing put that sees them, once; sent ones never again. */
+static void
+test_announce(struct store *s)
+{
+    struct put_seen v;
+
+    add_user("ua", "dev_a");
+    v = put_one(s, "q", "{\"v\":1}", STORE_PUT_QUIET);
+    is_int(v.change, 1, "quiet: a new record is stored (change 1)");
+    is_int(v.composed, 0, "... and not announced");
+    is_int((int)announced_of("q"), 0, "... marked never announced");
+    v = put_one(s, "q", "{\"v\":2}", STORE_PUT_QUIET);
+    is_int(v.change, 2, "quiet again, changed: change 2");
+    is_int((int)announced_of("q"), 0, "... still never announced");
+    v = put_one(s, "q", "{\"v\":2}", STORE_PUT_ANNOUNCE);
+    is_int(v.change, 1, "then announcing the same version: new (1)");
+    is_int(v.composed, 1, "... composed once");
+    is_int((int)announced_of("q"), 1, "... and marked announced");
+    v = put_one(s, "q", "{\"v\":2}", STORE_PUT_ANNOUNCE);
+    is_int(v.change, 0, "announcing it again: unchanged (0)");
+    is_int(v.composed, 0, "... nothing composed");
+
+    v = put_one(s, "q", "{\"v\":3}", STORE_PUT_QUIET);
+    is_int(v.change, 2, "a quiet change of an announced record");
+    is_int((int)announced_of("q"), 2, "... marked: an older one announced");
+    v = put_one(s, "q", "{\"v\":3}", STORE_PUT_ANNOUNCE);
+    is_int(v.change, 2, "announced next as an update (2)");
+    is_int(v.composed, 1, "... composed once");
+    is_int((int)announced_of("q"), 1, "... announced");
+    v = put_one(s, "q", "{\"v\":4}", STORE_PUT_ANNOUNCE);
+    is_int(v.change, 2, "an announcing change: update (2)");
+    is_int(v.composed, 1, "... composed");
+
+    v = put_one(s, "s", "{\"v\":1}", STORE_PUT_SENT);
+    is_int(v.change, 1, "sent: a new record is stored (change 1)");
+    is_int(v.composed, 0, "... not composed (its sender sends it)");
+    is_int((int)announced_of("s"), 1, "... but counts as announced");
+    v = put_one(s, "s", "{\"v\":1}", STORE_PUT_ANNOUNCE);
+    is_int(v.composed, 0, "a later announcing put leaves it");
+    v = put_one(s, "s2", "{\"v\":1}", STORE_PUT_QUIET);
+    v = put_one(s, "s2", "{\"v\":1}", STORE_PUT_SENT);
+    is_int(v.change, 0, "sending a quiet record unchanged: change 0");
+    is_int((int)announced_of("s2"), 1, "... yet it counts as announced now");
+    v = put_one(s, "s2", "{\"v\":1}", STORE_PUT_ANNOUNCE);
+    is_int(v.composed, 0, "... so nothing announces it again");
+    is_int((int)side_int("SELECT count(*) FROM events WHERE user_id = 'ua'"), 0,
+           "compose made no event, so none was added");
+}
+
 int
 main(void)
 {
@@ -527,6 +640,7 @@ main(void)
     test_settle_batch(s);
     test_replay_event(s);
     test_gone(s);
+    test_announce(s);
     sqlite3_close(side);
     store_free(s);
     unlink(path);
