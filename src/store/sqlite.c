@@ -1135,10 +1135,24 @@ ckpt_open(struct conn *c, const char *path, int busy_ms, struct err *e)
     return rc;
 }
 
+/*
+ * Before SQLite's first use in the process: no memory statistics, which
+ * would take one process-wide mutex around every allocation of every
+ * connection (ferry never reads them). Too late once SQLite has been
+ * initialised (SQLITE_MISUSE), which only costs the mutex.
+ */
+static void
+sq_config_once(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 sq_open(struct store **out, const char *path, const struct store_options *opt,
         struct err *e)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
     struct sq_store *q = NULL;
     int busy = opt->busy_timeout_ms;
     int n = opt->readers;
@@ -1157,6 +1171,7 @@ sq_open(struct store **out, const char *path, const struct store_options *opt,
                        "store_open: an in-memory SQLite store is not "
                        "supported; name a file");
     }
+    pthread_once(&once, sq_config_once);
     if (sqlite3_threadsafe() == 0) {
         return err_set(e, ERR_STORE,
                        "store_open: SQLite is built without threads");
