@@ -2138,8 +2138,9 @@ sleep_durations(const json_t *d, const struct where *w, json_t *data,
     if (get_num(d, "sleep_efficiency", w, &x, e) < 0) {
         return ERR_INVALID;
     }
-    if (x != NULL) {
-        /* Withings gives a ratio, Terra a percentage */
+    /* Withings gives a ratio, Terra a percentage; a ratio outside 0-1
+     * is no efficiency at all, and is left out */
+    if (x != NULL && json_number_value(x) >= 0 && json_number_value(x) <= 1) {
         json_object_set_new(sd, "sleep_efficiency",
                             num(round(json_number_value(x) * 1000) / 10));
     }

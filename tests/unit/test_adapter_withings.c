@@ -800,6 +800,20 @@ test_errors(void)
            jget(r.v[0].data, "sleep_durations_data.hypnogram_samples") == NULL,
        "events of no use are left out");
     adapter_records_release(&r);
+    is_int(normalize_text("getsummary",
+                          "{\"status\":0,\"body\":{\"series\":[{\"id\":8,"
+                          "\"startdate\":100,\"enddate\":200,\"data\":{"
+                          "\"total_sleep_time\":90,\"sleep_efficiency\":87}},"
+                          "{\"id\":9,\"startdate\":300,\"enddate\":400,"
+                          "\"data\":{\"total_sleep_time\":90,"
+                          "\"sleep_efficiency\":-0.1}}]}}",
+                          &r),
+           0, "sleep efficiencies outside 0-1");
+    ok(r.n == 2 &&
+           jget(r.v[0].data, "sleep_durations_data.sleep_efficiency") == NULL &&
+           jget(r.v[1].data, "sleep_durations_data.sleep_efficiency") == NULL,
+       "... are no ratio and are left out");
+    adapter_records_release(&r);
 }
 
 /* Every scalar of every fixture replaced by every other JSON type: the
