@@ -104,17 +104,25 @@ static const char payload_sql[] =
     " $6::timestamptz, $7::jsonb)"
     " ON CONFLICT (event_id) DO NOTHING";
 
+/*
+ * updated_at is the time of the event that set the state. Events of one
+ * user can reach the database out of order (a user_reauth is queued
+ * with the new user's events, a connection_error with the old one's,
+ * and either may be retried), so an older event never overwrites what
+ * a newer one wrote.
+ */
 static const char user_sql[] =
     "INSERT INTO ferry_users (user_id, reference_id, provider, state,"
     " scopes, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6::timestamptz, now())"
+    " VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz)"
     " ON CONFLICT (user_id) DO UPDATE SET"
     " reference_id = EXCLUDED.reference_id,"
     " provider = EXCLUDED.provider,"
     " state = EXCLUDED.state,"
     " scopes = EXCLUDED.scopes,"
     " created_at = COALESCE(EXCLUDED.created_at, ferry_users.created_at),"
-    " updated_at = EXCLUDED.updated_at";
+    " updated_at = EXCLUDED.updated_at"
+    " WHERE ferry_users.updated_at <= EXCLUDED.updated_at";
 
 /* Which user object of a lifecycle event moves to which state. */
 static const struct user_move {
@@ -668,11 +676,12 @@ payload_insert(PGconn *c, const struct deliver_attempt *at, const json_t *body,
 /* Upsert the TerraUser `u` with `state`; nothing when `u` names no
  * user. */
 static int
-user_upsert(PGconn *c, const json_t *u, const char *state,
+user_upsert(PGconn *c, const json_t *u, const char *state, int64_t at,
             struct deliver_result *r)
 {
     char created[ISOTIME_MAX];
-    const char *v[6];
+    char updated[ISOTIME_MAX];
+    const char *v[7];
     PGresult *res = NULL;
     int rc = 0;
 
@@ -685,7 +694,9 @@ user_upsert(PGconn *c, const json_t *u, const char *state,
     v[3] = state;
     v[4] = str_get(u, "scopes");
     v[5] = time_param(json_object_get(u, "created_at"), created);
-    res = PQexecParams(c, user_sql, 6, NULL, v, NULL, NULL, 0);
+    isotime_format(at, 0, updated);
+    v[6] = updated;
+    res = PQexecParams(c, user_sql, 7, NULL, v, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         fail_query(r, c, res);
         rc = -1;
@@ -694,9 +705,10 @@ user_upsert(PGconn *c, const json_t *u, const char *state,
     return rc;
 }
 
-/* The ferry_users rows the event of `type` moves. */
+/* The ferry_users rows the event of `type`, made at `at` (unix us),
+ * moves. */
 static int
-users_update(PGconn *c, const char *type, const json_t *body,
+users_update(PGconn *c, const char *type, int64_t at, const json_t *body,
              struct deliver_result *r)
 {
     const char *status = str_get(body, "status");
@@ -711,7 +723,8 @@ users_update(PGconn *c, const char *type, const json_t *body,
         const struct user_move *m = &user_moves[i];
 
         if (strcmp(m->type, type) == 0 &&
-            user_upsert(c, json_object_get(body, m->field), m->state, r) < 0) {
+            user_upsert(c, json_object_get(body, m->field), m->state, at, r) <
+                0) {
             return -1;
         }
     }
@@ -734,7 +747,7 @@ event_write(PGconn *c, const struct deliver_attempt *at, const json_t *body,
         payload_insert(c, at, body, &fresh, r) < 0) {
         return -1;
     }
-    if (fresh && users_update(c, at->event_type, body, r) < 0) {
+    if (fresh && users_update(c, at->event_type, at->created_at, body, r) < 0) {
         return -1;
     }
     return exec_plain(c, "COMMIT", r);

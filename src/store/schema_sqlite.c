@@ -364,7 +364,13 @@ static const char schema_v5[] =
  */
 static const char schema_v6[] =
     "ALTER TABLE records ADD COLUMN announced INTEGER NOT NULL DEFAULT 1"
-    " CHECK (announced IN (0, 1, 2));";
+    " CHECK (announced IN (0, 1, 2));"
+    /* A replay of dead deliveries used to queue those of removed
+     * destinations too, which no engine claims. */
+    "UPDATE deliveries SET state = 'cancelled', head = 0,"
+    " lease_owner = NULL, lease_until = NULL"
+    " WHERE state IN ('pending', 'in_flight') AND destination_id IN"
+    " (SELECT id FROM destinations WHERE removed_at IS NOT NULL);";
 
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
@@ -372,7 +378,7 @@ const struct store_migration store_sqlite_migrations[] = {
     {3, "settings", schema_v3},
     {4, "delivery", schema_v4},
     {5, "provider data", schema_v5},
-    {6, "announced records", schema_v6},
+    {6, "announced records, stray deliveries cancelled", schema_v6},
 };
 
 const int store_sqlite_migration_count =

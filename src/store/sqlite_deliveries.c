@@ -120,6 +120,8 @@ static const char ST_REQUEUE_DEAD[] =
     " next_attempt_at = ?1, updated_at = ?1"
     " WHERE state = 'dead' AND event_id IN (SELECT id FROM events"
     "  WHERE (?2 IS NULL OR dev_id = ?2) AND created_at >= ?3)"
+    " AND destination_id IN (SELECT id FROM destinations"
+    "  WHERE removed_at IS NULL)"
     " RETURNING destination_id, order_key";
 static const char ST_COUNTS[] =
     "SELECT state, count(*) FROM deliveries GROUP BY state";

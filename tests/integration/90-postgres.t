@@ -217,6 +217,27 @@ ok(delivered($deauth->{id}), 'the deauth event is delivered');
 is(user_row($alice)->[3], 'deauthorized',
     'ferry_users: alice is deauthorized after deauth');
 
+# an older lifecycle event that reaches the database later (queued with
+# another user's events, or retried) does not undo a newer one
+{
+    my $id = uuid();
+    my $at = $f->sql("select created_at from events where id ="
+          . " '$deauth->{id}'") - 1000000;
+    my $user = $J->decode($f->sql("select body from events where id ="
+          . " '$deauth->{id}'"))->{user};
+    my $body = $J->encode({ type => 'connection_error', user => $user,
+        version => '2022-03-16', ferry => { event_id => $id } }) =~ s/'/''/gr;
+    $f->sql("insert into events (id, dev_id, user_id, type, reference,"
+          . " body, created_at) values ('$id', '$dev->{dev_id}', '$alice',"
+          . " 'connection_error', NULL, '$body', $at)");
+    ok(delivered($id), 'a connection_error from before the deauth arrives');
+    is(user_row($alice)->[3], 'deauthorized',
+        '... and ferry_users keeps the newer state');
+    is($pg->psql("SELECT (extract(epoch FROM updated_at) * 1000000)::bigint"
+          . " FROM ferry_users WHERE user_id = '$alice'"),
+        $at + 1000000, '... updated_at the deauth event\'s time');
+}
+
 # ---- data events ----
 
 my @data = (

@@ -429,6 +429,13 @@ test_replay_event(struct store *s)
     is_int((int)side_int("SELECT count(*) FROM deliveries"
                          " WHERE event_id = 'e5'"),
            2, "a removed destination gets no new event");
+    side_exec("UPDATE deliveries SET state = 'dead', head = 0"
+              " WHERE destination_id = 'D3'");
+    is_int(store_delivery_replay_dead(s, "dev_a", 0, T0 + 401 * SEC, &q, &e), 0,
+           "replaying the dead ones");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE destination_id = 'D3' AND state != 'dead'"),
+           0, "... leaves a removed destination's dead");
     {
         struct store_delivery_counts c;
 
