@@ -195,12 +195,16 @@ v6_private(const unsigned char *b)
     static const unsigned char zero[12] = {0};
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
                                              0, 0, 0, 0, 0xff, 0xff};
+    /* IPv4-translated (SIIT, RFC 2765): ::ffff:0:a.b.c.d */
+    static const unsigned char translated[12] = {0, 0, 0,    0,    0, 0,
+                                                 0, 0, 0xff, 0xff, 0, 0};
     static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
 
     if (memcmp(b, zero, 12) == 0) {
         return 1; /* ::, ::1 and the old IPv4-compatible form */
     }
-    if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0) {
+    if (memcmp(b, mapped, 12) == 0 || memcmp(b, translated, 12) == 0 ||
+        memcmp(b, nat64, 12) == 0) {
         return v4_private(v4_at(b + 12));
     }
     if (b[0] == 0x20 && b[1] == 0x02) {

@@ -530,6 +530,8 @@ test_private_ranges(void)
         "::1",
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
+        "::ffff:0:127.0.0.1",
+        "::ffff:0:169.254.169.254",
         "::127.0.0.1",
         "fc00::1",
         "fd12:3456::1",
@@ -548,6 +550,7 @@ test_private_ranges(void)
     static const char *const v6_public[] = {
         "2606:4700:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8",
         "64:ff9b::808:808",     "2002:808:808::1",      "2a00:1450::1",
+        "::ffff:0:8.8.8.8",
     };
     struct sockaddr unix_like = {.sa_family = AF_UNIX};
     size_t i = 0;
