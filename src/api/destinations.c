@@ -88,14 +88,33 @@ struct add_job {
     json_t *opts;
 };
 
-/* The kind's options from the body: s3's credentials and region. */
+/* The kind's options from the body: s3's credentials and region. A
+ * member that is none of these nor type or url is refused: a misspelt
+ * option would otherwise be dropped without a word. */
 static int
 add_options(json_t *body, json_t **opts, struct err *e)
 {
     static const char *const names[] = {"access_key", "secret_key", "region"};
+    const char *key = NULL;
+    json_t *member = NULL;
     size_t i = 0;
     int rc = 0;
 
+    *opts = NULL;
+    json_object_foreach(body, key, member)
+    {
+        int known = strcmp(key, "type") == 0 || strcmp(key, "url") == 0;
+
+        for (i = 0; !known && i < sizeof(names) / sizeof(names[0]); i++) {
+            known = strcmp(key, names[i]) == 0;
+        }
+        if (!known) {
+            return err_set(e, ERR_INVALID,
+                           "%.64s: not a field of a destination (type, url, "
+                           "access_key, secret_key, region)",
+                           key);
+        }
+    }
     *opts = json_object();
     if (*opts == NULL) {
         return err_set(e, ERR_NOMEM, "out of memory");

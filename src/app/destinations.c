@@ -79,12 +79,29 @@ check_host_text(const char *url, struct err *e)
                        "url: the host must be a DNS name, an IPv4 address "
                        "or a bracketed IPv6 address, with an optional port");
     }
+    if (hlen + 1 < alen) {
+        const char *p = auth + hlen + 1;
+        size_t plen = alen - hlen - 1;
+        long port = 0;
+
+        /* digits only (checked above): leading zeros are read past */
+        while (plen > 1 && *p == '0') {
+            p++;
+            plen--;
+        }
+        if (plen <= 5) {
+            port = strtol(p, NULL, 10);
+        }
+        if (plen > 5 || port < 1 || port > 65535) {
+            return err_set(e, ERR_INVALID, "url: the port must be 1 to 65535");
+        }
+    }
     return 0;
 }
 
 /*
- * A webhook URL: http or https, a host, no user-info, at most
- * DEST_URL_MAX bytes of printable ASCII.
+ * A webhook URL: http or https, a host, a port of 1 - 65535 if any, no
+ * user-info or fragment, at most DEST_URL_MAX bytes of printable ASCII.
  */
 static int
 check_webhook_url(const char *url, struct err *e)
@@ -108,6 +125,11 @@ check_webhook_url(const char *url, struct err *e)
     if (!has_scheme(url, "https") && !has_scheme(url, "http")) {
         return err_set(e, ERR_INVALID,
                        "url: must be an http:// or https:// URL");
+    }
+    if (strchr(url, '#') != NULL) {
+        return err_set(e, ERR_INVALID,
+                       "url: a fragment (#...) is never sent to the "
+                       "receiver; leave it out");
     }
     return check_host_text(url, e);
 }
@@ -353,6 +375,74 @@ check_room(struct app *a, const char *dev_id, struct err *e)
     return rc;
 }
 
+/*
+ * `url` as one spelling for comparing: curl's normal form (the scheme
+ * in lower case, the port as a number, a default port left out) with
+ * the host in lower case too; malloc'd, or NULL when it does not parse.
+ */
+static char *
+url_canonical(const char *url)
+{
+    CURLU *u = curl_url();
+    char *part = NULL;
+    char *out = NULL;
+    char *p = NULL;
+
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &part, CURLU_NO_DEFAULT_PORT) !=
+            CURLUE_OK) {
+        goto out;
+    }
+    out = xstrdup(part);
+    p = strstr(out, "://");
+    for (p = p != NULL ? p + 3 : out; *p != '\0' && *p != '/'; p++) {
+        if (*p >= 'A' && *p <= 'Z') {
+            *p = (char)(*p - 'A' + 'a');
+        }
+    }
+out:
+    curl_free(part);
+    curl_url_cleanup(u);
+    return out;
+}
+
+/* ERR_CONFLICT when another webhook destination of `dev_id` in use has
+ * the URL `url` (in another spelling too): each event would go twice. */
+static int
+check_duplicate(struct app *a, const char *dev_id, const char *url,
+                struct err *e)
+{
+    struct arena ar;
+    struct store_destination *list = NULL;
+    char *want = url_canonical(url);
+    size_t n = 0;
+    size_t i = 0;
+    int rc = 0;
+
+    if (want == NULL) {
+        return 0; /* the driver's check names what is wrong */
+    }
+    arena_init(&ar, 16u << 20);
+    rc = store_destination_list(a->store, dev_id, 0, &ar, &list, &n, e);
+    for (i = 0; rc == 0 && i < n; i++) {
+        char *have = NULL;
+
+        if (strcmp(list[i].kind, "webhook") != 0) {
+            continue;
+        }
+        have = url_canonical(list[i].url);
+        if (have != NULL && strcmp(have, want) == 0) {
+            rc = err_set(e, ERR_CONFLICT,
+                         "url: destination %s already delivers to this URL",
+                         list[i].id);
+        }
+        free(have);
+    }
+    arena_release(&ar);
+    free(want);
+    return rc;
+}
+
 int
 destinations_add(struct app *a, const char *dev_id, const char *kind,
                  const char *url, const json_t *opts,
@@ -391,6 +481,9 @@ destinations_add(struct app *a, const char *dev_id, const char *kind,
     }
     if (strcmp(kind, "webhook") == 0) {
         rc = check_webhook_url(url, e);
+        if (rc == 0) {
+            rc = check_duplicate(a, dev_id, url, e);
+        }
         if (rc < 0) {
             return rc;
         }

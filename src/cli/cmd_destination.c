@@ -72,7 +72,12 @@ destination_add(const struct cli_opts *o, struct app *a)
         cli_fail(e.msg);
         return 1;
     }
-    print_made(o, &m, "signing secret");
+    if (o->json || strcmp(o->args[2], "webhook") == 0) {
+        print_made(o, &m, "signing secret");
+    } else {
+        /* only webhooks are signed: the secret is of no use here */
+        printf("id      %s\n", m.id);
+    }
     crypto_wipe(&m, sizeof(m));
     return 0;
 }

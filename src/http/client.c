@@ -64,6 +64,10 @@
 /* Longest method name accepted. */
 #define METHOD_MAX 16
 
+/* Bytes of response headers taken, every 1xx and the answer together;
+ * libcurl limits each line (100 KiB), not their sum. */
+#define HEADERS_MAX (64L * 1024)
+
 /* Socket events taken from epoll in one wake. */
 #define EVENTS_MAX 64
 
@@ -80,8 +84,10 @@ struct job {
     long timeout_ms;
     size_t max_response;
     int public_only;
-    int refused; /* public_only refused an address */
-    int too_big; /* the body passed max_response */
+    int refused;         /* public_only refused an address */
+    int too_big;         /* the body passed max_response */
+    size_t header_bytes; /* of every response so far */
+    int headers_big;     /* they passed HEADERS_MAX */
     char refused_addr[INET6_ADDRSTRLEN];
     struct buf data;       /* the response body as it arrives */
     struct timespec start; /* when the transfer started */
@@ -356,6 +362,11 @@ on_header(char *p, size_t size, size_t n, void *userdata)
     const char *colon = memchr(p, ':', len);
     size_t name = colon != NULL ? (size_t)(colon - p) : 0;
 
+    j->header_bytes += len;
+    if (j->header_bytes > (size_t)HEADERS_MAX) {
+        j->headers_big = 1;
+        return 0; /* curl ends the transfer */
+    }
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         /* a new response (after 1xx): forget the previous one's */
         j->resp.content_type[0] = '\0';
@@ -664,6 +675,14 @@ job_finish(struct job *j, CURLcode code)
     } else if (r->rc == ERR_TOOBIG) {
         snprintf(r->error, sizeof(r->error),
                  "response body larger than %zu bytes", j->max_response);
+    } else if (j->headers_big) {
+        snprintf(r->error, sizeof(r->error),
+                 "response headers larger than %ld bytes", HEADERS_MAX);
+    } else if (code == CURLE_OUT_OF_MEMORY && j->errbuf[0] == '\0') {
+        /* what libcurl says of a header line over its own limit too */
+        snprintf(r->error, sizeof(r->error),
+                 "the response could not be read: a header line over "
+                 "libcurl's 100 KiB limit, or out of memory");
     } else if (code != CURLE_OK) {
         const char *why =
             j->errbuf[0] != '\0' ? j->errbuf : curl_easy_strerror(code);

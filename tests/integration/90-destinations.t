@@ -139,6 +139,16 @@ my @bad = (
     [ { type => 'webhook', url => "$hook/a b" }, qr/^url: /, 'a space' ],
     [ { type => 's3', url => 'https://127.0.0.1/bucket' },
       qr/^access_key: /, 's3 without access_key' ],
+    [ { type => 'webhook', url => 'http://127.0.0.1:0/x' },
+      qr/^url: the port must be 1 to 65535/, 'port 0' ],
+    [ { type => 'webhook', url => 'http://127.0.0.1:65536/x' },
+      qr/^url: the port must be 1 to 65535/, 'port 65536' ],
+    [ { type => 'webhook', url => 'http://127.0.0.1:000000080000/x' },
+      qr/^url: the port must be 1 to 65535/, 'a long port' ],
+    [ { type => 'webhook', url => "$hook/x#part" }, qr/^url: a fragment/,
+      'a fragment' ],
+    [ { type => 'webhook', url => "$hook/x", secret => 'mine' },
+      qr/^secret: not a field of a destination/, 'an unknown member' ],
 );
 for my $c (@bad) {
     my $r = api($f, $alpha, POST => '/v2/destinations', $c->[0]);
@@ -174,7 +184,19 @@ like($v6, $UUID, '... prints the id');
 like($out, qr/^secret\s+[0-9a-f]{64}$/m, '... and the secret');
 like($out, qr/shown only this once/, '... once');
 
-my $r = api($f, $beta, POST => '/v2/destinations',
+($code, $out, $err) = $f->cli('destination', 'add', $alpha->{dev_id},
+    'webhook', "http://127.0.0.1:0$rport/a1");
+ok($code == 1 && $err =~ /url: destination \Q$a1->{id}\E already delivers/,
+    'cli: the same URL again (the port spelt with a zero) is refused')
+  or diag($err);
+($code, $out, $err) = $f->cli('destination', 'add', $alpha->{dev_id},
+    'webhook', "HTTP://127.0.0.1:$rport/a1");
+ok($code == 1 && $err =~ /already delivers/, '... and in capitals');
+my $r = api($f, $alpha, POST => '/v2/destinations',
+    { type => 'webhook', url => "$hook/a1" });
+FerryTest::is_error($r, 409, qr/^url: destination \Q$a1->{id}\E already/,
+    'api: the same URL again is 409 naming the destination');
+$r = api($f, $beta, POST => '/v2/destinations',
     { type => 'webhook', url => "$hook/b1" });
 is($r->{status}, 200, 'api add') or diag($r->{body});
 is($r->{json}{status}, 'success', '... success');
@@ -409,6 +431,13 @@ add_event($f, $beta, $ev3);
 $r = settled($f, $beta, $ev3);
 is_deeply([ map { $_->{destination_id} } @{ $r->{json}{deliveries} } ],
     [ $b1->{id} ], '... and receives no new event');
+
+# -- a kind that does not sign --
+($code, $out, $err) = $f->cli('destination', 'add', $gamma->{dev_id},
+    'postgres', 'postgresql://u@127.0.0.1:1/db');
+is($code, 0, 'cli add postgres (text)') or diag($err);
+like($out, qr/^id\s+[0-9a-f-]{36}$/m, '... prints the id');
+unlike($out, qr/secret/, '... and no signing secret, as nothing is signed');
 
 # -- help --
 ($code, $out) = $f->cli('help');

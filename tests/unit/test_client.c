@@ -88,7 +88,8 @@ reply(int fd, const char *status, const char *extra, const char *body, size_t n)
                        "HTTP/1.1 %s\r\n%sContent-Length: %zu\r\n\r\n", status,
                        extra, n);
 
-    if (send_all(fd, head, (size_t)len) < 0) {
+    if (len < 0 || (size_t)len >= sizeof(head) ||
+        send_all(fd, head, (size_t)len) < 0) {
         return -1;
     }
     return send_all(fd, body, n);
@@ -194,6 +195,19 @@ answer(int fd, char *req, size_t hlen, size_t blen)
         rc = reply(fd, "429 Too Many Requests",
                    "Retry-After:   120  \r\nContent-Type: text/plain\r\n", "",
                    0);
+    } else if (strcmp(path, "/manyheaders") == 0) {
+        /* 1,200 short lines: 73 KiB of headers, none of them long */
+        char *h = malloc(1200 * 64 + 64);
+        size_t k = 0;
+        int i = 0;
+
+        k = (size_t)snprintf(h, 64, "HTTP/1.1 200 OK\r\n");
+        for (i = 0; i < 1200; i++) {
+            k += (size_t)snprintf(h + k, 65, "X-Pad-%04d: %050d\r\n", i, i);
+        }
+        k += (size_t)snprintf(h + k, 64, "Content-Length: 0\r\n\r\n");
+        rc = send_all(fd, h, k);
+        free(h);
     } else if (strcmp(path, "/redirect") == 0) {
         rc = reply(fd, "302 Found", "Location: /ok\r\n", "", 0);
     } else {
@@ -411,6 +425,13 @@ test_fetch_limits(void)
     r.max_response = BIG_BODY;
     is_int(hclient_fetch(NULL, &r, &res), 0, "body at max_response: 0");
     is_int(res.body_len, BIG_BODY, "body at max_response: whole");
+    hclient_response_release(&res);
+
+    r.url = url("/manyheaders");
+    is_int(hclient_fetch(NULL, &r, &res), ERR_UPSTREAM,
+           "headers over 64 KiB in all: ERR_UPSTREAM");
+    ok(strstr(res.error, "response headers larger than 65536") != NULL,
+       "... said so");
     hclient_response_release(&res);
 
     r.url = url("/hang");
