@@ -372,47 +372,18 @@ store_covers(struct data_ask *q, struct err *e)
     return n == to - from;
 }
 
-#define DATE_MAX 16 /* YYYY-MM-DD, sized for any int year */
-
-/* The date (YYYY-MM-DD, UTC) of unix second `t`, from 1970 on. */
-static void
-utc_date(int64_t t, char out[DATE_MAX])
-{
-    int y = 0;
-    int m = 0;
-    int d = 0;
-
-    isotime_civil_from_days(t / DAY_SECONDS, &y, &m, &d);
-    snprintf(out, DATE_MAX, "%04d-%02d-%02d", y, m, d);
-}
-
-/*
- * 1 when stored record `r` belongs to the range. A daily summary counts
- * by its local date (the dates the range touches, as a provider answers
- * them); a session by when it started.
- */
+/* 1 when stored record `r` belongs to the range (pipeline_in_range()). */
 static int
 in_range(const struct data_ask *q, const struct store_record *r)
 {
-    char first[DATE_MAX];
-    char last[DATE_MAX];
-
-    if (r->local_date == NULL) {
-        return r->start_at >= q->start * 1000000 &&
-               r->start_at < q->end * 1000000;
-    }
-    utc_date(q->start, first);
-    utc_date(q->end - 1, last);
-    return strcmp(r->local_date, first) >= 0 &&
-           strcmp(r->local_date, last) <= 0;
+    return pipeline_in_range(q->start, q->end, r->start_at, r->local_date);
 }
 
 /*
- * The stored records of the range, as an array in `arr`. A local day
- * starts up to 14 hours before or after the UTC one, so the store is
- * asked for a day more on each side and in_range() decides. The rows are
- * read into an arena of their own, as large as the request's, so that
- * they do not take the room the answer needs.
+ * The stored records of the range, as an array in `arr`: the store is
+ * asked for the wider window of pipeline_ask_window() and in_range()
+ * decides. The rows are read into an arena of their own, as large as the
+ * request's, so that they do not take the room the answer needs.
  */
 static int
 from_store(struct data_ask *q, json_t *arr, struct err *e)
@@ -420,14 +391,16 @@ from_store(struct data_ask *q, json_t *arr, struct err *e)
     struct app *a = q->req->ctx;
     struct store_record *r = NULL;
     struct arena rows;
+    int64_t from = 0;
+    int64_t to = 0;
     size_t n = 0;
     size_t i = 0;
     int rc = 0;
 
     arena_init(&rows, q->req->arena->max);
-    rc = store_records_list(
-        a->store, q->user.id, q->name, (q->start - DAY_SECONDS) * 1000000,
-        (q->end + DAY_SECONDS) * 1000000, 0, &rows, &r, &n, e);
+    pipeline_ask_window(q->type, q->start, q->end, &from, &to);
+    rc = store_records_list(a->store, q->user.id, q->name, from * 1000000,
+                            to * 1000000, 0, &rows, &r, &n, e);
     for (i = 0; rc == 0 && i < n; i++) {
         json_t *o = NULL;
 
@@ -460,16 +433,16 @@ static int
 from_provider(struct data_ask *q, json_t *arr, struct err *e)
 {
     struct adapter_records recs = {0};
+    int64_t from = 0;
+    int64_t to = 0;
     size_t i = 0;
     int rc = 0;
 
     /* a session is the provider's on the day it ends (a night), a
-     * summary on its local date: ask for a day more on each side, and
-     * keep what belongs to the range as from_store() does */
-    rc = pipeline_fetch(
-        q->req->ctx, &q->user, q->type,
-        q->type == DT_ATHLETE ? q->start : q->start - DAY_SECONDS,
-        q->type == DT_ATHLETE ? q->end : q->end + DAY_SECONDS, &recs, e);
+     * summary on its local date: ask for the wider window, and keep what
+     * belongs to the range as from_store() does */
+    pipeline_ask_window(q->type, q->start, q->end, &from, &to);
+    rc = pipeline_fetch(q->req->ctx, &q->user, q->type, from, to, &recs, e);
     if (rc == 0 && recs.n > 1) {
         qsort(recs.v, recs.n, sizeof(recs.v[0]), record_order);
     }

@@ -221,6 +221,37 @@ iso_date(int64_t s, char out[16])
     snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
 }
 
+/* The last second of 9999-12-31: the latest time the API takes. */
+#define ASK_TIME_MAX 253402300799LL
+
+void
+pipeline_ask_window(enum data_type type, int64_t start, int64_t end,
+                    int64_t *from, int64_t *to)
+{
+    *from = start;
+    *to = end;
+    if (type == DT_ATHLETE) {
+        return;
+    }
+    *from = start > DAY_S ? start - DAY_S : 0;
+    *to = end < ASK_TIME_MAX + 1 - DAY_S ? end + DAY_S : ASK_TIME_MAX + 1;
+}
+
+int
+pipeline_in_range(int64_t start, int64_t end, int64_t start_us,
+                  const char *local_date)
+{
+    char first[16];
+    char last[16];
+
+    if (local_date == NULL) {
+        return start_us >= start * 1000000 && start_us < end * 1000000;
+    }
+    iso_date(start, first);
+    iso_date(end - 1, last);
+    return strcmp(local_date, first) >= 0 && strcmp(local_date, last) <= 0;
+}
+
 /*
  * Fetch the days of [start_day, end_day) of `type` for `pu` that were
  * not fetched yet, in runs of contiguous missing days, and store them.
@@ -391,72 +422,85 @@ run_poll(struct puser *pu, struct err *e)
 }
 
 /*
- * Records of `pu`'s `type` in [start, end) as a JSON array, from the
- * store when every day was fetched, else from the provider. What the
- * provider gives is stored as sent: the request's own events carry it
- * to the destinations, so no data event announces it again.
+ * Records of `pu`'s `type` in [start, end) (pipeline_in_range()) into
+ * `*out` (a JSON array, the caller's), from the store, after fetching
+ * them from the provider when not every day was fetched; `*rows` (`*n`,
+ * in `ar`) are the stored rows they were read from, for
+ * store_records_announced() once they are sent. What the provider gives
+ * is stored quietly: the records of it that the range holds go out in
+ * the request's events, and what it gave around the range waits for a
+ * backfill, poll or push. A failed fetch or read fails the request
+ * (retried as a job), rather than sending no data as if there were none.
  */
-static json_t *
+static int
 range_data(struct puser *pu, enum data_type type, int64_t start, int64_t end,
-           struct err *e)
+           struct arena *ar, json_t **out, struct store_record **rows,
+           size_t *n, struct err *e)
 {
-    json_t *arr = json_array();
     int64_t have = 0;
     int64_t days = day_of(end - 1) - day_of(start) + 1;
-    struct arena ar;
-    struct store_record *rows = NULL;
-    size_t n = 0;
+    int64_t from = 0;
+    int64_t to = 0;
+    size_t all = 0;
     size_t i = 0;
+    int rc = 0;
 
-    arena_init(&ar, 256u << 20);
-    if (store_synced_count(pu->app->store, pu->u.id, data_type_name(type),
-                           day_of(start), day_of(end - 1) + 1, &have, e) == 0 &&
-        have < days) {
+    *out = NULL;
+    *rows = NULL;
+    *n = 0;
+    pipeline_ask_window(type, start, end, &from, &to);
+    rc = store_synced_count(pu->app->store, pu->u.id, data_type_name(type),
+                            day_of(start), day_of(end - 1) + 1, &have, e);
+    if (rc == 0 && have < days) {
         struct adapter_records recs = {0};
 
-        if (puser_fetch(pu, type, start, end, &recs, e) == 0) {
-            pipeline_store(pu, &recs, NULL, 0, 0, STORE_PUT_SENT, e);
+        rc = puser_fetch(pu, type, from, to, &recs, e);
+        if (rc == 0) {
+            rc = pipeline_store(pu, &recs, NULL, 0, 0, STORE_PUT_QUIET, e);
         }
         adapter_records_release(&recs);
     }
-    if (store_records_list(pu->app->store, pu->u.id, data_type_name(type),
-                           start * 1000000, end * 1000000, 0, &ar, &rows, &n,
-                           e) == 0) {
-        for (i = 0; i < n; i++) {
-            json_t *o = json_loads(rows[i].data, 0, NULL);
+    if (rc == 0) {
+        rc = store_records_list(pu->app->store, pu->u.id, data_type_name(type),
+                                from * 1000000, to * 1000000, 0, ar, rows, &all,
+                                e);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    *out = json_array();
+    for (i = 0; i < all; i++) {
+        struct store_record *r = &(*rows)[i];
+        json_t *o = NULL;
 
-            if (o != NULL) {
-                json_array_append_new(arr, o);
-            }
+        if (type != DT_ATHLETE &&
+            !pipeline_in_range(start, end, r->start_at, r->local_date)) {
+            continue;
+        }
+        o = json_loads(r->data, 0, NULL);
+        if (o != NULL) {
+            json_array_append_new(*out, o);
+            (*rows)[(*n)++] = *r;
         }
     }
-    arena_release(&ar);
-    return arr;
+    return 0;
 }
 
+/*
+ * The events of a data request with `data` (borrowed) of `type`: one
+ * event, or for a `large` one the chunks between
+ * large_request_processing and large_request_sending; all with the
+ * reference `ref`.
+ */
 static int
-run_request(struct puser *pu, json_t *pl, struct err *e)
+request_events(struct puser *pu, int type, json_t *data, int large,
+               const char *ref, struct err *e)
 {
-    int type = data_type_parse(json_string_value(json_object_get(pl, "type")));
-    int64_t start = json_integer_value(json_object_get(pl, "start"));
-    int64_t end = json_integer_value(json_object_get(pl, "end"));
-    int samples = json_is_true(json_object_get(pl, "with_samples"));
-    const char *ref = json_string_value(json_object_get(pl, "reference"));
-    int large = end - start > (int64_t)LARGE_DAYS * DAY_S;
-    json_t *data = NULL;
-    size_t n = 0;
+    size_t n = json_array_size(data);
     size_t i = 0;
     size_t events = 0;
     int rc = 0;
 
-    if (type < 0 || ref == NULL) {
-        return err_set(e, ERR_INVALID, "request job: bad payload");
-    }
-    data = range_data(pu, (enum data_type)type, start, end, e);
-    if (!samples) {
-        pipeline_strip_samples(data);
-    }
-    n = json_array_size(data);
     if (!large) {
         json_t *body = NULL;
 
@@ -471,7 +515,6 @@ run_request(struct puser *pu, json_t *pl, struct err *e)
                  ? pipeline_event(pu, data_type_name(type), body, ref, e)
                  : ERR_NOMEM;
         json_decref(body);
-        json_decref(data);
         return rc;
     }
     {
@@ -504,7 +547,49 @@ run_request(struct puser *pu, json_t *pl, struct err *e)
         rc = pipeline_event(pu, "large_request_sending", b, ref, e);
         json_decref(b);
     }
+    return rc;
+}
+
+static int
+run_request(struct puser *pu, json_t *pl, struct err *e)
+{
+    int type = data_type_parse(json_string_value(json_object_get(pl, "type")));
+    int64_t start = json_integer_value(json_object_get(pl, "start"));
+    int64_t end = json_integer_value(json_object_get(pl, "end"));
+    int samples = json_is_true(json_object_get(pl, "with_samples"));
+    const char *ref = json_string_value(json_object_get(pl, "reference"));
+    int large = end - start > (int64_t)LARGE_DAYS * DAY_S;
+    struct store_record *rows = NULL;
+    json_t *data = NULL;
+    struct arena ar;
+    size_t n = 0;
+    int rc = 0;
+
+    if (type < 0 || ref == NULL) {
+        return err_set(e, ERR_INVALID, "request job: bad payload");
+    }
+    arena_init(&ar, 256u << 20);
+    rc = range_data(pu, (enum data_type)type, start, end, &ar, &data, &rows, &n,
+                    e);
+    if (rc == 0) {
+        if (!samples) {
+            pipeline_strip_samples(data);
+        }
+        rc = request_events(pu, type, data, large, ref, e);
+    }
+    if (rc == 0) {
+        struct err me;
+
+        /* the events carry them: no data event announces them again (a
+         * failure here only lets a later poll send them once more) */
+        err_clear(&me);
+        if (store_records_announced(pu->app->store, rows, n, &me) < 0) {
+            log_event(LOG_WARN, "pipeline", "request.mark_failed",
+                      "user_id=%s error=%s", pu->u.id, me.msg);
+        }
+    }
     json_decref(data);
+    arena_release(&ar);
     return rc;
 }
 

@@ -41,6 +41,25 @@ void pipeline_kick(struct pipeline *p);
 void pipeline_stop(struct pipeline *p);
 
 /*
+ * A data request's range [start, end) (unix seconds, whole UTC days as
+ * the API reads them) and the records in it. A day summary (one with a
+ * local date) belongs by its local date, any other record by when it
+ * starts; since a local day begins up to 14 hours before or after the
+ * UTC one, and a provider gives a night on the day it ends, the
+ * provider and the store are asked for a day more on each side
+ * (`*from`, `*to`: the wider window, within 1970-9999; the profile,
+ * DT_ATHLETE, is asked for the range itself) and
+ * pipeline_in_range() decides.
+ */
+void pipeline_ask_window(enum data_type type, int64_t start, int64_t end,
+                         int64_t *from, int64_t *to);
+
+/* 1 when a record starting at `start_us` (unix microseconds) with
+ * `local_date` (YYYY-MM-DD, or NULL) belongs to [start, end). */
+int pipeline_in_range(int64_t start, int64_t end, int64_t start_us,
+                      const char *local_date);
+
+/*
  * Fetch `type` of user `u` over [start, end) (unix seconds) from the
  * provider now, on the calling thread (refreshing the token when it is
  * due), store the records without announcing them (the caller answers

@@ -173,6 +173,8 @@ struct store_backend {
                      struct arena *a, struct store_event *out, struct err *e);
     int (*records_put)(struct store *s, struct store_records_put *p,
                        struct err *e);
+    int (*records_announced)(struct store *s, const struct store_record *rows,
+                             size_t n, struct err *e);
     int (*records_list)(struct store *s, const char *user_id, const char *type,
                         int64_t from, int64_t to, size_t limit, struct arena *a,
                         struct store_record **out, size_t *n, struct err *e);

@@ -1440,6 +1440,7 @@ const struct store_backend store_sqlite_backend = {
     .tokens_due = sq_tokens_due,
     .record_get = sq_record_get,
     .records_put = sq_records_put,
+    .records_announced = sq_records_announced,
     .records_list = sq_records_list,
     .synced_count = sq_synced_count,
     .job_add = sq_job_add,

@@ -32,6 +32,9 @@ static const char ST_RECORD_UPDATE[] =
 static const char ST_RECORD_ANNOUNCED[] =
     "UPDATE records SET announced = 1"
     " WHERE user_id = ? AND type = ? AND key = ?";
+static const char ST_RECORD_SENT[] =
+    "UPDATE records SET announced = 1"
+    " WHERE user_id = ? AND type = ? AND key = ? AND hash = ?";
 static const char ST_RECORD_LIST[] =
     "SELECT user_id, type, key, start_at, end_at, local_date, hash, data,"
     " created_at, updated_at FROM records"
@@ -215,7 +218,7 @@ synced_mark(struct conn *w, const struct store_records_put *p, const char *op,
  * Write `r` as `p->announce` says (store.h), given what is stored: `have`
  * a row, `same` its hash equal, `ann` its announced state. Sets
  * `r->change`; 1 when the record is to be reported (announced, or
- * stored by a quiet or sent put), 0 when nothing was to do.
+ * stored by a quiet put), 0 when nothing was to do.
  */
 static int
 record_put(struct conn *w, const struct store_records_put *p,
@@ -235,19 +238,10 @@ record_put(struct conn *w, const struct store_records_put *p,
         return rc < 0 ? rc : 1;
     }
     if (same) {
-        if (p->announce == STORE_PUT_SENT && ann != 1) {
-            rc = record_announced(w, r, op, e);
-        }
-        return rc;
+        return 0;
     }
     r->change = have ? 2 : 1;
-    if (p->announce == STORE_PUT_SENT) {
-        ann = 1;
-    } else if (!have || ann == 0) {
-        ann = 0;
-    } else {
-        ann = 2;
-    }
+    ann = !have || ann == 0 ? 0 : 2;
     rc = record_write(w, r, !have, ann, p->now, op, e);
     return rc < 0 ? rc : 1;
 }
@@ -333,6 +327,50 @@ sq_records_put(struct store *s, struct store_records_put *p, struct err *e)
     struct wop op = {.run = run_records_put, .name = "store_records_put"};
 
     op.in.p = p;
+    return sq_write_sync(s, &op, e);
+}
+
+struct sent_args {
+    const struct store_record *rows;
+    size_t n;
+};
+
+static int
+run_records_announced(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct sent_args *sa = op->in.p;
+    size_t i = 0;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < sa->n; i++) {
+        const struct store_record *r = &sa->rows[i];
+        struct call c = {0};
+
+        rc = sq_call_start(&c, w, ST_RECORD_SENT, NULL, op->name, e);
+        if (rc == 0) {
+            sq_bind_text(&c, r->user_id);
+            sq_bind_text(&c, r->type);
+            sq_bind_text(&c, r->key);
+            sq_bind_hash(&c, r->hash);
+            rc = sq_call_run(&c);
+        }
+        sq_call_end(&c);
+    }
+    return rc;
+}
+
+int
+sq_records_announced(struct store *s, const struct store_record *rows, size_t n,
+                     struct err *e)
+{
+    struct wop op = {.run = run_records_announced,
+                     .name = "store_records_announced"};
+    struct sent_args sa = {rows, n};
+
+    if (n == 0) {
+        return 0;
+    }
+    op.in.p = &sa;
     return sq_write_sync(s, &op, e);
 }
 

@@ -341,6 +341,8 @@ int sq_event_get(struct store *s, const char *dev_id, const char *id,
 
 /* sqlite_data.c, sqlite_users.c */
 int sq_records_put(struct store *s, struct store_records_put *p, struct err *e);
+int sq_records_announced(struct store *s, const struct store_record *rows,
+                         size_t n, struct err *e);
 int sq_records_list(struct store *s, const char *user_id, const char *type,
                     int64_t from, int64_t to, size_t limit, struct arena *a,
                     struct store_record **out, size_t *n, struct err *e);

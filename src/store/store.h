@@ -531,21 +531,16 @@ typedef int (*store_records_compose_fn)(void *arg,
  *                       transaction, and they count as announced.
  *   STORE_PUT_QUIET     nothing is announced (`compose` is not called):
  *                       a new or changed record waits for the next
- *                       announcing put that sees it.
- *   STORE_PUT_SENT      as QUIET, but the records count as announced:
- *                       the caller sends them itself.
+ *                       announcing put that sees it, or for
+ *                       store_records_announced().
  *
- * `records[i].change` is set as above (under QUIET and SENT: 1 new,
- * 2 changed, 0 equal). The user's most_recent_data_at moves. Also marks
- * the days [synced_from, synced_to) (unix days) of `synced_type` as
- * fetched (when it is not NULL). ERR_GONE, with nothing written, when
- * the user is deauthorized.
+ * `records[i].change` is set as above (under QUIET: 1 new, 2 changed,
+ * 0 equal). The user's most_recent_data_at moves. Also marks the days
+ * [synced_from, synced_to) (unix days) of `synced_type` as fetched (when
+ * it is not NULL). ERR_GONE, with nothing written, when the user is
+ * deauthorized.
  */
-enum store_put_announce {
-    STORE_PUT_ANNOUNCE = 0,
-    STORE_PUT_QUIET,
-    STORE_PUT_SENT
-};
+enum store_put_announce { STORE_PUT_ANNOUNCE = 0, STORE_PUT_QUIET };
 
 struct store_records_put {
     const char *user_id;
@@ -562,6 +557,15 @@ struct store_records_put {
 
 int store_records_put(struct store *s, struct store_records_put *p,
                       struct err *e);
+
+/*
+ * Mark the `n` records `rows` (user_id, type, key and hash read; as
+ * store_records_list() gives them) announced, each only while its stored
+ * version is still the one of that hash: for a caller that has just sent
+ * them in events of its own. One transaction.
+ */
+int store_records_announced(struct store *s, const struct store_record *rows,
+                            size_t n, struct err *e);
 
 /*
  * The records of `user_id` and `type` whose start is in [from, to)

@@ -221,6 +221,7 @@ is($r->{headers}{'x-terra-ratelimit-remaining'}, $left - 31,
     '... charged 31 days');
 like($r->{json}{message}, qr/chunks/, '... the message says chunks');
 isnt($r->{json}{reference}, $first, '... a reference of its own');
+my $sleep_ref = $r->{json}{reference};
 
 $r = api($dev, "/v2/daily?user_id=$alice&start_date=2024-01-01"
     . '&end_date=2024-01-29&to_webhook=1');
@@ -429,6 +430,16 @@ my @records = split /\n/, $f->sql("SELECT key FROM records WHERE user_id ="
     . " '$carol' AND type = 'activity'");
 ok(@records >= @$plain, 'the fetched records were stored');
 
+# the first and last days the API takes: the day asked for around them
+# stays within 1970-9999
+for my $edge ([ '0', '86400', 'the first day of 1970' ],
+    [ '9999-12-30', '9999-12-31', 'the last days of 9999' ]) {
+    $r = api($dev, "/v2/sleep?user_id=$carol&start_date=$edge->[0]"
+        . "&end_date=$edge->[1]&to_webhook=false");
+    is($r->{status}, 200, "$edge->[2]: 200") or diag($r->{body});
+    is(ref $r->{json}{data}, 'ARRAY', '... with data (none)');
+}
+
 $r = api($dev, "/v2/daily?$week&to_webhook=false");
 is($r->{json}{type}, 'daily', 'daily, to_webhook=false');
 is(scalar @{ $r->{json}{data} // [] }, 7, '... one summary per day');
@@ -468,8 +479,33 @@ like($f->sql("SELECT body FROM events WHERE reference = '$daily_ref'"),
 is(data_events_on($alice, '2024-01-%'), 0,
     '... and no other data event holds them');
 is($f->sql("SELECT count(*) FROM records WHERE user_id = '$alice'"
-      . " AND type = 'daily' AND announced != 1"), 0,
+      . " AND type = 'daily' AND announced != 1"
+      . " AND local_date BETWEEN '2024-01-01' AND '2024-01-28'"), 0,
     '... they count as announced');
+like($f->sql("SELECT count(*) || ':' || sum(announced) FROM records"
+      . " WHERE user_id = '$alice' AND type = 'daily' AND local_date IN"
+      . " ('2023-12-31', '2024-01-29')"), qr/^[12]:0$/,
+    '... a day asked for around the range is stored, not announced');
+# what a request marks announced is what its events carry: the nights
+# starting in the range, not those the provider gave around it
+$deadline = time + 60;
+sleep 0.2 while $f->sql("SELECT count(*) FROM events WHERE reference ="
+      . " '$sleep_ref' AND type = 'large_request_sending'") eq '0'
+  && time < $deadline;
+my $nights_in = "user_id = '$alice' AND type = 'sleep'"
+  . " AND start_at >= 1704067200000000 AND start_at < 1706745600000000";
+my $nights = $f->sql("SELECT count(*) FROM records WHERE $nights_in");
+ok($nights > 0, 'the 31-day sleep request stored nights');
+is($f->sql("SELECT coalesce(sum(json_array_length(body, '\$.data')), 0)"
+      . " FROM events WHERE reference = '$sleep_ref' AND type = 'sleep'"),
+    $nights, '... its chunks carry every night of the range');
+is($f->sql("SELECT count(*) FROM records WHERE $nights_in AND announced = 1"),
+    $nights, '... and those count as announced');
+is($f->sql("SELECT count(*) FROM records WHERE user_id = '$alice'"
+      . " AND type = 'sleep' AND announced = 1 AND (start_at"
+      . " < 1704067200000000 OR start_at >= 1706745600000000)"
+      . " AND start_at < 1709251200000000"), 0,
+    '... none outside it, which no event carried');
 ok($f->sql("SELECT count(*) FROM records WHERE user_id = '$carol'"
       . " AND type = 'activity' AND announced = 0") > 0,
     'what to_webhook=false fetched waits for a backfill or poll to announce');

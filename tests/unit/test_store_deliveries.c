@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "core/crypto.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -593,18 +594,31 @@ test_announce(struct store *s)
     is_int(v.change, 2, "an announcing change: update (2)");
     is_int(v.composed, 1, "... composed");
 
-    v = put_one(s, "s", "{\"v\":1}", STORE_PUT_SENT);
-    is_int(v.change, 1, "sent: a new record is stored (change 1)");
-    is_int(v.composed, 0, "... not composed (its sender sends it)");
-    is_int((int)announced_of("s"), 1, "... but counts as announced");
-    v = put_one(s, "s", "{\"v\":1}", STORE_PUT_ANNOUNCE);
-    is_int(v.composed, 0, "a later announcing put leaves it");
-    v = put_one(s, "s2", "{\"v\":1}", STORE_PUT_QUIET);
-    v = put_one(s, "s2", "{\"v\":1}", STORE_PUT_SENT);
-    is_int(v.change, 0, "sending a quiet record unchanged: change 0");
-    is_int((int)announced_of("s2"), 1, "... yet it counts as announced now");
-    v = put_one(s, "s2", "{\"v\":1}", STORE_PUT_ANNOUNCE);
-    is_int(v.composed, 0, "... so nothing announces it again");
+    v = put_one(s, "s", "{\"v\":1}", STORE_PUT_QUIET);
+    {
+        struct store_record sent[2];
+        struct err e;
+
+        err_clear(&e);
+        memset(sent, 0, sizeof(sent));
+        sent[0].user_id = "ua";
+        sent[0].type = "sleep";
+        sent[0].key = "s";
+        crypto_sha256("{\"v\":1}", 7, sent[0].hash);
+        sent[1] = sent[0];
+        sent[1].key = "q"; /* announced, and of another version */
+        is_int(store_records_announced(s, sent, 2, &e), 0,
+               "records sent by their caller marked announced");
+        is_int((int)announced_of("s"), 1, "... the one sent");
+        is_int((int)announced_of("q"), 1, "... the other left as it was");
+        v = put_one(s, "s", "{\"v\":2}", STORE_PUT_QUIET);
+        is_int(store_records_announced(s, sent, 1, &e), 0,
+               "marking a version no longer stored");
+        is_int((int)announced_of("s"), 2, "... leaves the newer one unsent");
+    }
+    v = put_one(s, "s", "{\"v\":2}", STORE_PUT_ANNOUNCE);
+    is_int(v.change, 2, "... which the next announcing put sends as update");
+    is_int(v.composed, 1, "... once");
     is_int((int)side_int("SELECT count(*) FROM events WHERE user_id = 'ua'"), 0,
            "compose made no event, so none was added");
 }
