@@ -103,6 +103,20 @@ log_enabled(int level)
 }
 
 int
+log_every_due(struct log_every *t, int64_t now_us, int64_t every_us,
+              unsigned *count)
+{
+    t->count++;
+    if (t->last_us != 0 && now_us - t->last_us < every_us) {
+        return 0;
+    }
+    *count = t->count;
+    t->count = 0;
+    t->last_us = now_us;
+    return 1;
+}
+
+int
 log_key_is_secret(const char *key, unsigned long n)
 {
     size_t i = 0;

@@ -21,6 +21,8 @@
 #ifndef FERRY_CORE_LOG_H
 #define FERRY_CORE_LOG_H
 
+#include <stdint.h>
+
 enum log_level {
     LOG_DEBUG = 0,
     LOG_INFO = 1,
@@ -59,6 +61,26 @@ int log_enabled(int level);
 /* Write one line. See the file comment for `fmt`. */
 void log_event(int level, const char *mod, const char *event, const char *fmt,
                ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * A failure that may repeat many times a second (a full disk) is logged
+ * at most once per interval with the number of times it happened:
+ *
+ *     static struct log_every t;   (zeroed; guarded by the caller)
+ *     unsigned n = 0;
+ *     if (log_every_due(&t, now_us, 10000000, &n))
+ *         log_event(LOG_ERROR, ..., "failures=%u ...", n, ...);
+ *
+ * Counts this occurrence; 1 (with `*count` the occurrences since the
+ * last line, this one included) when a line is due, else 0.
+ */
+struct log_every {
+    int64_t last_us;
+    unsigned count;
+};
+
+int log_every_due(struct log_every *t, int64_t now_us, int64_t every_us,
+                  unsigned *count);
 
 /* 1 when values of `key` are redacted. */
 int log_key_is_secret(const char *key, unsigned long keylen);

@@ -629,13 +629,13 @@ claim(struct deliver *eng, struct deliver_dest *d,
             continue;
         }
         if (rc < 0) {
-            d->claim_failures++;
-            if (now - d->claim_logged_at >= CLAIM_LOG_EVERY_US) {
+            unsigned failures = 0;
+
+            if (log_every_due(&d->claim_log, now, CLAIM_LOG_EVERY_US,
+                              &failures)) {
                 log_event(LOG_ERROR, "deliver", "claim.failed",
                           "destination=%s failures=%u error=%s", d->id,
-                          d->claim_failures, e.msg);
-                d->claim_logged_at = now;
-                d->claim_failures = 0;
+                          failures, e.msg);
             }
             n = 0;
         }

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "core/log.h"
 
 struct hclient;
 
@@ -53,8 +54,7 @@ struct deliver_dest {
     int64_t secret_stamp; /* engine only: when the secrets were rotated */
     /* engine only: when a failed claim was last logged, and the failures
      * since (a full disk fails every claim: one line per interval) */
-    int64_t claim_logged_at;
-    unsigned claim_failures;
+    struct log_every claim_log; /* claims failing */
 };
 
 /* One attempt to deliver one event to one destination. */

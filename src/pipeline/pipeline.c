@@ -24,21 +24,23 @@
 #include "pipeline/internal.h"
 #include "sandbox/data.h"
 
-#define DATA_WORKERS    2
-#define AUTH_WORKERS    1
-#define JOB_LEASE_S     300
-#define JOB_TRIES       8
-#define IDLE_US         500000LL
-#define SCHEDULE_US     1000000LL
-#define PER_DEV         2  /* jobs of one developer in one claim */
-#define LIFECYCLE_STEPS 64 /* requests of one lifecycle phase */
-#define SETUP_EVERY_US  (24LL * 3600 * 1000000) /* app setup: daily */
-#define DUE_BATCH       200
+#define DATA_WORKERS       2
+#define AUTH_WORKERS       1
+#define JOB_LEASE_S        300
+#define JOB_TRIES          8
+#define IDLE_US            500000LL
+#define SCHEDULE_US        1000000LL
+#define PER_DEV            2  /* jobs of one developer in one claim */
+#define LIFECYCLE_STEPS    64 /* requests of one lifecycle phase */
+#define SETUP_EVERY_US     (24LL * 3600 * 1000000) /* app setup: daily */
+#define DUE_BATCH          200
+#define CLAIM_LOG_EVERY_US 10000000LL /* a failing claim is logged so often */
 
 struct worker {
     struct pipeline *p;
     const char *lane;
     pthread_t thread;
+    struct log_every claim_log; /* claims failing (a full disk) */
 };
 
 struct pipeline {
@@ -862,7 +864,14 @@ work(void *arg)
         if (store_job_claim(p->app->store, w->lane, now,
                             now + (int64_t)JOB_LEASE_S * 1000000, p->owner, 1,
                             PER_DEV, &ar, &jobs, &n, &e) < 0) {
-            log_event(LOG_ERROR, "pipeline", "claim.failed", "error=%s", e.msg);
+            unsigned failures = 0;
+
+            if (log_every_due(&w->claim_log, now, CLAIM_LOG_EVERY_US,
+                              &failures)) {
+                log_event(LOG_ERROR, "pipeline", "claim.failed",
+                          "lane=%s failures=%u error=%s", w->lane, failures,
+                          e.msg);
+            }
             n = 0;
         }
         if (n == 1) {

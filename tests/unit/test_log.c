@@ -362,6 +362,27 @@ test_limits(void)
     log_setup(LOG_INFO, LOG_FMT_LOGFMT);
 }
 
+/* A repeated failure: a line at the first, then one per interval with
+ * the count since the last. */
+static void
+test_every(void)
+{
+    struct log_every t = {0, 0};
+    unsigned n = 0;
+    int lines = 0;
+    int64_t now = 1000;
+    int i = 0;
+
+    ok(log_every_due(&t, now, 10, &n) && n == 1, "the first one is logged");
+    for (i = 0; i < 9; i++) {
+        lines += log_every_due(&t, ++now, 10, &n);
+    }
+    is_int(lines, 0, "... the next nine within the interval are not");
+    ok(log_every_due(&t, now + 1, 10, &n) && n == 10,
+       "... the one after it is, counting ten");
+    ok(!log_every_due(&t, now + 2, 10, &n), "... and the clock starts again");
+}
+
 int
 main(void)
 {
@@ -381,6 +402,7 @@ main(void)
     test_req_id();
     test_levels();
     test_limits();
+    test_every();
 
     close(saved_fd);
     fclose(tf);
