@@ -40,6 +40,9 @@ static const char *const secret_paths[] = {"/widget/",
                                            "/hooks/oura/",
                                            "/hooks/sandbox/",
                                            NULL};
+/* The widget's own API and icons: under /widget/, but no token. */
+static const char *const public_paths[] = {"/widget/api/", "/widget/icons/",
+                                           NULL};
 
 static void
 on_bound(void *ctx, const char *addr)
@@ -65,6 +68,7 @@ start_http(struct app *a, struct http_server **srv, struct err *e)
     so.request_memory = (size_t)c->server_request_memory;
     so.request_timeout_seconds = (unsigned)c->server_request_timeout_seconds;
     so.secret_paths = secret_paths;
+    so.public_paths = public_paths;
     so.on_bound = on_bound;
     so.handler = api_handle;
     so.ctx = a;

@@ -50,6 +50,7 @@ struct framing {
     int bad_length;     /* one was not plain digits */
     int transfer_encoding;
     int bad_encoding;    /* not exactly "chunked" */
+    int host;            /* how many Host headers */
     char nul_header[64]; /* name of a header whose value holds a NUL */
 };
 
@@ -111,6 +112,8 @@ look(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
         if (value == NULL || !is_chunked(value, value_size)) {
             f->bad_encoding = 1;
         }
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+        f->host++;
     }
     return MHD_YES;
 }
@@ -152,6 +155,10 @@ http_guard_headers(struct MHD_Connection *conn, const char *version,
     if (f.transfer_encoding > 1 || f.bad_encoding) {
         return err_set(e, ERR_INVALID,
                        "Transfer-Encoding: only 'chunked' is supported");
+    }
+    if (f.host != 1 && version != NULL && strcmp(version, "HTTP/1.1") == 0) {
+        return err_set(e, ERR_INVALID,
+                       "Host: an HTTP/1.1 request carries exactly one");
     }
     return 0;
 }

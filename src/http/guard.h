@@ -29,9 +29,9 @@ int http_guard_target(const char *target, struct err *e);
  * before the colon, say), Transfer-Encoding in an HTTP/1.0 request, more
  * than one Content-Length, one that is not plain decimal digits,
  * Content-Length together with Transfer-Encoding, a Transfer-Encoding
- * other than `chunked`, or a header value holding a NUL byte
+ * other than `chunked`, a header value holding a NUL byte
  * (libmicrohttpd cuts values at a NUL, so this catches only what it lets
- * through). `version` is the request's HTTP version. The answer to such
+ * through), or an HTTP/1.1 request without exactly one Host. `version` is the request's HTTP version. The answer to such
  * a request must close the connection.
  */
 int http_guard_headers(struct MHD_Connection *conn, const char *version,

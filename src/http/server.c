@@ -474,9 +474,15 @@ static const char *
 log_path(struct request_state *st)
 {
     const char *const *p = st->server->opt.secret_paths;
+    const char *const *pub = st->server->opt.public_paths;
     const char *path = st->req.path;
     const char *shown = NULL;
 
+    for (; pub != NULL && *pub != NULL; pub++) {
+        if (strncmp(path, *pub, strlen(*pub)) == 0) {
+            return path;
+        }
+    }
     for (; p != NULL && *p != NULL; p++) {
         size_t n = strlen(*p);
 

@@ -89,6 +89,9 @@ struct http_server_options {
     /* path prefixes whose rest is a secret (a link token): the access log
      * shows the prefix and "[redacted]"; NULL-terminated, may be NULL */
     const char *const *secret_paths;
+    /* prefixes under those that hold no secret (shown whole); the same
+     * form */
+    const char *const *public_paths;
     /* called with the bound address once the socket listens and before
      * any request is served, so `ctx` can learn it race-free; may be
      * NULL */

@@ -133,6 +133,10 @@ my @framing = (
         "POST /healthz HTTP/1.1\r\nHost: x\r\n"
           . "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
         qr/only 'chunked'/ ],
+    [ 'HTTP/1.1 without Host', "GET /healthz HTTP/1.1\r\n\r\n",
+        qr/Host: an HTTP\/1\.1 request carries exactly one/ ],
+    [ 'two Host headers', "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        qr/Host: an HTTP\/1\.1 request carries exactly one/ ],
 );
 for my $c (@framing) {
     my ($name, $req, $re) = @$c;
@@ -143,6 +147,9 @@ for my $c (@framing) {
     my @status = $answer =~ m{HTTP/1\.1 (\d+)}g;
     is(scalar @status, 1, "$name: one answer only (nothing smuggled)");
 }
+
+like(raw("GET /healthz HTTP/1.0\r\n\r\n"), qr{^HTTP/1\.[01] 200 },
+    'HTTP/1.0 needs no Host');
 
 # A request line and then nothing: the state made for it is freed.
 raw("GET /healthz HTTP/1.1\r\n", 0.2);
@@ -155,6 +162,13 @@ for (1 .. 50) {
 }
 unlike($f->log_text, qr/SeCrEtToKeN123/, 'link tokens are not logged');
 like($f->log_text, qr{path=/widget/\[redacted\]}, '... the prefix is');
+$f->request(GET => '/widget/icons/none.svg');
+for (1 .. 50) {
+    last if $f->log_text =~ m{path=/widget/icons/};
+    select(undef, undef, undef, 0.05);
+}
+like($f->log_text, qr{path=/widget/icons/none\.svg},
+    '... but the widget\'s own paths, which hold none, are shown whole');
 
 $r = $f->request(GET => '/healthz');
 is($r->{status}, 200, 'still serving after the bad requests');
