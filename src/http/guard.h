@@ -31,8 +31,9 @@ int http_guard_target(const char *target, struct err *e);
  * Content-Length together with Transfer-Encoding, a Transfer-Encoding
  * other than `chunked`, a header value holding a NUL byte
  * (libmicrohttpd cuts values at a NUL, so this catches only what it lets
- * through), or an HTTP/1.1 request without exactly one Host. `version` is the request's HTTP version. The answer to such
- * a request must close the connection.
+ * through), or an HTTP/1.1 request without exactly one Host. `version`
+ * is the request's HTTP version. The answer to such a request must close
+ * the connection.
  */
 int http_guard_headers(struct MHD_Connection *conn, const char *version,
                        struct err *e);
