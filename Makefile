@@ -93,7 +93,8 @@ check-release: ferry units
 check-asan: asan units-asan
 	scripts/run-tests asan $(CURDIR)/$(ASN)/ferry $(ASN)/tests/unit
 
-demo: deps
+demo:
+	scripts/install-deps --build
 	$(MAKE) ferry
 	./ferry demo
 
