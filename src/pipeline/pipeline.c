@@ -583,7 +583,11 @@ run_request(struct puser *pu, json_t *pl, struct err *e)
         struct err me;
 
         /* the events carry them: no data event announces them again (a
-         * failure here only lets a later poll send them once more) */
+         * failure here only lets a later poll send them once more); of
+         * profiles only the first is sent */
+        if (type == DT_ATHLETE && n > 1) {
+            n = 1;
+        }
         err_clear(&me);
         if (store_records_announced(pu->app->store, rows, n, &me) < 0) {
             log_event(LOG_WARN, "pipeline", "request.mark_failed",
