@@ -142,11 +142,14 @@ print_event_head(const struct store_event *ev)
     char t[ISOTIME_MAX];
 
     isotime_format(ev->created_at, 0, t);
+    /* terra-reference is the request's reference, else the event id */
     printf("event      %s\ntype       %s\ndev_id     %s\nuser_id    %s\n"
-           "reference  %s\ncreated    %s\nseq        %lld\n",
+           "reference  %s%s\ncreated    %s\nseq        %lld\n",
            ev->id, ev->type, ev->dev_id,
            ev->user_id != NULL ? ev->user_id : "-",
-           ev->reference != NULL ? ev->reference : "-", t, (long long)ev->seq);
+           ev->reference != NULL ? ev->reference : "-",
+           ev->reference != NULL ? "" : " (terra-reference: the event id)", t,
+           (long long)ev->seq);
 }
 
 /* The deliveries of `ev` with their attempts, printed or in `arr`. */

@@ -312,6 +312,8 @@ is(scalar @{ $show->{deliveries} }, 1, '... its delivery');
 is($show->{deliveries}[0]{attempt_log}[0]{status}, 200, '... and attempts');
 ($code, $out, $err) = $f->cli('events', 'show', $ev);
 like($out, qr/^event\s+\Q$ev\E/m, 'cli events show (text)');
+like($out, qr/^reference\s+- \(terra-reference: the event id\)$/m,
+    '... an event of no request: what terra-reference carries instead');
 like($out, qr/state=delivered\s+attempts=1/, '... delivery state');
 like($out, qr/#1\s+\S+\s+status=200\s+latency=\d+ms/, '... every attempt');
 ($code, $out, $err) = $f->cli('events', 'show', 'nope');
