@@ -64,10 +64,14 @@ static const char *const ssl_modes[] = {
     "disable", "allow", "prefer", "require", "verify-ca", "verify-full",
 };
 
-/* Do the tables exist (in the connection's search_path)? */
+/* Do the tables exist (in the connection's search_path), the users one
+ * with state_at (which tables made by earlier versions lack)? */
 static const char tables_exist_sql[] =
     "SELECT to_regclass('ferry_users') IS NOT NULL"
-    " AND to_regclass('ferry_payloads') IS NOT NULL";
+    " AND to_regclass('ferry_payloads') IS NOT NULL"
+    " AND EXISTS (SELECT 1 FROM pg_attribute"
+    "  WHERE attrelid = to_regclass('ferry_users')"
+    "  AND attname = 'state_at' AND NOT attisdropped)";
 
 /*
  * The tables. The advisory lock (its key is "ferry" in ASCII) keeps two
@@ -84,7 +88,9 @@ static const char tables_sql[] =
     " state text NOT NULL,"
     " scopes text,"
     " created_at timestamptz,"
-    " updated_at timestamptz NOT NULL);"
+    " updated_at timestamptz NOT NULL,"
+    " state_at timestamptz);"
+    "ALTER TABLE ferry_users ADD COLUMN IF NOT EXISTS state_at timestamptz;"
     "CREATE TABLE IF NOT EXISTS ferry_payloads ("
     " event_id uuid PRIMARY KEY,"
     " user_id text,"
@@ -105,24 +111,28 @@ static const char payload_sql[] =
     " ON CONFLICT (event_id) DO NOTHING";
 
 /*
- * updated_at is the time of the event that set the state. Events of one
- * user can reach the database out of order (a user_reauth is queued
- * with the new user's events, a connection_error with the old one's,
- * and either may be retried), so an older event never overwrites what
- * a newer one wrote.
+ * state_at is the time of the event that set the state (updated_at, when
+ * the row was written). Events of one user can reach the database out of
+ * order (a user_reauth is queued with the new user's events, a
+ * connection_error with the old one's, and either may be retried), so
+ * an older event never overwrites what a newer one wrote. Both times are
+ * ferry's, so the database's clock plays no part; a row written before
+ * state_at existed takes any event.
  */
 static const char user_sql[] =
     "INSERT INTO ferry_users (user_id, reference_id, provider, state,"
-    " scopes, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz)"
+    " scopes, created_at, updated_at, state_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6::timestamptz, now(), $7::timestamptz)"
     " ON CONFLICT (user_id) DO UPDATE SET"
     " reference_id = EXCLUDED.reference_id,"
     " provider = EXCLUDED.provider,"
     " state = EXCLUDED.state,"
     " scopes = EXCLUDED.scopes,"
     " created_at = COALESCE(EXCLUDED.created_at, ferry_users.created_at),"
-    " updated_at = EXCLUDED.updated_at"
-    " WHERE ferry_users.updated_at <= EXCLUDED.updated_at";
+    " updated_at = EXCLUDED.updated_at,"
+    " state_at = EXCLUDED.state_at"
+    " WHERE ferry_users.state_at IS NULL"
+    " OR ferry_users.state_at <= EXCLUDED.state_at";
 
 /* Which user object of a lifecycle event moves to which state. */
 static const struct user_move {

@@ -177,6 +177,7 @@ is_deeply(\%types, {
     'ferry_users.scopes'        => 'text',
     'ferry_users.created_at'    => 'timestamp with time zone',
     'ferry_users.updated_at'    => 'timestamp with time zone',
+    'ferry_users.state_at'      => 'timestamp with time zone',
     'ferry_payloads.event_id'   => 'uuid',
     'ferry_payloads.user_id'    => 'text',
     'ferry_payloads.type'       => 'text',
@@ -233,9 +234,33 @@ is(user_row($alice)->[3], 'deauthorized',
     ok(delivered($id), 'a connection_error from before the deauth arrives');
     is(user_row($alice)->[3], 'deauthorized',
         '... and ferry_users keeps the newer state');
-    is($pg->psql("SELECT (extract(epoch FROM updated_at) * 1000000)::bigint"
+    is($pg->psql("SELECT (extract(epoch FROM state_at) * 1000000)::bigint"
           . " FROM ferry_users WHERE user_id = '$alice'"),
-        $at + 1000000, '... updated_at the deauth event\'s time');
+        $at + 1000000, '... state_at the deauth event\'s time');
+}
+
+# a users table made before state_at existed, whose rows were written
+# later than the events now arriving: it gains the column and takes them
+{
+    $pg->psql('ALTER TABLE ferry_users DROP COLUMN state_at');
+    $pg->psql("UPDATE ferry_users SET updated_at = now() + interval '1 day'"
+          . " WHERE user_id = '$alice'");
+    $f->stop;
+    $f->start;
+    my $id = uuid();
+    my $user = $J->decode($f->sql("select body from events where id ="
+          . " '$deauth->{id}'"))->{user};
+    my $body = $J->encode({ type => 'connection_error', user => $user,
+        version => '2022-03-16', ferry => { event_id => $id } }) =~ s/'/''/gr;
+    my $now = int(time * 1e6);
+    $f->sql("insert into events (id, dev_id, user_id, type, reference,"
+          . " body, created_at) values ('$id', '$dev->{dev_id}', '$alice',"
+          . " 'connection_error', NULL, '$body', $now)");
+    ok(delivered($id), 'after a restart, an event for an older users table');
+    is(user_row($alice)->[3], 'error', '... moves the row written before');
+    is($pg->psql("SELECT count(*) FROM information_schema.columns WHERE"
+          . " table_name = 'ferry_users' AND column_name = 'state_at'"), 1,
+        '... and the table has state_at again');
 }
 
 # ---- data events ----
@@ -304,6 +329,7 @@ for (1 .. 200) {
 }
 my $cut = "created_at <= to_timestamp(" . time() . ")";
 my $n = $pg->psql("SELECT count(*) FROM ferry_payloads WHERE $cut");
+my $state = user_row($alice)->[3];
 for my $ev ($data[0], $auth->{id}) {
     ($code, $out, $err) = $f->cli('events', 'replay', $ev);
     is($code, 0, "events replay $ev: exit 0") or diag($err);
@@ -316,8 +342,8 @@ for my $ev ($data[0], $auth->{id}) {
 }
 is($pg->psql("SELECT count(*) FROM ferry_payloads WHERE $cut"), $n,
     'no row was added by the replays');
-is(user_row($alice)->[3], 'deauthorized',
-    'the replayed auth event leaves alice deauthorized');
+is(user_row($alice)->[3], $state,
+    "the replayed auth event leaves alice as she was ($state)");
 
 # ---- the server down, then back ----
 
