@@ -48,6 +48,14 @@ int
 pipeline_event(struct puser *pu, const char *type, json_t *body,
                const char *reference, struct err *e)
 {
+    return pipeline_event_sent(pu, type, body, reference, NULL, 0, e);
+}
+
+int
+pipeline_event_sent(struct puser *pu, const char *type, json_t *body,
+                    const char *reference, const struct store_record *rows,
+                    size_t n, struct err *e)
+{
     struct arena ar;
     struct store_event ev;
     int rc = 0;
@@ -60,7 +68,7 @@ pipeline_event(struct puser *pu, const char *type, json_t *body,
                      &ev);
     if (rc == 0) {
         ev.reference = reference;
-        rc = store_event_add(pu->app->store, &ev, e);
+        rc = store_event_add_sent(pu->app->store, &ev, rows, n, e);
     } else {
         err_set(e, rc, "out of memory for an event");
     }

@@ -99,6 +99,13 @@ void pipeline_merge(json_t *into, const json_t *part);
 int pipeline_event(struct puser *pu, const char *type, json_t *body,
                    const char *reference, struct err *e);
 
+/* pipeline_event() that also marks the `n` stored records `rows`
+ * announced in the same transaction (store_event_add_sent()): the event
+ * that completes a data request whose events carried them. */
+int pipeline_event_sent(struct puser *pu, const char *type, json_t *body,
+                        const char *reference, const struct store_record *rows,
+                        size_t n, struct err *e);
+
 /* The Withings-style path token of `resource` at this deployment: hex
  * of HMAC(master key, "ferry hook " resource), 32 characters. */
 void pipeline_hook_token(const struct app *a, const char *resource,

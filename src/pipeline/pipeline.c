@@ -489,20 +489,35 @@ range_data(struct puser *pu, enum data_type type, int64_t start, int64_t end,
 }
 
 /*
- * The events of a data request with `data` (borrowed) of `type`: one
- * event, or for a `large` one the chunks between
- * large_request_processing and large_request_sending; all with the
- * reference `ref`.
+ * The events of a data request with `data` (borrowed; its objects are of
+ * the stored records `rows`, one for one) of `type`: one event, or for a
+ * `large` one the chunks between large_request_processing and
+ * large_request_sending; all with the reference `ref`. Each event that
+ * carries records marks them announced in its own transaction. A job
+ * run again (a crash took its lease) goes on from what the first run
+ * sent, counted by reference: the request's last event ends it, and
+ * chunks already sent are not sent again.
  */
 static int
-request_events(struct puser *pu, int type, json_t *data, int large,
-               const char *ref, struct err *e)
+request_events(struct puser *pu, int type, json_t *data,
+               const struct store_record *rows, int large, const char *ref,
+               struct err *e)
 {
+    const char *name = data_type_name(type);
+    struct store *st = pu->app->store;
     size_t n = json_array_size(data);
+    size_t chunks = (n + EVENT_OBJECTS - 1) / EVENT_OBJECTS;
+    int64_t ended = 0;
+    int64_t begun = 0;
+    int64_t sent = 0;
     size_t i = 0;
-    size_t events = 0;
     int rc = 0;
 
+    rc = store_events_referenced(
+        st, pu->u.id, ref, large ? "large_request_sending" : name, &ended, e);
+    if (rc < 0 || ended > 0) {
+        return rc;
+    }
     if (!large) {
         json_t *body = NULL;
 
@@ -513,13 +528,20 @@ request_events(struct puser *pu, int type, json_t *data, int large,
             body = json_pack("{s:O, s:s}", "data", data, "version",
                              EVENTS_API_VERSION);
         }
+        /* of profiles only the first is sent */
         rc = body != NULL
-                 ? pipeline_event(pu, data_type_name(type), body, ref, e)
+                 ? pipeline_event_sent(pu, name, body, ref, rows,
+                                       type == DT_ATHLETE && n > 1 ? 1 : n, e)
                  : ERR_NOMEM;
         json_decref(body);
         return rc;
     }
-    {
+    rc = store_events_referenced(st, pu->u.id, ref, "large_request_processing",
+                                 &begun, e);
+    if (rc == 0) {
+        rc = store_events_referenced(st, pu->u.id, ref, name, &sent, e);
+    }
+    if (rc == 0 && begun == 0) {
         json_t *b = json_pack(
             "{s:s, s:s, s:s}", "status", "processing", "message",
             "Large request: the data follows in chunks", "reference", ref);
@@ -527,24 +549,25 @@ request_events(struct puser *pu, int type, json_t *data, int large,
         rc = pipeline_event(pu, "large_request_processing", b, ref, e);
         json_decref(b);
     }
-    for (i = 0; rc == 0 && i < n; i += EVENT_OBJECTS) {
+    for (i = (size_t)sent * EVENT_OBJECTS; rc == 0 && i < n;
+         i += EVENT_OBJECTS) {
+        size_t k = n - i < EVENT_OBJECTS ? n - i : EVENT_OBJECTS;
         json_t *chunk = json_array();
         json_t *body = NULL;
-        size_t k = 0;
+        size_t x = 0;
 
-        for (k = i; k < n && k < i + EVENT_OBJECTS; k++) {
-            json_array_append(chunk, json_array_get(data, k));
+        for (x = i; x < i + k; x++) {
+            json_array_append(chunk, json_array_get(data, x));
         }
         body = json_pack("{s:o, s:s}", "data", chunk, "version",
                          EVENTS_API_VERSION);
-        rc = pipeline_event(pu, data_type_name(type), body, ref, e);
+        rc = pipeline_event_sent(pu, name, body, ref, rows + i, k, e);
         json_decref(body);
-        events++;
     }
     if (rc == 0) {
         json_t *b = json_pack("{s:s, s:s, s:I}", "reference", ref, "message",
                               "All chunks of the large request were sent",
-                              "expected_payloads", (json_int_t)events);
+                              "expected_payloads", (json_int_t)chunks);
 
         rc = pipeline_event(pu, "large_request_sending", b, ref, e);
         json_decref(b);
@@ -577,22 +600,7 @@ run_request(struct puser *pu, json_t *pl, struct err *e)
         if (!samples) {
             pipeline_strip_samples(data);
         }
-        rc = request_events(pu, type, data, large, ref, e);
-    }
-    if (rc == 0) {
-        struct err me;
-
-        /* the events carry them: no data event announces them again (a
-         * failure here only lets a later poll send them once more); of
-         * profiles only the first is sent */
-        if (type == DT_ATHLETE && n > 1) {
-            n = 1;
-        }
-        err_clear(&me);
-        if (store_records_announced(pu->app->store, rows, n, &me) < 0) {
-            log_event(LOG_WARN, "pipeline", "request.mark_failed",
-                      "user_id=%s error=%s", pu->u.id, me.msg);
-        }
+        rc = request_events(pu, type, data, rows, large, ref, e);
     }
     json_decref(data);
     arena_release(&ar);

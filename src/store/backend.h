@@ -173,8 +173,6 @@ struct store_backend {
                      struct arena *a, struct store_event *out, struct err *e);
     int (*records_put)(struct store *s, struct store_records_put *p,
                        struct err *e);
-    int (*records_announced)(struct store *s, const struct store_record *rows,
-                             size_t n, struct err *e);
     int (*records_list)(struct store *s, const char *user_id, const char *type,
                         int64_t from, int64_t to, size_t limit, struct arena *a,
                         struct store_record **out, size_t *n, struct err *e);
@@ -208,6 +206,12 @@ struct store_backend {
                                 struct err *e);
     int (*event_add)(struct store *s, const struct store_event *ev,
                      struct err *e);
+    int (*event_add_sent)(struct store *s, const struct store_event *ev,
+                          const struct store_record *rows, size_t n,
+                          struct err *e);
+    int (*events_referenced)(struct store *s, const char *user_id,
+                             const char *reference, const char *type,
+                             int64_t *n, struct err *e);
     int (*record_get)(struct store *s, const char *user_id, const char *type,
                       const char *key, struct arena *a,
                       struct store_record *out, struct err *e);

@@ -370,7 +370,11 @@ static const char schema_v6[] =
     "UPDATE deliveries SET state = 'cancelled', head = 0,"
     " lease_owner = NULL, lease_until = NULL"
     " WHERE state IN ('pending', 'in_flight') AND destination_id IN"
-    " (SELECT id FROM destinations WHERE removed_at IS NOT NULL);";
+    " (SELECT id FROM destinations WHERE removed_at IS NOT NULL);"
+    /* A data request run again (its job lease taken over) finds what it
+     * sent before. */
+    "CREATE INDEX events_reference ON events (reference, user_id, type)"
+    " WHERE reference IS NOT NULL;";
 
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
@@ -378,7 +382,8 @@ const struct store_migration store_sqlite_migrations[] = {
     {3, "settings", schema_v3},
     {4, "delivery", schema_v4},
     {5, "provider data", schema_v5},
-    {6, "announced records, stray deliveries cancelled", schema_v6},
+    {6, "announced records, events by reference, stray deliveries cancelled",
+     schema_v6},
 };
 
 const int store_sqlite_migration_count =

@@ -1440,7 +1440,6 @@ const struct store_backend store_sqlite_backend = {
     .tokens_due = sq_tokens_due,
     .record_get = sq_record_get,
     .records_put = sq_records_put,
-    .records_announced = sq_records_announced,
     .records_list = sq_records_list,
     .synced_count = sq_synced_count,
     .job_add = sq_job_add,
@@ -1453,4 +1452,6 @@ const struct store_backend store_sqlite_backend = {
     .user_polled = sq_user_polled,
     .users_by_provider_id = sq_users_by_provider_id,
     .event_add = sq_event_add,
+    .event_add_sent = sq_event_add_sent,
+    .events_referenced = sq_events_referenced,
 };

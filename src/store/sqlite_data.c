@@ -35,6 +35,9 @@ static const char ST_RECORD_ANNOUNCED[] =
 static const char ST_RECORD_SENT[] =
     "UPDATE records SET announced = 1"
     " WHERE user_id = ? AND type = ? AND key = ? AND hash = ?";
+static const char ST_EVENTS_REFERENCED[] =
+    "SELECT count(*) FROM events"
+    " WHERE reference = ?1 AND user_id = ?2 AND type = ?3";
 static const char ST_RECORD_LIST[] =
     "SELECT user_id, type, key, start_at, end_at, local_date, hash, data,"
     " created_at, updated_at FROM records"
@@ -327,50 +330,6 @@ sq_records_put(struct store *s, struct store_records_put *p, struct err *e)
     struct wop op = {.run = run_records_put, .name = "store_records_put"};
 
     op.in.p = p;
-    return sq_write_sync(s, &op, e);
-}
-
-struct sent_args {
-    const struct store_record *rows;
-    size_t n;
-};
-
-static int
-run_records_announced(struct conn *w, const struct wop *op, struct err *e)
-{
-    const struct sent_args *sa = op->in.p;
-    size_t i = 0;
-    int rc = 0;
-
-    for (i = 0; rc == 0 && i < sa->n; i++) {
-        const struct store_record *r = &sa->rows[i];
-        struct call c = {0};
-
-        rc = sq_call_start(&c, w, ST_RECORD_SENT, NULL, op->name, e);
-        if (rc == 0) {
-            sq_bind_text(&c, r->user_id);
-            sq_bind_text(&c, r->type);
-            sq_bind_text(&c, r->key);
-            sq_bind_hash(&c, r->hash);
-            rc = sq_call_run(&c);
-        }
-        sq_call_end(&c);
-    }
-    return rc;
-}
-
-int
-sq_records_announced(struct store *s, const struct store_record *rows, size_t n,
-                     struct err *e)
-{
-    struct wop op = {.run = run_records_announced,
-                     .name = "store_records_announced"};
-    struct sent_args sa = {rows, n};
-
-    if (n == 0) {
-        return 0;
-    }
-    op.in.p = &sa;
     return sq_write_sync(s, &op, e);
 }
 
@@ -773,20 +732,79 @@ sq_token_put(struct store *s, const char *user_id, const unsigned char *sealed,
 
 /* ---- events alone ---- */
 
+struct event_add_args {
+    const struct store_event *ev;
+    const struct store_record *rows; /* marked announced, by hash */
+    size_t n;
+};
+
 static int
 run_event_add(struct conn *w, const struct wop *op, struct err *e)
 {
-    const struct store_event *ev = op->in.p;
-    int rc = user_gone(w, ev->user_id, op->name, e);
+    const struct event_add_args *ea = op->in.p;
+    size_t i = 0;
+    int rc = user_gone(w, ea->ev->user_id, op->name, e);
 
-    return rc < 0 ? rc : sq_insert_event(w, ev, op->name, e);
+    if (rc == 0) {
+        rc = sq_insert_event(w, ea->ev, op->name, e);
+    }
+    for (i = 0; rc == 0 && i < ea->n; i++) {
+        const struct store_record *r = &ea->rows[i];
+        struct call c = {0};
+
+        rc = sq_call_start(&c, w, ST_RECORD_SENT, NULL, op->name, e);
+        if (rc == 0) {
+            sq_bind_text(&c, r->user_id);
+            sq_bind_text(&c, r->type);
+            sq_bind_text(&c, r->key);
+            sq_bind_hash(&c, r->hash);
+            rc = sq_call_run(&c);
+        }
+        sq_call_end(&c);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+int
+sq_event_add_sent(struct store *s, const struct store_event *ev,
+                  const struct store_record *rows, size_t n, struct err *e)
+{
+    struct wop op = {.run = run_event_add, .name = "store_event_add"};
+    struct event_add_args ea = {ev, rows, n};
+
+    op.in.p = &ea;
+    return sq_write_sync(s, &op, e);
 }
 
 int
 sq_event_add(struct store *s, const struct store_event *ev, struct err *e)
 {
-    struct wop op = {.run = run_event_add, .name = "store_event_add"};
+    return sq_event_add_sent(s, ev, NULL, 0, e);
+}
 
-    op.in.p = ev;
-    return sq_write_sync(s, &op, e);
+int
+sq_events_referenced(struct store *s, const char *user_id,
+                     const char *reference, const char *type, int64_t *n,
+                     struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct call c = {0};
+    int rc = sq_call_start(&c, r, ST_EVENTS_REFERENCED, NULL,
+                           "store_events_referenced", e);
+
+    *n = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, reference);
+        sq_bind_text(&c, user_id);
+        sq_bind_text(&c, type);
+        rc = sq_call_step(&c);
+        if (rc == 1) {
+            *n = sq_col_int(&c);
+            rc = c.rc;
+        }
+    }
+    sq_call_end(&c);
+    sq_reader_put(q, r);
+    return rc;
 }

@@ -341,8 +341,6 @@ int sq_event_get(struct store *s, const char *dev_id, const char *id,
 
 /* sqlite_data.c, sqlite_users.c */
 int sq_records_put(struct store *s, struct store_records_put *p, struct err *e);
-int sq_records_announced(struct store *s, const struct store_record *rows,
-                         size_t n, struct err *e);
 int sq_records_list(struct store *s, const char *user_id, const char *type,
                     int64_t from, int64_t to, size_t limit, struct arena *a,
                     struct store_record **out, size_t *n, struct err *e);
@@ -374,6 +372,11 @@ int sq_users_by_provider_id(struct store *s, const char *provider,
                             const char *provider_user_id, struct arena *a,
                             struct store_user **out, size_t *n, struct err *e);
 int sq_event_add(struct store *s, const struct store_event *ev, struct err *e);
+int sq_event_add_sent(struct store *s, const struct store_event *ev,
+                      const struct store_record *rows, size_t n, struct err *e);
+int sq_events_referenced(struct store *s, const char *user_id,
+                         const char *reference, const char *type, int64_t *n,
+                         struct err *e);
 
 int sq_record_get(struct store *s, const char *user_id, const char *type,
                   const char *key, struct arena *a, struct store_record *out,

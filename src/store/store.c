@@ -483,13 +483,6 @@ store_records_put(struct store *s, struct store_records_put *p, struct err *e)
 }
 
 int
-store_records_announced(struct store *s, const struct store_record *rows,
-                        size_t n, struct err *e)
-{
-    return s->be->records_announced(s, rows, n, e);
-}
-
-int
 store_records_list(struct store *s, const char *user_id, const char *type,
                    int64_t from, int64_t to, size_t limit, struct arena *a,
                    struct store_record **out, size_t *n, struct err *e)
@@ -580,6 +573,21 @@ int
 store_event_add(struct store *s, const struct store_event *ev, struct err *e)
 {
     return s->be->event_add(s, ev, e);
+}
+
+int
+store_event_add_sent(struct store *s, const struct store_event *ev,
+                     const struct store_record *rows, size_t n, struct err *e)
+{
+    return s->be->event_add_sent(s, ev, rows, n, e);
+}
+
+int
+store_events_referenced(struct store *s, const char *user_id,
+                        const char *reference, const char *type, int64_t *n,
+                        struct err *e)
+{
+    return s->be->events_referenced(s, user_id, reference, type, n, e);
 }
 
 int

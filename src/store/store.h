@@ -559,15 +559,6 @@ int store_records_put(struct store *s, struct store_records_put *p,
                       struct err *e);
 
 /*
- * Mark the `n` records `rows` (user_id, type, key and hash read; as
- * store_records_list() gives them) announced, each only while its stored
- * version is still the one of that hash: for a caller that has just sent
- * them in events of its own. One transaction.
- */
-int store_records_announced(struct store *s, const struct store_record *rows,
-                            size_t n, struct err *e);
-
-/*
  * The records of `user_id` and `type` whose start is in [from, to)
  * (unix microseconds), oldest first, at most `limit` (0: no limit).
  */
@@ -680,6 +671,22 @@ int store_users_by_provider_id(struct store *s, const char *provider,
  * its user is deauthorized. */
 int store_event_add(struct store *s, const struct store_event *ev,
                     struct err *e);
+
+/*
+ * Add `ev` as store_event_add() does and, in the same transaction, mark
+ * the `n` records `rows` (user_id, type, key and hash read; as
+ * store_records_list() gives them) announced, each only while its stored
+ * version is still the one of that hash: for the event that completes a
+ * data request whose events carried them.
+ */
+int store_event_add_sent(struct store *s, const struct store_event *ev,
+                         const struct store_record *rows, size_t n,
+                         struct err *e);
+
+/* How many events of `user_id` of `type` carry `reference`, into `*n`. */
+int store_events_referenced(struct store *s, const char *user_id,
+                            const char *reference, const char *type, int64_t *n,
+                            struct err *e);
 
 /* ---- users ---- */
 

@@ -506,6 +506,30 @@ is($f->sql("SELECT count(*) FROM records WHERE user_id = '$alice'"
       . " < 1704067200000000 OR start_at >= 1706745600000000)"
       . " AND start_at < 1709251200000000"), 0,
     '... none outside it, which no event carried');
+
+# a request job run again (as after a crash took its lease) sends
+# nothing it sent before
+sub ref_events {
+    return $f->sql("SELECT count(*) FROM events WHERE reference = '$_[0]'");
+}
+my %before = map { $_ => ref_events($_) } $daily_ref, $sleep_ref;
+for my $ref ($daily_ref, $sleep_ref) {
+    $f->sql("PRAGMA busy_timeout = 10000; INSERT INTO jobs (id, dev_id,"
+          . " user_id, kind, lane, payload, state, run_at, created_at)"
+          . " SELECT lower(hex(randomblob(16))), dev_id, user_id, kind, lane,"
+          . " payload, 'pending', run_at, created_at FROM jobs"
+          . " WHERE kind = 'request' AND payload LIKE '%$ref%'");
+}
+$deadline = time + 60;
+sleep 0.2 while $f->sql("SELECT count(*) FROM jobs WHERE kind = 'request'"
+      . " AND state != 'done' AND (payload LIKE '%$daily_ref%' OR payload"
+      . " LIKE '%$sleep_ref%')") ne '0' && time < $deadline;
+is($f->sql("SELECT count(*) FROM jobs WHERE kind = 'request' AND state ="
+      . " 'done' AND (payload LIKE '%$daily_ref%' OR payload LIKE"
+      . " '%$sleep_ref%')"), 4, 'two request jobs ran again');
+is(ref_events($daily_ref), $before{$daily_ref}, '... one event: no more');
+is(ref_events($sleep_ref), $before{$sleep_ref},
+    '... a large request in chunks: no more');
 ok($f->sql("SELECT count(*) FROM records WHERE user_id = '$carol'"
       . " AND type = 'activity' AND announced = 0") > 0,
     'what to_webhook=false fetched waits for a backfill or poll to announce');

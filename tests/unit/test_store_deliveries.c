@@ -597,6 +597,8 @@ test_announce(struct store *s)
     v = put_one(s, "s", "{\"v\":1}", STORE_PUT_QUIET);
     {
         struct store_record sent[2];
+        struct store_event ev;
+        int64_t refs = 0;
         struct err e;
 
         err_clear(&e);
@@ -607,20 +609,36 @@ test_announce(struct store *s)
         crypto_sha256("{\"v\":1}", 7, sent[0].hash);
         sent[1] = sent[0];
         sent[1].key = "q"; /* announced, and of another version */
-        is_int(store_records_announced(s, sent, 2, &e), 0,
-               "records sent by their caller marked announced");
-        is_int((int)announced_of("s"), 1, "... the one sent");
-        is_int((int)announced_of("q"), 1, "... the other left as it was");
+        memset(&ev, 0, sizeof(ev));
+        ev.id = "ea1";
+        ev.dev_id = "dev_a";
+        ev.user_id = "ua";
+        ev.type = "sleep";
+        ev.reference = "ref-1";
+        ev.body = "{}";
+        ev.created_at = T0;
+        is_int(store_event_add_sent(s, &ev, sent, 2, &e), 0,
+               "an event that carries records, added");
+        is_int((int)announced_of("s"), 1, "... marks the one it carried");
+        is_int((int)announced_of("q"), 1, "... and leaves the other");
+        is_int(store_events_referenced(s, "ua", "ref-1", "sleep", &refs, &e), 0,
+               "events by reference");
+        is_int((int)refs, 1, "... counts it");
+        store_events_referenced(s, "ua", "ref-1", "daily", &refs, &e);
+        is_int((int)refs, 0, "... not as another type");
+        store_events_referenced(s, "ua", "ref-2", "sleep", &refs, &e);
+        is_int((int)refs, 0, "... nor under another reference");
         v = put_one(s, "s", "{\"v\":2}", STORE_PUT_QUIET);
-        is_int(store_records_announced(s, sent, 1, &e), 0,
+        ev.id = "ea2";
+        is_int(store_event_add_sent(s, &ev, sent, 1, &e), 0,
                "marking a version no longer stored");
         is_int((int)announced_of("s"), 2, "... leaves the newer one unsent");
     }
     v = put_one(s, "s", "{\"v\":2}", STORE_PUT_ANNOUNCE);
     is_int(v.change, 2, "... which the next announcing put sends as update");
     is_int(v.composed, 1, "... once");
-    is_int((int)side_int("SELECT count(*) FROM events WHERE user_id = 'ua'"), 0,
-           "compose made no event, so none was added");
+    is_int((int)side_int("SELECT count(*) FROM events WHERE user_id = 'ua'"), 2,
+           "compose made no event: only the two added by hand");
 }
 
 int
