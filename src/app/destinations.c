@@ -79,6 +79,11 @@ check_host_text(const char *url, struct err *e)
                        "url: the host must be a DNS name, an IPv4 address "
                        "or a bracketed IPv6 address, with an optional port");
     }
+    if (hlen + 1 == alen) {
+        return err_set(e, ERR_INVALID,
+                       "url: a ':' with no port after it; give the port or "
+                       "leave both out");
+    }
     if (hlen + 1 < alen) {
         const char *p = auth + hlen + 1;
         size_t plen = alen - hlen - 1;
@@ -375,10 +380,56 @@ check_room(struct app *a, const char *dev_id, struct err *e)
     return rc;
 }
 
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Percent-encodings in `s` (changed in place) as RFC 3986 section 6.2.2
+ * normalises them: an unreserved character decoded, others in upper
+ * case. */
+static void
+percent_normal(char *s)
+{
+    char *w = s;
+
+    while (*s != '\0') {
+        int hi = s[0] == '%' ? hex_value(s[1]) : -1;
+        int lo = hi >= 0 ? hex_value(s[2]) : -1;
+        int c = hi * 16 + lo;
+
+        if (lo < 0) {
+            *w++ = *s++;
+        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                   (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                   c == '~') {
+            *w++ = (char)c;
+            s += 3;
+        } else {
+            *w++ = '%';
+            *w++ = "0123456789ABCDEF"[hi];
+            *w++ = "0123456789ABCDEF"[lo];
+            s += 3;
+        }
+    }
+    *w = '\0';
+}
+
 /*
  * `url` as one spelling for comparing: curl's normal form (the scheme
- * in lower case, the port as a number, a default port left out) with
- * the host in lower case too; malloc'd, or NULL when it does not parse.
+ * in lower case, the port as a number, a default port left out, dot
+ * segments removed) with the host in lower case too and percent-encoding
+ * normalised; malloc'd, or NULL when it does not parse.
  */
 static char *
 url_canonical(const char *url)
@@ -400,6 +451,7 @@ url_canonical(const char *url)
             *p = (char)(*p - 'A' + 'a');
         }
     }
+    percent_normal(p);
 out:
     curl_free(part);
     curl_url_cleanup(u);

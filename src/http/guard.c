@@ -156,7 +156,8 @@ http_guard_headers(struct MHD_Connection *conn, const char *version,
         return err_set(e, ERR_INVALID,
                        "Transfer-Encoding: only 'chunked' is supported");
     }
-    if (f.host != 1 && version != NULL && strcmp(version, "HTTP/1.1") == 0) {
+    /* libmicrohttpd serves any later 1.x as 1.1 */
+    if (f.host != 1 && version != NULL && strcmp(version, "HTTP/1.0") != 0) {
         return err_set(e, ERR_INVALID,
                        "Host: an HTTP/1.1 request carries exactly one");
     }

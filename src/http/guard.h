@@ -31,7 +31,7 @@ int http_guard_target(const char *target, struct err *e);
  * Content-Length together with Transfer-Encoding, a Transfer-Encoding
  * other than `chunked`, a header value holding a NUL byte
  * (libmicrohttpd cuts values at a NUL, so this catches only what it lets
- * through), or an HTTP/1.1 request without exactly one Host. `version`
+ * through), or a request after HTTP/1.0 without exactly one Host. `version`
  * is the request's HTTP version. The answer to such a request must close
  * the connection.
  */

@@ -135,6 +135,8 @@ my @framing = (
         qr/only 'chunked'/ ],
     [ 'HTTP/1.1 without Host', "GET /healthz HTTP/1.1\r\n\r\n",
         qr/Host: an HTTP\/1\.1 request carries exactly one/ ],
+    [ 'HTTP/1.2 without Host', "GET /healthz HTTP/1.2\r\n\r\n",
+        qr/Host: an HTTP\/1\.1 request carries exactly one/ ],
     [ 'two Host headers', "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
         qr/Host: an HTTP\/1\.1 request carries exactly one/ ],
 );

@@ -149,6 +149,10 @@ my @bad = (
       'a fragment' ],
     [ { type => 'webhook', url => "$hook/x", secret => 'mine' },
       qr/^secret: not a field of a destination/, 'an unknown member' ],
+    [ { type => 'webhook', url => "$hook/x", region => 'eu-west-1' },
+      qr/^region: only an s3 destination takes it/, 'an s3 member' ],
+    [ { type => 'webhook', url => 'http://127.0.0.1:/x' },
+      qr/^url: a ':' with no port/, 'an empty port' ],
 );
 for my $c (@bad) {
     my $r = api($f, $alpha, POST => '/v2/destinations', $c->[0]);
@@ -196,6 +200,10 @@ my $r = api($f, $alpha, POST => '/v2/destinations',
     { type => 'webhook', url => "$hook/a1" });
 FerryTest::is_error($r, 409, qr/^url: destination \Q$a1->{id}\E already/,
     'api: the same URL again is 409 naming the destination');
+$r = api($f, $alpha, POST => '/v2/destinations',
+    { type => 'webhook', url => "$hook/%61%31" });
+FerryTest::is_error($r, 409, qr/^url: destination \Q$a1->{id}\E already/,
+    '... and with its letters percent-encoded');
 $r = api($f, $beta, POST => '/v2/destinations',
     { type => 'webhook', url => "$hook/b1" });
 is($r->{status}, 200, 'api add') or diag($r->{body});
