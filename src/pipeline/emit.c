@@ -44,17 +44,13 @@ pipeline_strip_samples(json_t *data)
     }
 }
 
-int
-pipeline_event(struct puser *pu, const char *type, json_t *body,
-               const char *reference, struct err *e)
-{
-    return pipeline_event_sent(pu, type, body, reference, NULL, 0, e);
-}
-
-int
-pipeline_event_sent(struct puser *pu, const char *type, json_t *body,
-                    const char *reference, const struct store_record *rows,
-                    size_t n, struct err *e)
+/* Add the event of `type` with `body` and `reference`: with `req`, as
+ * an event of that data request (store_request_event_add(), `rows`,
+ * `n`, `ends`), else alone. */
+static int
+event_add(struct puser *pu, const char *type, json_t *body,
+          const char *reference, int req, const struct store_record *rows,
+          size_t n, int ends, struct err *e)
 {
     struct arena ar;
     struct store_event ev;
@@ -68,12 +64,29 @@ pipeline_event_sent(struct puser *pu, const char *type, json_t *body,
                      &ev);
     if (rc == 0) {
         ev.reference = reference;
-        rc = store_event_add_sent(pu->app->store, &ev, rows, n, e);
+        rc =
+            req ? store_request_event_add(pu->app->store, &ev, rows, n, ends, e)
+                : store_event_add(pu->app->store, &ev, e);
     } else {
         err_set(e, rc, "out of memory for an event");
     }
     arena_release(&ar);
     return rc;
+}
+
+int
+pipeline_event(struct puser *pu, const char *type, json_t *body,
+               const char *reference, struct err *e)
+{
+    return event_add(pu, type, body, reference, 0, NULL, 0, 0, e);
+}
+
+int
+pipeline_request_event(struct puser *pu, const char *type, json_t *body,
+                       const char *reference, const struct store_record *rows,
+                       size_t n, int ends, struct err *e)
+{
+    return event_add(pu, type, body, reference, 1, rows, n, ends, e);
 }
 
 /* What the compose callback needs. */

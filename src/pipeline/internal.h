@@ -99,12 +99,14 @@ void pipeline_merge(json_t *into, const json_t *part);
 int pipeline_event(struct puser *pu, const char *type, json_t *body,
                    const char *reference, struct err *e);
 
-/* pipeline_event() that also marks the `n` stored records `rows`
- * announced in the same transaction (store_event_add_sent()): the event
- * that completes a data request whose events carried them. */
-int pipeline_event_sent(struct puser *pu, const char *type, json_t *body,
-                        const char *reference, const struct store_record *rows,
-                        size_t n, struct err *e);
+/* An event of the data request `reference` that carries the `n` stored
+ * records `rows` (none: its event of that type), the last one with
+ * `ends` (store_request_event_add()). ERR_CONFLICT when another run of
+ * the request's job sent it already. */
+int pipeline_request_event(struct puser *pu, const char *type, json_t *body,
+                           const char *reference,
+                           const struct store_record *rows, size_t n, int ends,
+                           struct err *e);
 
 /* The Withings-style path token of `resource` at this deployment: hex
  * of HMAC(master key, "ferry hook " resource), 32 characters. */

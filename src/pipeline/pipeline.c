@@ -488,35 +488,65 @@ range_data(struct puser *pu, enum data_type type, int64_t start, int64_t end,
     return 0;
 }
 
+/* 1 when the data request behind `sent` sent the record `type`/`key`. */
+static int
+record_sent(const struct store_request_sent *sent, const char *type,
+            const char *key)
+{
+    size_t i = 0;
+
+    for (i = 0; i < sent->nrecords; i++) {
+        if (strcmp(sent->keys[i], key) == 0 &&
+            strcmp(sent->types[i], type) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when the data request behind `sent` made its event of `type`. */
+static int
+event_sent(const struct store_request_sent *sent, const char *type)
+{
+    size_t i = 0;
+
+    for (i = 0; i < sent->nevents; i++) {
+        if (strcmp(sent->events[i], type) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /*
  * The events of a data request with `data` (borrowed; its objects are of
- * the stored records `rows`, one for one) of `type`: one event, or for a
- * `large` one the chunks between large_request_processing and
- * large_request_sending; all with the reference `ref`. Each event that
- * carries records marks them announced in its own transaction. A job
- * run again (a crash took its lease) goes on from what the first run
- * sent, counted by reference: the request's last event ends it, and
- * chunks already sent are not sent again.
+ * the stored records `rows`, one for one, which this may reorder) of
+ * `type`: one event, or for a `large` one the chunks between
+ * large_request_processing and large_request_sending; all with the
+ * reference `ref`. What each event sends is kept with it
+ * (store_request_event_add()): a job run again (a crash took its lease)
+ * goes on from there, sending only the records no chunk of the request
+ * carried yet, and a run that finds another one got there first stops.
  */
 static int
 request_events(struct puser *pu, int type, json_t *data,
-               const struct store_record *rows, int large, const char *ref,
+               struct store_record *rows, int large, const char *ref,
                struct err *e)
 {
     const char *name = data_type_name(type);
-    struct store *st = pu->app->store;
+    struct store_request_sent sent;
+    json_t *left = NULL;
+    struct arena ar;
     size_t n = json_array_size(data);
-    size_t chunks = (n + EVENT_OBJECTS - 1) / EVENT_OBJECTS;
-    int64_t ended = 0;
-    int64_t begun = 0;
-    int64_t sent = 0;
+    size_t m = 0;
     size_t i = 0;
+    int64_t chunks = 0;
     int rc = 0;
 
-    rc = store_events_referenced(
-        st, pu->u.id, ref, large ? "large_request_sending" : name, &ended, e);
-    if (rc < 0 || ended > 0) {
-        return rc;
+    arena_init(&ar, 64u << 20);
+    rc = store_request_sent(pu->app->store, ref, &ar, &sent, e);
+    if (rc < 0 || sent.ended) {
+        goto out;
     }
     if (!large) {
         json_t *body = NULL;
@@ -530,48 +560,64 @@ request_events(struct puser *pu, int type, json_t *data,
         }
         /* of profiles only the first is sent */
         rc = body != NULL
-                 ? pipeline_event_sent(pu, name, body, ref, rows,
-                                       type == DT_ATHLETE && n > 1 ? 1 : n, e)
+                 ? pipeline_request_event(pu, name, body, ref, rows,
+                                          type == DT_ATHLETE && n > 1 ? 1 : n,
+                                          1, e)
                  : ERR_NOMEM;
         json_decref(body);
-        return rc;
+        goto out;
     }
-    rc = store_events_referenced(st, pu->u.id, ref, "large_request_processing",
-                                 &begun, e);
-    if (rc == 0) {
-        rc = store_events_referenced(st, pu->u.id, ref, name, &sent, e);
-    }
-    if (rc == 0 && begun == 0) {
+    if (!event_sent(&sent, "large_request_processing")) {
         json_t *b = json_pack(
             "{s:s, s:s, s:s}", "status", "processing", "message",
             "Large request: the data follows in chunks", "reference", ref);
 
-        rc = pipeline_event(pu, "large_request_processing", b, ref, e);
+        rc = pipeline_request_event(pu, "large_request_processing", b, ref,
+                                    NULL, 0, 0, e);
         json_decref(b);
     }
-    for (i = (size_t)sent * EVENT_OBJECTS; rc == 0 && i < n;
-         i += EVENT_OBJECTS) {
-        size_t k = n - i < EVENT_OBJECTS ? n - i : EVENT_OBJECTS;
+    /* what is left to send, its rows moved up to match */
+    left = json_array();
+    for (i = 0; rc == 0 && i < n; i++) {
+        if (!record_sent(&sent, rows[i].type, rows[i].key)) {
+            json_array_append(left, json_array_get(data, i));
+            rows[m++] = rows[i];
+        }
+    }
+    chunks = sent.chunks;
+    for (i = 0; rc == 0 && i < m; i += EVENT_OBJECTS) {
+        size_t k = m - i < EVENT_OBJECTS ? m - i : EVENT_OBJECTS;
         json_t *chunk = json_array();
         json_t *body = NULL;
         size_t x = 0;
 
         for (x = i; x < i + k; x++) {
-            json_array_append(chunk, json_array_get(data, x));
+            json_array_append(chunk, json_array_get(left, x));
         }
         body = json_pack("{s:o, s:s}", "data", chunk, "version",
                          EVENTS_API_VERSION);
-        rc = pipeline_event_sent(pu, name, body, ref, rows + i, k, e);
+        rc = pipeline_request_event(pu, name, body, ref, rows + i, k, 0, e);
         json_decref(body);
+        chunks++;
     }
     if (rc == 0) {
         json_t *b = json_pack("{s:s, s:s, s:I}", "reference", ref, "message",
                               "All chunks of the large request were sent",
                               "expected_payloads", (json_int_t)chunks);
 
-        rc = pipeline_event(pu, "large_request_sending", b, ref, e);
+        rc = pipeline_request_event(pu, "large_request_sending", b, ref, NULL,
+                                    0, 1, e);
         json_decref(b);
     }
+out:
+    if (rc == ERR_CONFLICT) {
+        /* another run of this job sent it: nothing is left to do here */
+        log_event(LOG_INFO, "pipeline", "request.taken_over",
+                  "user_id=%s reference=%s", pu->u.id, ref);
+        rc = 0;
+    }
+    json_decref(left);
+    arena_release(&ar);
     return rc;
 }
 

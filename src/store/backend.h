@@ -206,12 +206,11 @@ struct store_backend {
                                 struct err *e);
     int (*event_add)(struct store *s, const struct store_event *ev,
                      struct err *e);
-    int (*event_add_sent)(struct store *s, const struct store_event *ev,
-                          const struct store_record *rows, size_t n,
-                          struct err *e);
-    int (*events_referenced)(struct store *s, const char *user_id,
-                             const char *reference, const char *type,
-                             int64_t *n, struct err *e);
+    int (*request_event_add)(struct store *s, const struct store_event *ev,
+                             const struct store_record *rows, size_t n,
+                             int ends, struct err *e);
+    int (*request_sent)(struct store *s, const char *reference, struct arena *a,
+                        struct store_request_sent *out, struct err *e);
     int (*record_get)(struct store *s, const char *user_id, const char *type,
                       const char *key, struct arena *a,
                       struct store_record *out, struct err *e);

@@ -370,11 +370,21 @@ static const char schema_v6[] =
     "UPDATE deliveries SET state = 'cancelled', head = 0,"
     " lease_owner = NULL, lease_until = NULL"
     " WHERE state IN ('pending', 'in_flight') AND destination_id IN"
-    " (SELECT id FROM destinations WHERE removed_at IS NOT NULL);"
-    /* A data request run again (its job lease taken over) finds what it
-     * sent before. */
-    "CREATE INDEX events_reference ON events (reference, user_id, type)"
-    " WHERE reference IS NOT NULL;";
+    " (SELECT id FROM destinations WHERE removed_at IS NOT NULL);";
+
+/*
+ * What a data request's events have sent, so that its job, run again
+ * (its lease taken over) or twice at once, sends nothing twice: the
+ * records its chunks carried (type, key), a row per event it made
+ * ('event', type; 'chunk', event id) and, once its last event is in,
+ * ('end', ''), which alone is then kept (store_request_event_add).
+ */
+static const char schema_v7[] = "CREATE TABLE request_sends ("
+                                " reference TEXT NOT NULL,"
+                                " type TEXT NOT NULL,"
+                                " key TEXT NOT NULL,"
+                                " PRIMARY KEY (reference, type, key)"
+                                ") STRICT, WITHOUT ROWID;";
 
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
@@ -382,8 +392,8 @@ const struct store_migration store_sqlite_migrations[] = {
     {3, "settings", schema_v3},
     {4, "delivery", schema_v4},
     {5, "provider data", schema_v5},
-    {6, "announced records, events by reference, stray deliveries cancelled",
-     schema_v6},
+    {6, "announced records, stray deliveries cancelled", schema_v6},
+    {7, "what data requests sent", schema_v7},
 };
 
 const int store_sqlite_migration_count =

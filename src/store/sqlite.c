@@ -1452,6 +1452,6 @@ const struct store_backend store_sqlite_backend = {
     .user_polled = sq_user_polled,
     .users_by_provider_id = sq_users_by_provider_id,
     .event_add = sq_event_add,
-    .event_add_sent = sq_event_add_sent,
-    .events_referenced = sq_events_referenced,
+    .request_event_add = sq_request_event_add,
+    .request_sent = sq_request_sent,
 };

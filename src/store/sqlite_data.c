@@ -35,9 +35,15 @@ static const char ST_RECORD_ANNOUNCED[] =
 static const char ST_RECORD_SENT[] =
     "UPDATE records SET announced = 1"
     " WHERE user_id = ? AND type = ? AND key = ? AND hash = ?";
-static const char ST_EVENTS_REFERENCED[] =
-    "SELECT count(*) FROM events"
-    " WHERE reference = ?1 AND user_id = ?2 AND type = ?3";
+/* What a data request sent (schema v7). */
+static const char ST_SEND_ADD[] =
+    "INSERT INTO request_sends (reference, type, key) VALUES (?, ?, ?)";
+static const char ST_SEND_ENDED[] =
+    "SELECT count(*) FROM request_sends WHERE reference = ? AND type = 'end'";
+static const char ST_SEND_FORGET[] =
+    "DELETE FROM request_sends WHERE reference = ? AND type != 'end'";
+static const char ST_SEND_LIST[] =
+    "SELECT type, key FROM request_sends WHERE reference = ?";
 static const char ST_RECORD_LIST[] =
     "SELECT user_id, type, key, start_at, end_at, local_date, hash, data,"
     " created_at, updated_at FROM records"
@@ -732,79 +738,193 @@ sq_token_put(struct store *s, const char *user_id, const unsigned char *sealed,
 
 /* ---- events alone ---- */
 
-struct event_add_args {
-    const struct store_event *ev;
-    const struct store_record *rows; /* marked announced, by hash */
-    size_t n;
-};
-
 static int
 run_event_add(struct conn *w, const struct wop *op, struct err *e)
 {
-    const struct event_add_args *ea = op->in.p;
-    size_t i = 0;
-    int rc = user_gone(w, ea->ev->user_id, op->name, e);
+    const struct store_event *ev = op->in.p;
+    int rc = user_gone(w, ev->user_id, op->name, e);
 
-    if (rc == 0) {
-        rc = sq_insert_event(w, ea->ev, op->name, e);
-    }
-    for (i = 0; rc == 0 && i < ea->n; i++) {
-        const struct store_record *r = &ea->rows[i];
-        struct call c = {0};
-
-        rc = sq_call_start(&c, w, ST_RECORD_SENT, NULL, op->name, e);
-        if (rc == 0) {
-            sq_bind_text(&c, r->user_id);
-            sq_bind_text(&c, r->type);
-            sq_bind_text(&c, r->key);
-            sq_bind_hash(&c, r->hash);
-            rc = sq_call_run(&c);
-        }
-        sq_call_end(&c);
-    }
-    return rc < 0 ? rc : 0;
-}
-
-int
-sq_event_add_sent(struct store *s, const struct store_event *ev,
-                  const struct store_record *rows, size_t n, struct err *e)
-{
-    struct wop op = {.run = run_event_add, .name = "store_event_add"};
-    struct event_add_args ea = {ev, rows, n};
-
-    op.in.p = &ea;
-    return sq_write_sync(s, &op, e);
+    return rc < 0 ? rc : sq_insert_event(w, ev, op->name, e);
 }
 
 int
 sq_event_add(struct store *s, const struct store_event *ev, struct err *e)
 {
-    return sq_event_add_sent(s, ev, NULL, 0, e);
+    struct wop op = {.run = run_event_add, .name = "store_event_add"};
+
+    op.in.p = ev;
+    return sq_write_sync(s, &op, e);
 }
 
-int
-sq_events_referenced(struct store *s, const char *user_id,
-                     const char *reference, const char *type, int64_t *n,
-                     struct err *e)
-{
-    struct sq_store *q = sq(s);
-    struct conn *r = sq_reader_get(q);
-    struct call c = {0};
-    int rc = sq_call_start(&c, r, ST_EVENTS_REFERENCED, NULL,
-                           "store_events_referenced", e);
+/* ---- what data requests sent ---- */
 
-    *n = 0;
+struct request_event_args {
+    const struct store_event *ev;
+    const struct store_record *rows;
+    size_t n;
+    int ends;
+};
+
+/* Run `sql` with the text values `a`, `b`, `c` (NULL: fewer). */
+static int
+send_exec(struct conn *w, const char *sql, const char *a, const char *b,
+          const char *c3, const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, sql, NULL, op, e);
+
     if (rc == 0) {
-        sq_bind_text(&c, reference);
-        sq_bind_text(&c, user_id);
-        sq_bind_text(&c, type);
+        sq_bind_text(&c, a);
+        if (b != NULL) {
+            sq_bind_text(&c, b);
+            sq_bind_text(&c, c3);
+        }
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+/* One record `r` sent by the request `ref`: kept, and marked announced
+ * while its stored version is the one of its hash. */
+static int
+send_record(struct conn *w, const char *ref, const struct store_record *r,
+            const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = send_exec(w, ST_SEND_ADD, ref, r->type, r->key, op, e);
+
+    if (rc == 0) {
+        rc = sq_call_start(&c, w, ST_RECORD_SENT, NULL, op, e);
+    }
+    if (rc == 0) {
+        sq_bind_text(&c, r->user_id);
+        sq_bind_text(&c, r->type);
+        sq_bind_text(&c, r->key);
+        sq_bind_hash(&c, r->hash);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+static int
+run_request_event_add(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct request_event_args *ra = op->in.p;
+    const char *ref = ra->ev->reference;
+    struct call c = {0};
+    size_t i = 0;
+    int rc = 0;
+
+    if (ref == NULL) {
+        return err_set(e, ERR_INVALID, "%s: the event has no reference",
+                       op->name);
+    }
+    rc = sq_call_start(&c, w, ST_SEND_ENDED, NULL, op->name, e);
+    if (rc == 0) {
+        sq_bind_text(&c, ref);
         rc = sq_call_step(&c);
         if (rc == 1) {
-            *n = sq_col_int(&c);
-            rc = c.rc;
+            rc = c.rc != 0 ? c.rc : sq_col_int(&c) > 0 ? 1 : 0;
         }
     }
     sq_call_end(&c);
+    if (rc == 1) {
+        return err_set(e, ERR_CONFLICT, "%s: request %s has ended", op->name,
+                       ref);
+    }
+    if (rc == 0) {
+        rc = user_gone(w, ra->ev->user_id, op->name, e);
+    }
+    if (rc == 0) {
+        rc = sq_insert_event(w, ra->ev, op->name, e);
+    }
+    for (i = 0; rc == 0 && i < ra->n; i++) {
+        rc = send_record(w, ref, &ra->rows[i], op->name, e);
+    }
+    if (rc == 0) {
+        rc = ra->n > 0 ? send_exec(w, ST_SEND_ADD, ref, "chunk", ra->ev->id,
+                                   op->name, e)
+                       : send_exec(w, ST_SEND_ADD, ref, "event", ra->ev->type,
+                                   op->name, e);
+    }
+    if (rc == 0 && ra->ends) {
+        rc = send_exec(w, ST_SEND_FORGET, ref, NULL, NULL, op->name, e);
+        if (rc == 0) {
+            rc = send_exec(w, ST_SEND_ADD, ref, "end", "", op->name, e);
+        }
+    }
+    return rc < 0 ? rc : 0;
+}
+
+int
+sq_request_event_add(struct store *s, const struct store_event *ev,
+                     const struct store_record *rows, size_t n, int ends,
+                     struct err *e)
+{
+    struct wop op = {.run = run_request_event_add,
+                     .name = "store_request_event_add"};
+    struct request_event_args ra = {ev, rows, n, ends};
+
+    op.in.p = &ra;
+    return sq_write_sync(s, &op, e);
+}
+
+struct send_row {
+    const char *type;
+    const char *key;
+};
+
+static void
+read_send(struct call *c, void *row)
+{
+    struct send_row *r = row;
+
+    r->type = sq_col_text(c);
+    r->key = sq_col_text(c);
+}
+
+int
+sq_request_sent(struct store *s, const char *reference, struct arena *a,
+                struct store_request_sent *out, struct err *e)
+{
+    struct sq_store *q = sq(s);
+    struct conn *r = sq_reader_get(q);
+    struct send_row *rows = NULL;
+    struct call c = {0};
+    size_t n = 0;
+    size_t i = 0;
+    int rc = sq_call_start(&c, r, ST_SEND_LIST, a, "store_request_sent", e);
+
+    memset(out, 0, sizeof(*out));
+    if (rc == 0) {
+        sq_bind_text(&c, reference);
+        rc = sq_call_rows(&c, sizeof(*rows), read_send, (void **)&rows, &n);
+    }
+    sq_call_end(&c);
     sq_reader_put(q, r);
-    return rc;
+    if (rc < 0 || n == 0) {
+        return rc;
+    }
+    out->events = arena_alloc(a, n * sizeof(*out->events));
+    out->types = arena_alloc(a, n * sizeof(*out->types));
+    out->keys = arena_alloc(a, n * sizeof(*out->keys));
+    if (out->events == NULL || out->types == NULL || out->keys == NULL) {
+        memset(out, 0, sizeof(*out));
+        return err_set(e, ERR_NOMEM, "store_request_sent: out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        if (strcmp(rows[i].type, "end") == 0) {
+            out->ended = 1;
+        } else if (strcmp(rows[i].type, "chunk") == 0) {
+            out->chunks++;
+        } else if (strcmp(rows[i].type, "event") == 0) {
+            out->events[out->nevents++] = rows[i].key;
+        } else {
+            out->types[out->nrecords] = rows[i].type;
+            out->keys[out->nrecords++] = rows[i].key;
+        }
+    }
+    return 0;
 }

@@ -372,11 +372,11 @@ int sq_users_by_provider_id(struct store *s, const char *provider,
                             const char *provider_user_id, struct arena *a,
                             struct store_user **out, size_t *n, struct err *e);
 int sq_event_add(struct store *s, const struct store_event *ev, struct err *e);
-int sq_event_add_sent(struct store *s, const struct store_event *ev,
-                      const struct store_record *rows, size_t n, struct err *e);
-int sq_events_referenced(struct store *s, const char *user_id,
-                         const char *reference, const char *type, int64_t *n,
+int sq_request_event_add(struct store *s, const struct store_event *ev,
+                         const struct store_record *rows, size_t n, int ends,
                          struct err *e);
+int sq_request_sent(struct store *s, const char *reference, struct arena *a,
+                    struct store_request_sent *out, struct err *e);
 
 int sq_record_get(struct store *s, const char *user_id, const char *type,
                   const char *key, struct arena *a, struct store_record *out,

@@ -576,18 +576,18 @@ store_event_add(struct store *s, const struct store_event *ev, struct err *e)
 }
 
 int
-store_event_add_sent(struct store *s, const struct store_event *ev,
-                     const struct store_record *rows, size_t n, struct err *e)
+store_request_event_add(struct store *s, const struct store_event *ev,
+                        const struct store_record *rows, size_t n, int ends,
+                        struct err *e)
 {
-    return s->be->event_add_sent(s, ev, rows, n, e);
+    return s->be->request_event_add(s, ev, rows, n, ends, e);
 }
 
 int
-store_events_referenced(struct store *s, const char *user_id,
-                        const char *reference, const char *type, int64_t *n,
-                        struct err *e)
+store_request_sent(struct store *s, const char *reference, struct arena *a,
+                   struct store_request_sent *out, struct err *e)
 {
-    return s->be->events_referenced(s, user_id, reference, type, n, e);
+    return s->be->request_sent(s, reference, a, out, e);
 }
 
 int

@@ -673,20 +673,37 @@ int store_event_add(struct store *s, const struct store_event *ev,
                     struct err *e);
 
 /*
- * Add `ev` as store_event_add() does and, in the same transaction, mark
- * the `n` records `rows` (user_id, type, key and hash read; as
- * store_records_list() gives them) announced, each only while its stored
- * version is still the one of that hash: for the event that completes a
- * data request whose events carried them.
+ * Add `ev`, an event of the data request `ev->reference`, as
+ * store_event_add() does, in one transaction with what it sends: the
+ * `n` records `rows` (user_id, type, key and hash read; as
+ * store_records_list() gives them) it carries are marked announced (each
+ * only while its stored version is still the one of that hash) and kept
+ * as sent by the request; an event with `n` > 0 counts as one of its
+ * chunks, one without as its event of that type (once per request).
+ * With `ends`, the request is done: what it sent is forgotten and only
+ * its end is kept. ERR_CONFLICT, nothing written, when the request has
+ * ended, or sent one of the records or an event of that type already:
+ * another run of its job got there first.
  */
-int store_event_add_sent(struct store *s, const struct store_event *ev,
-                         const struct store_record *rows, size_t n,
-                         struct err *e);
-
-/* How many events of `user_id` of `type` carry `reference`, into `*n`. */
-int store_events_referenced(struct store *s, const char *user_id,
-                            const char *reference, const char *type, int64_t *n,
+int store_request_event_add(struct store *s, const struct store_event *ev,
+                            const struct store_record *rows, size_t n, int ends,
                             struct err *e);
+
+/* What a data request has sent so far (store_request_event_add()). */
+struct store_request_sent {
+    int ended;           /* its last event is in */
+    int64_t chunks;      /* events with records */
+    const char **events; /* types of its events without records */
+    size_t nevents;
+    const char **types; /* the records sent: types[i], keys[i] */
+    const char **keys;
+    size_t nrecords;
+};
+
+/* What the data request `reference` has sent, into `*out` (its arrays
+ * and strings in `a`). */
+int store_request_sent(struct store *s, const char *reference, struct arena *a,
+                       struct store_request_sent *out, struct err *e);
 
 /* ---- users ---- */
 

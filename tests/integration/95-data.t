@@ -530,6 +530,64 @@ is($f->sql("SELECT count(*) FROM jobs WHERE kind = 'request' AND state ="
 is(ref_events($daily_ref), $before{$daily_ref}, '... one event: no more');
 is(ref_events($sleep_ref), $before{$sleep_ref},
     '... a large request in chunks: no more');
+
+# A large request stopped after its first two chunks (as kill -9 would
+# leave it: its other events undone, what it sent kept), with a night
+# that turned up in the range meanwhile: run again, it sends the nights
+# no chunk carried, the new one among them, and each night once.
+{
+    my $sid = "json_extract(value, '\$.metadata.summary_id')";
+    my @kept = split /\n/, $f->sql("SELECT id FROM events WHERE reference ="
+          . " '$sleep_ref' AND type = 'sleep' ORDER BY seq LIMIT 2");
+    my $keep = join(', ', map {"'$_'"} @kept);
+    sql_write("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM"
+          . " events WHERE reference = '$sleep_ref' AND id NOT IN ($keep)"
+          . " AND type != 'large_request_processing');"
+          . " DELETE FROM events WHERE reference = '$sleep_ref'"
+          . " AND id NOT IN ($keep) AND type != 'large_request_processing';"
+          . " DELETE FROM request_sends WHERE reference = '$sleep_ref';"
+          . " INSERT INTO request_sends VALUES ('$sleep_ref', 'event',"
+          . " 'large_request_processing');"
+          . " INSERT INTO request_sends SELECT '$sleep_ref', 'chunk', id"
+          . " FROM events WHERE id IN ($keep);"
+          . " INSERT INTO request_sends SELECT DISTINCT '$sleep_ref', 'sleep',"
+          . " r.key FROM events e, json_each(e.body, '\$.data'), records r"
+          . " WHERE e.id IN ($keep) AND r.user_id = '$alice' AND r.type ="
+          . " 'sleep' AND json_extract(r.data, '\$.metadata.summary_id')"
+          . " = $sid;"
+          . " INSERT INTO records SELECT user_id, type, 'late-night',"
+          . " start_at + 1000000, end_at, local_date, randomblob(32),"
+          . " json_set(data, '\$.metadata.summary_id', 'LATE'), created_at,"
+          . " updated_at, 0 FROM records WHERE $nights_in"
+          . " ORDER BY start_at LIMIT 1");
+    is($f->sql("SELECT count(*) FROM request_sends WHERE reference ="
+          . " '$sleep_ref' AND type = 'sleep'"), 20,
+        'a large request stopped after two chunks of ten nights');
+    $f->sql("PRAGMA busy_timeout = 10000; INSERT INTO jobs (id, dev_id,"
+          . " user_id, kind, lane, payload, state, run_at, created_at)"
+          . " SELECT lower(hex(randomblob(16))), dev_id, user_id, kind, lane,"
+          . " payload, 'pending', run_at, created_at FROM jobs"
+          . " WHERE kind = 'request' AND payload LIKE '%$sleep_ref%' LIMIT 1");
+    $deadline = time + 60;
+    sleep 0.2 while $f->sql("SELECT count(*) FROM events WHERE reference ="
+          . " '$sleep_ref' AND type = 'large_request_sending'") eq '0'
+      && time < $deadline;
+    my @sent = split /\n/, $f->sql("SELECT $sid FROM events,"
+          . " json_each(events.body, '\$.data') WHERE events.reference ="
+          . " '$sleep_ref' AND events.type = 'sleep'");
+    my %times;
+    $times{$_}++ for @sent;
+    is(scalar(grep { $times{$_} > 1 } keys %times), 0,
+        '... run again, it sends no night twice');
+    is(scalar @sent, $nights + 1, '... and every night of the range');
+    ok($times{LATE}, '... the one that turned up meanwhile among them');
+    my $chunks = $f->sql("SELECT count(*) FROM events WHERE reference ="
+          . " '$sleep_ref' AND type = 'sleep'");
+    is($f->sql("SELECT json_extract(body, '\$.expected_payloads') FROM events"
+          . " WHERE reference = '$sleep_ref' AND type ="
+          . " 'large_request_sending'"), $chunks,
+        '... and large_request_sending counts every chunk');
+}
 ok($f->sql("SELECT count(*) FROM records WHERE user_id = '$carol'"
       . " AND type = 'activity' AND announced = 0") > 0,
     'what to_webhook=false fetched waits for a backfill or poll to announce');

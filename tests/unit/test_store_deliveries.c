@@ -597,11 +597,13 @@ test_announce(struct store *s)
     v = put_one(s, "s", "{\"v\":1}", STORE_PUT_QUIET);
     {
         struct store_record sent[2];
+        struct store_request_sent rs;
         struct store_event ev;
-        int64_t refs = 0;
+        struct arena a;
         struct err e;
 
         err_clear(&e);
+        arena_init(&a, 1 << 20);
         memset(sent, 0, sizeof(sent));
         sent[0].user_id = "ua";
         sent[0].type = "sleep";
@@ -613,32 +615,56 @@ test_announce(struct store *s)
         ev.id = "ea1";
         ev.dev_id = "dev_a";
         ev.user_id = "ua";
-        ev.type = "sleep";
+        ev.type = "large_request_processing";
         ev.reference = "ref-1";
         ev.body = "{}";
         ev.created_at = T0;
-        is_int(store_event_add_sent(s, &ev, sent, 2, &e), 0,
-               "an event that carries records, added");
+        is_int(store_request_event_add(s, &ev, NULL, 0, 0, &e), 0,
+               "a request's event without records");
+        ev.id = "ea1b";
+        is_int(store_request_event_add(s, &ev, NULL, 0, 0, &e), ERR_CONFLICT,
+               "... a second of that type: ERR_CONFLICT");
+        ev.id = "ea2";
+        ev.type = "sleep";
+        is_int(store_request_event_add(s, &ev, sent, 2, 0, &e), 0,
+               "a chunk that carries records");
         is_int((int)announced_of("s"), 1, "... marks the one it carried");
         is_int((int)announced_of("q"), 1, "... and leaves the other");
-        is_int(store_events_referenced(s, "ua", "ref-1", "sleep", &refs, &e), 0,
-               "events by reference");
-        is_int((int)refs, 1, "... counts it");
-        store_events_referenced(s, "ua", "ref-1", "daily", &refs, &e);
-        is_int((int)refs, 0, "... not as another type");
-        store_events_referenced(s, "ua", "ref-2", "sleep", &refs, &e);
-        is_int((int)refs, 0, "... nor under another reference");
+        ev.id = "ea3";
+        is_int(store_request_event_add(s, &ev, sent, 1, 0, &e), ERR_CONFLICT,
+               "a record sent twice by one request: ERR_CONFLICT");
+        is_int((int)side_int("SELECT count(*) FROM events WHERE id = 'ea3'"), 0,
+               "... and that event is not added");
+        is_int(store_request_sent(s, "ref-1", &a, &rs, &e), 0,
+               "what the request sent");
+        ok(!rs.ended && rs.chunks == 1 && rs.nevents == 1 &&
+               strcmp(rs.events[0], "large_request_processing") == 0 &&
+               rs.nrecords == 2,
+           "... one chunk of two records, and its first event");
         v = put_one(s, "s", "{\"v\":2}", STORE_PUT_QUIET);
-        ev.id = "ea2";
-        is_int(store_event_add_sent(s, &ev, sent, 1, &e), 0,
-               "marking a version no longer stored");
-        is_int((int)announced_of("s"), 2, "... leaves the newer one unsent");
+        ev.id = "ea4";
+        ev.type = "large_request_sending";
+        is_int(store_request_event_add(s, &ev, NULL, 0, 1, &e), 0,
+               "the request's last event");
+        is_int(store_request_sent(s, "ref-1", &a, &rs, &e), 0, "what it sent");
+        ok(rs.ended && rs.chunks == 0 && rs.nrecords == 0 && rs.nevents == 0,
+           "... only that it ended");
+        ev.id = "ea5";
+        ev.type = "sleep";
+        is_int(store_request_event_add(s, &ev, sent, 1, 0, &e), ERR_CONFLICT,
+               "an event of an ended request: ERR_CONFLICT");
+        ev.reference = "ref-2";
+        is_int(store_request_event_add(s, &ev, sent, 1, 1, &e), 0,
+               "another request may send the same record");
+        is_int((int)announced_of("s"), 2,
+               "... but not mark a version no longer stored");
+        arena_release(&a);
     }
     v = put_one(s, "s", "{\"v\":2}", STORE_PUT_ANNOUNCE);
     is_int(v.change, 2, "... which the next announcing put sends as update");
     is_int(v.composed, 1, "... once");
-    is_int((int)side_int("SELECT count(*) FROM events WHERE user_id = 'ua'"), 2,
-           "compose made no event: only the two added by hand");
+    is_int((int)side_int("SELECT count(*) FROM events WHERE user_id = 'ua'"), 4,
+           "compose made no event: only the four added by hand");
 }
 
 int
