@@ -89,14 +89,13 @@ struct add_job {
 };
 
 /* The kind's options from the body: s3's credentials and region. A
- * member that is none of these nor type or url, or one of these for
- * another kind, is refused: a misspelt option would otherwise be
- * dropped without a word. */
+ * member that is none of these nor type or url is refused: a misspelt
+ * option would otherwise be dropped without a word (destinations_add()
+ * refuses s3's options on other kinds). */
 static int
-add_options(json_t *body, const char *type, json_t **opts, struct err *e)
+add_options(json_t *body, json_t **opts, struct err *e)
 {
     static const char *const names[] = {"access_key", "secret_key", "region"};
-    int s3 = strcmp(type, "s3") == 0;
     const char *key = NULL;
     json_t *member = NULL;
     size_t i = 0;
@@ -106,21 +105,15 @@ add_options(json_t *body, const char *type, json_t **opts, struct err *e)
     json_object_foreach(body, key, member)
     {
         int known = strcmp(key, "type") == 0 || strcmp(key, "url") == 0;
-        int option = 0;
 
         for (i = 0; !known && i < sizeof(names) / sizeof(names[0]); i++) {
-            option = strcmp(key, names[i]) == 0;
-            known = option;
+            known = strcmp(key, names[i]) == 0;
         }
         if (!known) {
             return err_set(e, ERR_INVALID,
                            "%.64s: not a field of a destination (type, url, "
                            "access_key, secret_key, region)",
                            key);
-        }
-        if (option && !s3) {
-            return err_set(e, ERR_INVALID,
-                           "%s: only an s3 destination takes it", key);
         }
     }
     *opts = json_object();
@@ -229,7 +222,7 @@ api_destinations_add(struct http_request *req, struct http_response *resp)
         rc = err_set(&e, ERR_INVALID, "url: required");
     }
     if (rc == 0) {
-        rc = add_options(j->body, j->type, &j->opts, &e);
+        rc = add_options(j->body, &j->opts, &e);
     }
     if (rc < 0) {
         json_decref(j->opts);

@@ -104,6 +104,51 @@ check_host_text(const char *url, struct err *e)
     return 0;
 }
 
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Percent-encodings in `s` (changed in place) as RFC 3986 section 6.2.2
+ * normalises them: an unreserved character decoded, others in upper
+ * case. */
+static void
+percent_normal(char *s)
+{
+    char *w = s;
+
+    while (*s != '\0') {
+        int hi = s[0] == '%' ? hex_value(s[1]) : -1;
+        int lo = hi >= 0 ? hex_value(s[2]) : -1;
+        int c = hi * 16 + lo;
+
+        if (lo < 0) {
+            *w++ = *s++;
+        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                   (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                   c == '~') {
+            *w++ = (char)c;
+            s += 3;
+        } else {
+            *w++ = '%';
+            *w++ = "0123456789ABCDEF"[hi];
+            *w++ = "0123456789ABCDEF"[lo];
+            s += 3;
+        }
+    }
+    *w = '\0';
+}
+
 /*
  * A webhook URL: http or https, a host, a port of 1 - 65535 if any, no
  * user-info or fragment, at most DEST_URL_MAX bytes of printable ASCII.
@@ -135,6 +180,14 @@ check_webhook_url(const char *url, struct err *e)
         return err_set(e, ERR_INVALID,
                        "url: a fragment (#...) is never sent to the "
                        "receiver; leave it out");
+    }
+    for (i = 0; i < n; i++) {
+        if (url[i] == '%' &&
+            (hex_value(url[i + 1]) < 0 || hex_value(url[i + 2]) < 0)) {
+            return err_set(e, ERR_INVALID,
+                           "url: a '%%' not followed by two hex digits "
+                           "(write '%%25' for a '%%' itself)");
+        }
     }
     return check_host_text(url, e);
 }
@@ -380,51 +433,6 @@ check_room(struct app *a, const char *dev_id, struct err *e)
     return rc;
 }
 
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Percent-encodings in `s` (changed in place) as RFC 3986 section 6.2.2
- * normalises them: an unreserved character decoded, others in upper
- * case. */
-static void
-percent_normal(char *s)
-{
-    char *w = s;
-
-    while (*s != '\0') {
-        int hi = s[0] == '%' ? hex_value(s[1]) : -1;
-        int lo = hi >= 0 ? hex_value(s[2]) : -1;
-        int c = hi * 16 + lo;
-
-        if (lo < 0) {
-            *w++ = *s++;
-        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                   (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                   c == '~') {
-            *w++ = (char)c;
-            s += 3;
-        } else {
-            *w++ = '%';
-            *w++ = "0123456789ABCDEF"[hi];
-            *w++ = "0123456789ABCDEF"[lo];
-            s += 3;
-        }
-    }
-    *w = '\0';
-}
-
 /*
  * `url` as one spelling for comparing: curl's normal form (the scheme
  * in lower case, the port as a number, a default port left out, dot
@@ -435,11 +443,14 @@ static char *
 url_canonical(const char *url)
 {
     CURLU *u = curl_url();
+    char *spelt = xstrdup(url);
     char *part = NULL;
     char *out = NULL;
     char *p = NULL;
 
-    if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+    /* decoded first, so that an encoded dot segment is one too */
+    percent_normal(spelt);
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, spelt, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_URL, &part, CURLU_NO_DEFAULT_PORT) !=
             CURLUE_OK) {
         goto out;
@@ -453,6 +464,7 @@ url_canonical(const char *url)
     }
     percent_normal(p);
 out:
+    free(spelt);
     curl_free(part);
     curl_url_cleanup(u);
     return out;
@@ -522,6 +534,19 @@ destinations_add(struct app *a, const char *dev_id, const char *kind,
     }
     if (url == NULL || url[0] == '\0') {
         return err_set(e, ERR_INVALID, "url: required");
+    }
+    if (strcmp(kind, "s3") != 0) {
+        static const char *const s3_only[] = {"access_key", "secret_key",
+                                              "region"};
+        size_t i = 0;
+
+        for (i = 0; i < sizeof(s3_only) / sizeof(s3_only[0]); i++) {
+            if (json_object_get(opts, s3_only[i]) != NULL) {
+                return err_set(e, ERR_INVALID,
+                               "%s: only an s3 destination takes it",
+                               s3_only[i]);
+            }
+        }
     }
     rc = check_room(a, dev_id, e);
     if (rc < 0) {

@@ -33,8 +33,10 @@ struct destination_made {
  * may be NULL; s3 takes "access_key", "secret_key" and "region"). The
  * URL must name a host that does not resolve to a loopback, private or
  * link-local address unless [security] allow_private_destinations is
- * set (and each delivery checks again). ERR_CONFLICT when the developer
- * has DESTINATIONS_MAX in use already. ERR_INVALID naming the field
+ * set (and each delivery checks again). s3's options on another kind
+ * are refused. ERR_CONFLICT when the developer has DESTINATIONS_MAX in
+ * use already, or (naming it) a webhook to the same URL in another
+ * spelling. ERR_INVALID naming the field
  * ("type", "url", "access_key", ...) and the problem; ERR_FORBIDDEN
  * for a private address; ERR_NOTFOUND for an unknown developer.
  */

@@ -65,13 +65,17 @@ static const char *const ssl_modes[] = {
 };
 
 /* Do the tables exist (in the connection's search_path), the users one
- * with state_at (which tables made by earlier versions lack)? */
+ * with state_at (which tables made by earlier versions lack)? And the
+ * type state_at has, if it is there ('' if not). */
 static const char tables_exist_sql[] =
     "SELECT to_regclass('ferry_users') IS NOT NULL"
     " AND to_regclass('ferry_payloads') IS NOT NULL"
     " AND EXISTS (SELECT 1 FROM pg_attribute"
     "  WHERE attrelid = to_regclass('ferry_users')"
-    "  AND attname = 'state_at' AND NOT attisdropped)";
+    "  AND attname = 'state_at' AND NOT attisdropped),"
+    " coalesce((SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+    "  WHERE attrelid = to_regclass('ferry_users')"
+    "  AND attname = 'state_at' AND NOT attisdropped), '')";
 
 /*
  * The tables. The advisory lock (its key is "ferry" in ASCII) keeps two
@@ -609,6 +613,16 @@ tables_ensure(PGconn *c, const struct deliver_attempt *at,
         return -1;
     }
     exist = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] != '\0' &&
+        strcmp(PQgetvalue(res, 0, 1), "timestamp with time zone") != 0) {
+        /* the developer's own column: ferry would misorder the states */
+        deliver_result_fail(r, 0,
+                            "postgres: ferry_users.state_at is %.64s, not "
+                            "timestamp with time zone; rename or drop it",
+                            PQgetvalue(res, 0, 1));
+        PQclear(res);
+        return -1;
+    }
     PQclear(res);
     if (exist) {
         return 0;

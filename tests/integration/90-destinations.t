@@ -153,6 +153,8 @@ my @bad = (
       qr/^region: only an s3 destination takes it/, 'an s3 member' ],
     [ { type => 'webhook', url => 'http://127.0.0.1:/x' },
       qr/^url: a ':' with no port/, 'an empty port' ],
+    [ { type => 'webhook', url => "$hook/a%zz" },
+      qr/^url: a '%' not followed by two hex digits/, 'a bad %-escape' ],
 );
 for my $c (@bad) {
     my $r = api($f, $alpha, POST => '/v2/destinations', $c->[0]);
@@ -204,6 +206,14 @@ $r = api($f, $alpha, POST => '/v2/destinations',
     { type => 'webhook', url => "$hook/%61%31" });
 FerryTest::is_error($r, 409, qr/^url: destination \Q$a1->{id}\E already/,
     '... and with its letters percent-encoded');
+$r = api($f, $alpha, POST => '/v2/destinations',
+    { type => 'webhook', url => "$hook/x/%2e%2E/a1" });
+FerryTest::is_error($r, 409, qr/^url: destination \Q$a1->{id}\E already/,
+    '... and through an encoded dot segment');
+($code, $out, $err) = $f->cli('destination', 'add', $alpha->{dev_id},
+    'webhook', "$hook/k1", '--access-key', 'AKIA');
+ok($code == 1 && $err =~ /access_key: only an s3 destination takes it/,
+    'cli: an s3 option on a webhook is refused') or diag($err);
 $r = api($f, $beta, POST => '/v2/destinations',
     { type => 'webhook', url => "$hook/b1" });
 is($r->{status}, 200, 'api add') or diag($r->{body});

@@ -402,6 +402,20 @@ $f->stop;
 ($code, $out) = $f->cli('events', 'show', $late);
 unlike($out, qr/\Q$PASSWORD\E/, 'the password is not in events show');
 
+# a state_at column of the developer's own, of another type, is refused
+# by name rather than written wrong
+$pg->psql('ALTER TABLE ferry_users ALTER COLUMN state_at TYPE date');
+$f->start;
+my $odd = insert_activity($u, '2026-03-06T06:00:00Z', '2026-03-06T07:00:00Z');
+ok(wait_for(sub { ($f->sql("select last_error from deliveries"
+      . " where event_id = '$odd'") // '') =~ /state_at/ }),
+    'a ferry_users.state_at that is a date: the attempt fails')
+  or diag($f->sql("select last_error from deliveries where event_id = '$odd'"));
+like($f->sql("select last_error from deliveries where event_id = '$odd'"),
+    qr/ferry_users\.state_at is date, not timestamp with time zone/,
+    '... saying which column and what it should be');
+$f->stop;
+
 # ---- private hosts refused unless allowed ----
 
 my $g = FerryTest->new(config => "[provider sandbox]\n");
