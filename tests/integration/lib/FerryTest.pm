@@ -202,10 +202,13 @@ sub request {
     };
 }
 
-# A query on the instance's SQLite store, through the sqlite3 shell.
+# Run `query` with the sqlite3 CLI on the store beside the server; it
+# waits up to 10 s for the server's writer (a busy store is not an
+# error here). Returns what it prints, the last newline cut.
 sub sql {
     my ($self, $query) = @_;
-    open(my $fh, '-|', 'sqlite3', "$self->{dir}/ferry.db", $query)
+    open(my $fh, '-|', 'sqlite3', '-cmd', '.timeout 10000',
+        "$self->{dir}/ferry.db", $query)
       or die "sqlite3: $!";
     local $/;
     my $out = <$fh> // '';
