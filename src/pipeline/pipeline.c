@@ -26,7 +26,8 @@
 
 #define DATA_WORKERS       2
 #define AUTH_WORKERS       1
-#define JOB_LEASE_S        300
+#define JOB_LEASE_S        300        /* renewed while the process lives */
+#define RENEW_US           60000000LL /* renewed so often */
 #define JOB_TRIES          8
 #define IDLE_US            500000LL
 #define SCHEDULE_US        1000000LL
@@ -1071,9 +1072,24 @@ scheduler(void *arg)
     struct worker *w = arg;
     struct pipeline *p = w->p;
     int64_t next_setup = 0;
+    int64_t next_renew = now_us() + RENEW_US;
 
     log_set_req_id("jobs-schedule");
     do {
+        if (now_us() >= next_renew) {
+            struct err e;
+
+            /* a job may take longer than its lease (a slow provider, a
+             * long backfill): while this process lives it keeps them */
+            err_clear(&e);
+            if (store_jobs_renew(p->app->store, p->owner,
+                                 now_us() + (int64_t)JOB_LEASE_S * 1000000,
+                                 &e) < 0) {
+                log_event(LOG_WARN, "pipeline", "jobs.renew_failed", "error=%s",
+                          e.msg);
+            }
+            next_renew = now_us() + RENEW_US;
+        }
         if (now_us() >= next_setup) {
             /* XXX: every worker process runs the app setup; the steps
              * are idempotent at the provider, but N processes make N

@@ -187,6 +187,8 @@ struct store_backend {
     int (*job_finish)(struct store *s, const char *id, const char *owner,
                       const char *state, int64_t run_at, const char *error,
                       struct err *e);
+    int (*jobs_renew)(struct store *s, const char *owner, int64_t until,
+                      struct err *e);
     int (*token_lock)(struct store *s, const char *user_id, int64_t now,
                       int64_t until, int *got, struct err *e);
     int (*token_put)(struct store *s, const char *user_id,

@@ -1445,6 +1445,7 @@ const struct store_backend store_sqlite_backend = {
     .job_add = sq_job_add,
     .job_claim = sq_job_claim,
     .job_finish = sq_job_finish,
+    .jobs_renew = sq_jobs_renew,
     .token_lock = sq_token_lock,
     .token_put = sq_token_put,
     .user_set_state = sq_user_set_state,

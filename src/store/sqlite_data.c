@@ -87,6 +87,9 @@ static const char ST_JOB_FINISH[] =
     " attempts = attempts + CASE WHEN ?1 = 'pending' THEN 1 ELSE 0 END,"
     " lease_owner = NULL, lease_until = NULL"
     " WHERE id = ?4 AND state = 'running' AND lease_owner = ?5";
+static const char ST_JOBS_RENEW[] =
+    "UPDATE jobs SET lease_until = ?1"
+    " WHERE state = 'running' AND lease_owner = ?2";
 static const char ST_TOKEN_LOCK[] =
     "UPDATE tokens SET refresh_lock_until = ?1 WHERE user_id = ?2"
     " AND (refresh_lock_until IS NULL OR refresh_lock_until < ?3)";
@@ -647,6 +650,37 @@ sq_job_finish(struct store *s, const char *id, const char *owner,
     struct job_finish_args fa = {id, owner, state, run_at, error};
 
     op.in.p = &fa;
+    return sq_write_sync(s, &op, e);
+}
+
+struct renew_args {
+    const char *owner;
+    int64_t until;
+};
+
+static int
+run_jobs_renew(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct renew_args *ra = op->in.p;
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_JOBS_RENEW, NULL, op->name, e);
+
+    if (rc == 0) {
+        sq_bind_int(&c, ra->until);
+        sq_bind_text(&c, ra->owner);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
+int
+sq_jobs_renew(struct store *s, const char *owner, int64_t until, struct err *e)
+{
+    struct wop op = {.run = run_jobs_renew, .name = "store_jobs_renew"};
+    struct renew_args ra = {owner, until};
+
+    op.in.p = &ra;
     return sq_write_sync(s, &op, e);
 }
 

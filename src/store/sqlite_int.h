@@ -355,6 +355,8 @@ int sq_job_claim(struct store *s, const char *lane, int64_t now,
 int sq_job_finish(struct store *s, const char *id, const char *owner,
                   const char *state, int64_t run_at, const char *error,
                   struct err *e);
+int sq_jobs_renew(struct store *s, const char *owner, int64_t until,
+                  struct err *e);
 int sq_token_lock(struct store *s, const char *user_id, int64_t now,
                   int64_t until, int *got, struct err *e);
 int sq_token_put(struct store *s, const char *user_id,

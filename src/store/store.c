@@ -523,6 +523,13 @@ store_job_finish(struct store *s, const char *id, const char *owner,
 }
 
 int
+store_jobs_renew(struct store *s, const char *owner, int64_t until,
+                 struct err *e)
+{
+    return s->be->jobs_renew(s, owner, until, e);
+}
+
+int
 store_token_lock(struct store *s, const char *user_id, int64_t now,
                  int64_t until, int *got, struct err *e)
 {

@@ -619,6 +619,11 @@ int store_job_finish(struct store *s, const char *id, const char *owner,
                      const char *state, int64_t run_at, const char *error,
                      struct err *e);
 
+/* Extend the lease of every job `owner` is running to `until`: a live
+ * process keeps its jobs however long they take. */
+int store_jobs_renew(struct store *s, const char *owner, int64_t until,
+                     struct err *e);
+
 /*
  * Take the refresh lock of `user_id`'s token until `until` when it is
  * free or expired: `*got` 1 when this caller has it. One refresh per

@@ -667,6 +667,31 @@ test_announce(struct store *s)
            "compose made no event: only the four added by hand");
 }
 
+/* A live worker keeps the leases of the jobs it runs, and only those. */
+static void
+test_jobs_renew(struct store *s)
+{
+    struct err e;
+
+    err_clear(&e);
+    add_user("uj", "dev_a");
+    side_exec("DELETE FROM jobs WHERE user_id = 'uj'");
+    side_exec("INSERT INTO jobs (id, dev_id, user_id, kind, lane, state,"
+              " run_at, lease_owner, lease_until, created_at) VALUES"
+              " ('j1', 'dev_a', 'uj', 'poll', 'data', 'running', 0, 'w1', 5,"
+              " 0), ('j2', 'dev_a', 'uj', 'push', 'data', 'running', 0, 'w2',"
+              " 5, 0), ('j3', 'dev_a', 'uj', 'request', 'data', 'pending', 0,"
+              " NULL, NULL, 0)");
+    is_int(store_jobs_renew(s, "w1", 999, &e), 0, "renew w1's leases");
+    is_int((int)side_int("SELECT lease_until FROM jobs WHERE id = 'j1'"), 999,
+           "... its running job's lease is extended");
+    is_int((int)side_int("SELECT lease_until FROM jobs WHERE id = 'j2'"), 5,
+           "... another worker's is not");
+    is_int((int)side_int("SELECT count(*) FROM jobs WHERE id = 'j3'"
+                         " AND lease_until IS NULL"),
+           1, "... nor a pending job");
+}
+
 int
 main(void)
 {
@@ -706,6 +731,7 @@ main(void)
     test_replay_event(s);
     test_gone(s);
     test_announce(s);
+    test_jobs_renew(s);
     sqlite3_close(side);
     store_free(s);
     unlink(path);
