@@ -50,7 +50,7 @@ pipeline_strip_samples(json_t *data)
 static int
 event_add(struct puser *pu, const char *type, json_t *body,
           const char *reference, int req, const struct store_record *rows,
-          size_t n, int ends, struct err *e)
+          size_t n, int64_t ends, struct err *e)
 {
     struct arena ar;
     struct store_event ev;
@@ -78,13 +78,13 @@ int
 pipeline_event(struct puser *pu, const char *type, json_t *body,
                const char *reference, struct err *e)
 {
-    return event_add(pu, type, body, reference, 0, NULL, 0, 0, e);
+    return event_add(pu, type, body, reference, 0, NULL, 0, -1, e);
 }
 
 int
 pipeline_request_event(struct puser *pu, const char *type, json_t *body,
                        const char *reference, const struct store_record *rows,
-                       size_t n, int ends, struct err *e)
+                       size_t n, int64_t ends, struct err *e)
 {
     return event_add(pu, type, body, reference, 1, rows, n, ends, e);
 }

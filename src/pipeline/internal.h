@@ -100,13 +100,14 @@ int pipeline_event(struct puser *pu, const char *type, json_t *body,
                    const char *reference, struct err *e);
 
 /* An event of the data request `reference` that carries the `n` stored
- * records `rows` (none: its event of that type), the last one with
- * `ends` (store_request_event_add()). ERR_CONFLICT when another run of
- * the request's job sent it already. */
+ * records `rows` (none: its event of that type); `ends` >= 0 for its
+ * last event, the chunks sent before it (store_request_event_add()).
+ * ERR_CONFLICT when another run of the request's job sent it already,
+ * or the chunks were not `ends`. */
 int pipeline_request_event(struct puser *pu, const char *type, json_t *body,
                            const char *reference,
-                           const struct store_record *rows, size_t n, int ends,
-                           struct err *e);
+                           const struct store_record *rows, size_t n,
+                           int64_t ends, struct err *e);
 
 /* The Withings-style path token of `resource` at this deployment: hex
  * of HMAC(master key, "ferry hook " resource), 32 characters. */

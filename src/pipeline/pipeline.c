@@ -28,6 +28,7 @@
 #define AUTH_WORKERS       1
 #define JOB_LEASE_S        300        /* renewed while the process lives */
 #define RENEW_US           60000000LL /* renewed so often */
+#define END_TRIES          4          /* a data request's end, counted again */
 #define JOB_TRIES          8
 #define IDLE_US            500000LL
 #define SCHEDULE_US        1000000LL
@@ -563,7 +564,7 @@ request_events(struct puser *pu, int type, json_t *data,
         rc = body != NULL
                  ? pipeline_request_event(pu, name, body, ref, rows,
                                           type == DT_ATHLETE && n > 1 ? 1 : n,
-                                          1, e)
+                                          0, e)
                  : ERR_NOMEM;
         json_decref(body);
         goto out;
@@ -574,7 +575,7 @@ request_events(struct puser *pu, int type, json_t *data,
             "Large request: the data follows in chunks", "reference", ref);
 
         rc = pipeline_request_event(pu, "large_request_processing", b, ref,
-                                    NULL, 0, 0, e);
+                                    NULL, 0, -1, e);
         json_decref(b);
     }
     /* what is left to send, its rows moved up to match */
@@ -597,18 +598,28 @@ request_events(struct puser *pu, int type, json_t *data,
         }
         body = json_pack("{s:o, s:s}", "data", chunk, "version",
                          EVENTS_API_VERSION);
-        rc = pipeline_request_event(pu, name, body, ref, rows + i, k, 0, e);
+        rc = pipeline_request_event(pu, name, body, ref, rows + i, k, -1, e);
         json_decref(body);
         chunks++;
     }
-    if (rc == 0) {
+    /* the end counts every chunk: if another run added one meanwhile,
+     * the store refuses it, and it is counted again */
+    for (i = 0; rc == 0 && i < END_TRIES; i++) {
         json_t *b = json_pack("{s:s, s:s, s:I}", "reference", ref, "message",
                               "All chunks of the large request were sent",
                               "expected_payloads", (json_int_t)chunks);
 
         rc = pipeline_request_event(pu, "large_request_sending", b, ref, NULL,
-                                    0, 1, e);
+                                    0, chunks, e);
         json_decref(b);
+        if (rc != ERR_CONFLICT) {
+            break;
+        }
+        rc = store_request_sent(pu->app->store, ref, &ar, &sent, e);
+        if (rc < 0 || sent.ended) {
+            break;
+        }
+        chunks = sent.chunks;
     }
 out:
     if (rc == ERR_CONFLICT) {
@@ -862,6 +873,23 @@ run_job(struct pipeline *p, const struct store_job *j, struct err *e)
     return rc;
 }
 
+/* A data request's job that ended without its last event: what it sent
+ * is forgotten (a copy of the job run later sends it all again). */
+static void
+request_abandoned(struct pipeline *p, const struct store_job *j)
+{
+    json_t *pl = j->payload != NULL ? json_loads(j->payload, 0, NULL) : NULL;
+    const char *ref = json_string_value(json_object_get(pl, "reference"));
+    struct err e;
+
+    err_clear(&e);
+    if (ref != NULL && store_request_forget(p->app->store, ref, &e) < 0) {
+        log_event(LOG_WARN, "pipeline", "request.forget_failed",
+                  "job=%s error=%s", j->id, e.msg);
+    }
+    json_decref(pl);
+}
+
 static void
 finish(struct pipeline *p, const struct store_job *j, int rc,
        const struct err *je)
@@ -869,6 +897,7 @@ finish(struct pipeline *p, const struct store_job *j, int rc,
     struct err e;
     const char *state = "done";
     int64_t run_at = now_us();
+    int failed = rc < 0;
 
     err_clear(&e);
     if (rc == ERR_NOTFOUND || rc == ERR_GONE) {
@@ -893,6 +922,9 @@ finish(struct pipeline *p, const struct store_job *j, int rc,
                          rc < 0 ? je->msg : NULL, &e) < 0) {
         log_event(LOG_WARN, "pipeline", "job.finish_failed", "job=%s error=%s",
                   j->id, e.msg);
+    } else if (failed && strcmp(state, "pending") != 0 &&
+               strcmp(j->kind, "request") == 0) {
+        request_abandoned(p, j);
     }
 }
 

@@ -210,7 +210,9 @@ struct store_backend {
                      struct err *e);
     int (*request_event_add)(struct store *s, const struct store_event *ev,
                              const struct store_record *rows, size_t n,
-                             int ends, struct err *e);
+                             int64_t ends, struct err *e);
+    int (*request_forget)(struct store *s, const char *reference,
+                          struct err *e);
     int (*request_sent)(struct store *s, const char *reference, struct arena *a,
                         struct store_request_sent *out, struct err *e);
     int (*record_get)(struct store *s, const char *user_id, const char *type,

@@ -1455,4 +1455,5 @@ const struct store_backend store_sqlite_backend = {
     .event_add = sq_event_add,
     .request_event_add = sq_request_event_add,
     .request_sent = sq_request_sent,
+    .request_forget = sq_request_forget,
 };

@@ -40,6 +40,8 @@ static const char ST_SEND_ADD[] =
     "INSERT INTO request_sends (reference, type, key) VALUES (?, ?, ?)";
 static const char ST_SEND_ENDED[] =
     "SELECT count(*) FROM request_sends WHERE reference = ? AND type = 'end'";
+static const char ST_SEND_CHUNKS[] =
+    "SELECT count(*) FROM request_sends WHERE reference = ? AND type = 'chunk'";
 static const char ST_SEND_FORGET[] =
     "DELETE FROM request_sends WHERE reference = ? AND type != 'end'";
 static const char ST_SEND_LIST[] =
@@ -796,8 +798,29 @@ struct request_event_args {
     const struct store_event *ev;
     const struct store_record *rows;
     size_t n;
-    int ends;
+    int64_t ends;
 };
+
+/* The count(*) `sql` gives for `ref` into `*n`. */
+static int
+send_count(struct conn *w, const char *sql, const char *ref, int64_t *n,
+           const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, sql, NULL, op, e);
+
+    *n = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, ref);
+        rc = sq_call_step(&c);
+        if (rc == 1) {
+            *n = sq_col_int(&c);
+            rc = c.rc;
+        }
+    }
+    sq_call_end(&c);
+    return rc;
+}
 
 /* Run `sql` with the text values `a`, `b`, `c` (NULL: fewer). */
 static int
@@ -847,7 +870,8 @@ run_request_event_add(struct conn *w, const struct wop *op, struct err *e)
 {
     const struct request_event_args *ra = op->in.p;
     const char *ref = ra->ev->reference;
-    struct call c = {0};
+    int64_t ended = 0;
+    int64_t chunks = 0;
     size_t i = 0;
     int rc = 0;
 
@@ -855,18 +879,19 @@ run_request_event_add(struct conn *w, const struct wop *op, struct err *e)
         return err_set(e, ERR_INVALID, "%s: the event has no reference",
                        op->name);
     }
-    rc = sq_call_start(&c, w, ST_SEND_ENDED, NULL, op->name, e);
-    if (rc == 0) {
-        sq_bind_text(&c, ref);
-        rc = sq_call_step(&c);
-        if (rc == 1) {
-            rc = c.rc != 0 ? c.rc : sq_col_int(&c) > 0 ? 1 : 0;
-        }
-    }
-    sq_call_end(&c);
-    if (rc == 1) {
+    rc = send_count(w, ST_SEND_ENDED, ref, &ended, op->name, e);
+    if (rc == 0 && ended > 0) {
         return err_set(e, ERR_CONFLICT, "%s: request %s has ended", op->name,
                        ref);
+    }
+    if (rc == 0 && ra->ends >= 0) {
+        rc = send_count(w, ST_SEND_CHUNKS, ref, &chunks, op->name, e);
+        if (rc == 0 && chunks != ra->ends) {
+            return err_set(e, ERR_CONFLICT,
+                           "%s: request %s has sent %lld chunks, not %lld",
+                           op->name, ref, (long long)chunks,
+                           (long long)ra->ends);
+        }
     }
     if (rc == 0) {
         rc = user_gone(w, ra->ev->user_id, op->name, e);
@@ -883,7 +908,7 @@ run_request_event_add(struct conn *w, const struct wop *op, struct err *e)
                        : send_exec(w, ST_SEND_ADD, ref, "event", ra->ev->type,
                                    op->name, e);
     }
-    if (rc == 0 && ra->ends) {
+    if (rc == 0 && ra->ends >= 0) {
         rc = send_exec(w, ST_SEND_FORGET, ref, NULL, NULL, op->name, e);
         if (rc == 0) {
             rc = send_exec(w, ST_SEND_ADD, ref, "end", "", op->name, e);
@@ -892,9 +917,24 @@ run_request_event_add(struct conn *w, const struct wop *op, struct err *e)
     return rc < 0 ? rc : 0;
 }
 
+static int
+run_request_forget(struct conn *w, const struct wop *op, struct err *e)
+{
+    return send_exec(w, ST_SEND_FORGET, op->in.p, NULL, NULL, op->name, e);
+}
+
+int
+sq_request_forget(struct store *s, const char *reference, struct err *e)
+{
+    struct wop op = {.run = run_request_forget, .name = "store_request_forget"};
+
+    op.in.p = reference;
+    return sq_write_sync(s, &op, e);
+}
+
 int
 sq_request_event_add(struct store *s, const struct store_event *ev,
-                     const struct store_record *rows, size_t n, int ends,
+                     const struct store_record *rows, size_t n, int64_t ends,
                      struct err *e)
 {
     struct wop op = {.run = run_request_event_add,

@@ -375,8 +375,9 @@ int sq_users_by_provider_id(struct store *s, const char *provider,
                             struct store_user **out, size_t *n, struct err *e);
 int sq_event_add(struct store *s, const struct store_event *ev, struct err *e);
 int sq_request_event_add(struct store *s, const struct store_event *ev,
-                         const struct store_record *rows, size_t n, int ends,
-                         struct err *e);
+                         const struct store_record *rows, size_t n,
+                         int64_t ends, struct err *e);
+int sq_request_forget(struct store *s, const char *reference, struct err *e);
 int sq_request_sent(struct store *s, const char *reference, struct arena *a,
                     struct store_request_sent *out, struct err *e);
 

@@ -584,10 +584,16 @@ store_event_add(struct store *s, const struct store_event *ev, struct err *e)
 
 int
 store_request_event_add(struct store *s, const struct store_event *ev,
-                        const struct store_record *rows, size_t n, int ends,
+                        const struct store_record *rows, size_t n, int64_t ends,
                         struct err *e)
 {
     return s->be->request_event_add(s, ev, rows, n, ends, e);
+}
+
+int
+store_request_forget(struct store *s, const char *reference, struct err *e)
+{
+    return s->be->request_forget(s, reference, e);
 }
 
 int

@@ -685,14 +685,21 @@ int store_event_add(struct store *s, const struct store_event *ev,
  * only while its stored version is still the one of that hash) and kept
  * as sent by the request; an event with `n` > 0 counts as one of its
  * chunks, one without as its event of that type (once per request).
- * With `ends`, the request is done: what it sent is forgotten and only
- * its end is kept. ERR_CONFLICT, nothing written, when the request has
- * ended, or sent one of the records or an event of that type already:
- * another run of its job got there first.
+ * `ends` < 0: the request goes on. `ends` >= 0: this is its last event,
+ * written only if the request has sent exactly `ends` chunks before it
+ * (what the caller counted in the event); then what it sent is
+ * forgotten and only its end is kept. ERR_CONFLICT, nothing written,
+ * when the request has ended, has sent one of the records or an event
+ * of that type already (another run of its job got there first), or,
+ * for its last event, a different number of chunks (read it again).
  */
 int store_request_event_add(struct store *s, const struct store_event *ev,
-                            const struct store_record *rows, size_t n, int ends,
-                            struct err *e);
+                            const struct store_record *rows, size_t n,
+                            int64_t ends, struct err *e);
+
+/* Forget what the data request `reference` sent, its end excepted: for a
+ * request that will not end (its job is dead, or its user gone). */
+int store_request_forget(struct store *s, const char *reference, struct err *e);
 
 /* What a data request has sent so far (store_request_event_add()). */
 struct store_request_sent {

@@ -619,19 +619,19 @@ test_announce(struct store *s)
         ev.reference = "ref-1";
         ev.body = "{}";
         ev.created_at = T0;
-        is_int(store_request_event_add(s, &ev, NULL, 0, 0, &e), 0,
+        is_int(store_request_event_add(s, &ev, NULL, 0, -1, &e), 0,
                "a request's event without records");
         ev.id = "ea1b";
-        is_int(store_request_event_add(s, &ev, NULL, 0, 0, &e), ERR_CONFLICT,
+        is_int(store_request_event_add(s, &ev, NULL, 0, -1, &e), ERR_CONFLICT,
                "... a second of that type: ERR_CONFLICT");
         ev.id = "ea2";
         ev.type = "sleep";
-        is_int(store_request_event_add(s, &ev, sent, 2, 0, &e), 0,
+        is_int(store_request_event_add(s, &ev, sent, 2, -1, &e), 0,
                "a chunk that carries records");
         is_int((int)announced_of("s"), 1, "... marks the one it carried");
         is_int((int)announced_of("q"), 1, "... and leaves the other");
         ev.id = "ea3";
-        is_int(store_request_event_add(s, &ev, sent, 1, 0, &e), ERR_CONFLICT,
+        is_int(store_request_event_add(s, &ev, sent, 1, -1, &e), ERR_CONFLICT,
                "a record sent twice by one request: ERR_CONFLICT");
         is_int((int)side_int("SELECT count(*) FROM events WHERE id = 'ea3'"), 0,
                "... and that event is not added");
@@ -644,18 +644,28 @@ test_announce(struct store *s)
         v = put_one(s, "s", "{\"v\":2}", STORE_PUT_QUIET);
         ev.id = "ea4";
         ev.type = "large_request_sending";
+        is_int(store_request_event_add(s, &ev, NULL, 0, 2, &e), ERR_CONFLICT,
+               "a last event counting two chunks of one: ERR_CONFLICT");
         is_int(store_request_event_add(s, &ev, NULL, 0, 1, &e), 0,
-               "the request's last event");
+               "the request's last event, counting its one chunk");
         is_int(store_request_sent(s, "ref-1", &a, &rs, &e), 0, "what it sent");
         ok(rs.ended && rs.chunks == 0 && rs.nrecords == 0 && rs.nevents == 0,
            "... only that it ended");
         ev.id = "ea5";
         ev.type = "sleep";
-        is_int(store_request_event_add(s, &ev, sent, 1, 0, &e), ERR_CONFLICT,
+        is_int(store_request_event_add(s, &ev, sent, 1, -1, &e), ERR_CONFLICT,
                "an event of an ended request: ERR_CONFLICT");
         ev.reference = "ref-2";
-        is_int(store_request_event_add(s, &ev, sent, 1, 1, &e), 0,
+        is_int(store_request_event_add(s, &ev, sent, 1, -1, &e), 0,
                "another request may send the same record");
+        is_int(store_request_forget(s, "ref-2", &e), 0,
+               "a request that will not end: forgotten");
+        is_int((int)side_int("SELECT count(*) FROM request_sends"
+                             " WHERE reference = 'ref-2'"),
+               0, "... nothing of it is kept");
+        is_int((int)side_int("SELECT count(*) FROM request_sends"
+                             " WHERE reference = 'ref-1'"),
+               1, "... the other request's end is");
         is_int((int)announced_of("s"), 2,
                "... but not mark a version no longer stored");
         arena_release(&a);
