@@ -104,51 +104,6 @@ check_host_text(const char *url, struct err *e)
     return 0;
 }
 
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Percent-encodings in `s` (changed in place) as RFC 3986 section 6.2.2
- * normalises them: an unreserved character decoded, others in upper
- * case. */
-static void
-percent_normal(char *s)
-{
-    char *w = s;
-
-    while (*s != '\0') {
-        int hi = s[0] == '%' ? hex_value(s[1]) : -1;
-        int lo = hi >= 0 ? hex_value(s[2]) : -1;
-        int c = hi * 16 + lo;
-
-        if (lo < 0) {
-            *w++ = *s++;
-        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                   (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                   c == '~') {
-            *w++ = (char)c;
-            s += 3;
-        } else {
-            *w++ = '%';
-            *w++ = "0123456789ABCDEF"[hi];
-            *w++ = "0123456789ABCDEF"[lo];
-            s += 3;
-        }
-    }
-    *w = '\0';
-}
-
 /*
  * A webhook URL: http or https, a host, a port of 1 - 65535 if any, no
  * user-info or fragment, at most DEST_URL_MAX bytes of printable ASCII.
@@ -182,8 +137,8 @@ check_webhook_url(const char *url, struct err *e)
                        "receiver; leave it out");
     }
     for (i = 0; i < n; i++) {
-        if (url[i] == '%' &&
-            (hex_value(url[i + 1]) < 0 || hex_value(url[i + 2]) < 0)) {
+        if (url[i] == '%' && (codec_hex_digit(url[i + 1]) < 0 ||
+                              codec_hex_digit(url[i + 2]) < 0)) {
             return err_set(e, ERR_INVALID,
                            "url: a '%%' not followed by two hex digits "
                            "(write '%%25' for a '%%' itself)");
@@ -449,7 +404,7 @@ url_canonical(const char *url)
     char *p = NULL;
 
     /* decoded first, so that an encoded dot segment is one too */
-    percent_normal(spelt);
+    codec_pct_normalize(spelt);
     if (u == NULL || curl_url_set(u, CURLUPART_URL, spelt, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_URL, &part, CURLU_NO_DEFAULT_PORT) !=
             CURLUE_OK) {
@@ -462,7 +417,7 @@ url_canonical(const char *url)
             *p = (char)(*p - 'A' + 'a');
         }
     }
-    percent_normal(p);
+    codec_pct_normalize(p);
 out:
     free(spelt);
     curl_free(part);

@@ -258,6 +258,30 @@ unreserved(unsigned char c)
            c == '~';
 }
 
+void
+codec_pct_normalize(char *s)
+{
+    char *w = s;
+
+    while (*s != '\0') {
+        int hi = s[0] == '%' ? codec_hex_digit(s[1]) : -1;
+        int lo = hi >= 0 ? codec_hex_digit(s[2]) : -1;
+
+        if (lo < 0) {
+            *w++ = *s++;
+        } else if (unreserved((unsigned char)(hi * 16 + lo))) {
+            *w++ = (char)(hi * 16 + lo);
+            s += 3;
+        } else {
+            *w++ = '%';
+            *w++ = "0123456789ABCDEF"[hi];
+            *w++ = "0123456789ABCDEF"[lo];
+            s += 3;
+        }
+    }
+    *w = '\0';
+}
+
 int
 codec_pct_encode(struct buf *out, const char *s, size_t len, int plus)
 {

@@ -82,6 +82,12 @@ int codec_hex_decode(const char *in, size_t n, unsigned char *out, size_t outsz,
 /* The value of the hex digit `c` (either case), or -1. */
 int codec_hex_digit(char c);
 
+/* The percent-encodings of the string `s` (changed in place) as RFC 3986
+ * section 6.2.2 normalises them: an unreserved character decoded, any
+ * other with its hex digits in upper case; a '%' without two hex digits
+ * is left as it is. */
+void codec_pct_normalize(char *s);
+
 /*
  * Append `len` bytes of `s` to `out` percent-encoded: the RFC 3986
  * unreserved characters (ALPHA DIGIT - . _ ~) as they are, every other

@@ -230,6 +230,21 @@ test_hex(void)
            "hex decode into too small a buffer");
 }
 
+/* RFC 3986 section 6.2.2: one spelling of what means the same. */
+static void
+test_pct_normalize(void)
+{
+    char s[64];
+
+    snprintf(s, sizeof(s), "/%%68%%6fok%%7e/%%2f%%2F%%c3%%A9?x=%%41");
+    codec_pct_normalize(s);
+    is_str(s, "/hook~/%2F%2F%C3%A9?x=A",
+           "unreserved decoded, the rest in upper case");
+    snprintf(s, sizeof(s), "/%%2e%%2E/%%25%%zz%%4");
+    codec_pct_normalize(s);
+    is_str(s, "/../%25%zz%4", "dots decoded; bad escapes left as they are");
+}
+
 static void
 test_pct(void)
 {
@@ -270,5 +285,6 @@ main(void)
     test_b64_binary();
     test_hex();
     test_pct();
+    test_pct_normalize();
     return done_testing();
 }
