@@ -512,14 +512,18 @@ is($f->sql("SELECT count(*) FROM records WHERE user_id = '$alice'"
 sub ref_events {
     return $f->sql("SELECT count(*) FROM events WHERE reference = '$_[0]'");
 }
-my %before = map { $_ => ref_events($_) } $daily_ref, $sleep_ref;
-for my $ref ($daily_ref, $sleep_ref) {
-    $f->sql("PRAGMA busy_timeout = 10000; INSERT INTO jobs (id, dev_id,"
-          . " user_id, kind, lane, payload, state, run_at, created_at)"
-          . " SELECT lower(hex(randomblob(16))), dev_id, user_id, kind, lane,"
-          . " payload, 'pending', run_at, created_at FROM jobs"
-          . " WHERE kind = 'request' AND payload LIKE '%$ref%'");
+# A pending copy of the request job of `ref`, as a crash leaves one to
+# run again.
+sub job_again {
+    my ($ref) = @_;
+    $f->sql("INSERT INTO jobs (id, dev_id, user_id, kind, lane, payload,"
+          . " state, run_at, created_at) SELECT lower(hex(randomblob(16))),"
+          . " dev_id, user_id, kind, lane, payload, 'pending', run_at,"
+          . " created_at FROM jobs WHERE kind = 'request' AND payload LIKE"
+          . " '%$ref%' LIMIT 1");
 }
+my %before = map { $_ => ref_events($_) } $daily_ref, $sleep_ref;
+job_again($_) for $daily_ref, $sleep_ref;
 $deadline = time + 60;
 sleep 0.2 while $f->sql("SELECT count(*) FROM jobs WHERE kind = 'request'"
       . " AND state != 'done' AND (payload LIKE '%$daily_ref%' OR payload"
@@ -563,11 +567,7 @@ is(ref_events($sleep_ref), $before{$sleep_ref},
     is($f->sql("SELECT count(*) FROM request_sends WHERE reference ="
           . " '$sleep_ref' AND type = 'sleep'"), 20,
         'a large request stopped after two chunks of ten nights');
-    $f->sql("PRAGMA busy_timeout = 10000; INSERT INTO jobs (id, dev_id,"
-          . " user_id, kind, lane, payload, state, run_at, created_at)"
-          . " SELECT lower(hex(randomblob(16))), dev_id, user_id, kind, lane,"
-          . " payload, 'pending', run_at, created_at FROM jobs"
-          . " WHERE kind = 'request' AND payload LIKE '%$sleep_ref%' LIMIT 1");
+    job_again($sleep_ref);
     $deadline = time + 60;
     sleep 0.2 while $f->sql("SELECT count(*) FROM events WHERE reference ="
           . " '$sleep_ref' AND type = 'large_request_sending'") eq '0'
