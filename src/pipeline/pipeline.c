@@ -429,8 +429,8 @@ run_poll(struct puser *pu, struct err *e)
  * Records of `pu`'s `type` in [start, end) (pipeline_in_range()) into
  * `*out` (a JSON array, the caller's), from the store, after fetching
  * them from the provider when not every day was fetched; `*rows` (`*n`,
- * in `ar`) are the stored rows they were read from, for
- * store_records_announced() once they are sent. What the provider gives
+ * in `ar`) are the stored rows they were read from, which the request's
+ * events mark announced as they send them. What the provider gives
  * is stored quietly: the records of it that the range holds go out in
  * the request's events, and what it gave around the range waits for a
  * backfill, poll or push. A failed fetch or read fails the request

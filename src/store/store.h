@@ -531,8 +531,9 @@ typedef int (*store_records_compose_fn)(void *arg,
  *                       transaction, and they count as announced.
  *   STORE_PUT_QUIET     nothing is announced (`compose` is not called):
  *                       a new or changed record waits for the next
- *                       announcing put that sees it, or for
- *                       store_records_announced().
+ *                       announcing put that sees it, or for a data
+ *                       request's event that carries it
+ *                       (store_request_event_add()).
  *
  * `records[i].change` is set as above (under QUIET: 1 new, 2 changed,
  * 0 equal). The user's most_recent_data_at moves. Also marks the days
