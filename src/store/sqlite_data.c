@@ -31,9 +31,6 @@ static const char ST_RECORD_UPDATE[] =
     " WHERE user_id = ? AND type = ? AND key = ?";
 static const char ST_RECORD_ANNOUNCED[] =
     "UPDATE records SET announced = 1"
-    " WHERE user_id = ? AND type = ? AND key = ?";
-static const char ST_RECORD_SENT[] =
-    "UPDATE records SET announced = 1"
     " WHERE user_id = ? AND type = ? AND key = ? AND hash = ?";
 /* What a data request sent (schema v7). */
 static const char ST_SEND_ADD[] =
@@ -152,7 +149,8 @@ record_hash(struct conn *w, const struct store_record *r,
     return rc;
 }
 
-/* Mark the stored version of `r` announced. */
+/* Mark the stored version of `r` announced while it is the one of
+ * `r->hash` (a newer one stored meanwhile stays as it is). */
 static int
 record_announced(struct conn *w, const struct store_record *r, const char *op,
                  struct err *e)
@@ -164,6 +162,7 @@ record_announced(struct conn *w, const struct store_record *r, const char *op,
         sq_bind_text(&c, r->user_id);
         sq_bind_text(&c, r->type);
         sq_bind_text(&c, r->key);
+        sq_bind_hash(&c, r->hash);
         rc = sq_call_run(&c);
     }
     sq_call_end(&c);
@@ -848,21 +847,9 @@ static int
 send_record(struct conn *w, const char *ref, const struct store_record *r,
             const char *op, struct err *e)
 {
-    struct call c = {0};
     int rc = send_exec(w, ST_SEND_ADD, ref, r->type, r->key, op, e);
 
-    if (rc == 0) {
-        rc = sq_call_start(&c, w, ST_RECORD_SENT, NULL, op, e);
-    }
-    if (rc == 0) {
-        sq_bind_text(&c, r->user_id);
-        sq_bind_text(&c, r->type);
-        sq_bind_text(&c, r->key);
-        sq_bind_hash(&c, r->hash);
-        rc = sq_call_run(&c);
-    }
-    sq_call_end(&c);
-    return rc;
+    return rc < 0 ? rc : record_announced(w, r, op, e);
 }
 
 static int
