@@ -45,6 +45,7 @@
 #define POLL_US            200000LL  /* a destination with nothing due rests */
 #define RELOAD_US          2000000LL /* destinations are reloaded this often */
 #define LEASE_SLACK_S      10        /* a claim outlives its timeout by this */
+#define RENEW_US           5000000LL /* a busy destination's lease is renewed */
 #define SETTLE_MAX         512       /* outcomes in one store write */
 #define OWNER_MAX          64
 #define CLAIM_LOG_EVERY_US 10000000LL   /* a failing claim is logged so often */
@@ -75,6 +76,7 @@ struct slot {
     int limit;          /* most attempts in flight */
     int inflight;       /* attempts started and not yet settled */
     int64_t rest_until; /* no claim before this (unix us) */
+    int64_t renew_at;   /* claim (if only to renew the lease) by then */
     int seen;           /* found by the last reload */
 };
 
@@ -106,7 +108,12 @@ struct job {
     struct deliver_attempt at; /* first: the driver hands this back */
     struct deliver *eng;
     struct deliver_dest *dest;
-    int64_t id;
+    int64_t id; /* 0: fresh, its row is written with its outcome */
+    int64_t seq;
+    int lane;
+    const char *key; /* the order key, in `strings` */
+    struct job *fprev, *fnext; /* the destination's fresh ones */
+    int stored;                /* its outcome is in the store */
     int retry;
     int64_t started_us;
     char *strings; /* one block holding every string of `at` */
@@ -184,6 +191,8 @@ dest_load(struct deliver *eng, const struct store_destination *sd,
     }
     d->refs = 1;
     d->secret_stamp = sd->previous_until;
+    d->scan = -1;
+    d->rewind = INT64_MAX;
     return d;
 fail:
     log_event(LOG_ERROR, "deliver", "destination.unusable",
@@ -367,6 +376,22 @@ job_end(struct deliver *eng, struct job *j)
 {
     struct slot *s = slot_find(eng, j->dest->id);
 
+    if (j->id == 0) {
+        /* fresh: out of the view of the claims; one whose outcome was
+         * not stored is read from the log again */
+        if (!j->stored && j->seq - 1 < j->dest->rewind) {
+            j->dest->rewind = j->seq - 1;
+        }
+        if (j->fprev != NULL) {
+            j->fprev->fnext = j->fnext;
+        } else {
+            j->dest->fresh = j->fnext;
+        }
+        if (j->fnext != NULL) {
+            j->fnext->fprev = j->fprev;
+        }
+    }
+
     if (s != NULL) {
         s->inflight--;
         s->rest_until = 0;
@@ -393,6 +418,7 @@ batch_end(struct settle_batch *b, int rc, const struct err *e)
     }
     pthread_mutex_lock(&eng->lock);
     for (i = 0; i < b->n; i++) {
+        b->jobs[i]->stored = rc == 0 && b->o[i].state != NULL;
         job_end(eng, b->jobs[i]);
     }
     eng->woken = 1;
@@ -511,6 +537,12 @@ deliver_attempt_done(struct deliver_attempt *at, const struct deliver_result *r)
 
     memset(&j->o, 0, sizeof(j->o));
     j->o.id = j->id;
+    j->o.event_seq = j->seq;
+    j->o.event_id = j->at.event_id;
+    j->o.destination_id = j->dest->id;
+    j->o.order_key = j->key;
+    j->o.lane = j->lane;
+    j->o.event_created_at = j->at.created_at;
     j->o.owner = eng->owner;
     j->o.at = j->started_us;
     j->o.latency_us = now - j->started_us;
@@ -594,11 +626,60 @@ job_fill(struct job *j, const struct store_delivery *d)
     /* terra-reference: the request's reference, else the event id */
     j->at.reference = d->reference != NULL ? dst[4] : dst[0];
     j->at.created_at = d->event_created_at;
+    /* the order key: the user, else the event itself */
+    j->key = d->user_id != NULL ? dst[2] : dst[0];
     j->id = d->id;
+    j->seq = d->event_seq;
+    j->lane = d->lane;
     j->retry = d->retry;
 }
 
-/* Claim and start what is due for slot `s` (the lock is not held). */
+/* What a claim asks of the engine (store_claim_view), on the store's
+ * thread: the destination's fresh attempts in flight. */
+struct view_arg {
+    struct deliver *eng;
+    struct deliver_dest *d;
+};
+
+static int
+view_busy(void *arg, int64_t seq, const char *key)
+{
+    struct view_arg *v = arg;
+    struct job *j = NULL;
+    int busy = 0;
+
+    pthread_mutex_lock(&v->eng->lock);
+    for (j = v->d->fresh; j != NULL && busy < 2; j = j->fnext) {
+        if (j->seq == seq) {
+            busy = 2;
+        } else if (strcmp(j->key, key) == 0) {
+            busy = 1;
+        }
+    }
+    pthread_mutex_unlock(&v->eng->lock);
+    return busy;
+}
+
+static int64_t
+view_lowest(void *arg)
+{
+    struct view_arg *v = arg;
+    struct job *j = NULL;
+    int64_t low = INT64_MAX;
+
+    pthread_mutex_lock(&v->eng->lock);
+    if (v->d->rewind != INT64_MAX) {
+        low = v->d->rewind + 1;
+    }
+    for (j = v->d->fresh; j != NULL; j = j->fnext) {
+        low = j->seq < low ? j->seq : low;
+    }
+    pthread_mutex_unlock(&v->eng->lock);
+    return low;
+}
+
+/* Claim and start what is due for slot `s` (the lock is not held); with
+ * `room` 0 only renew the destination's lease. */
 static void
 claim(struct deliver *eng, struct deliver_dest *d,
       const struct deliver_driver *drv, int room)
@@ -612,14 +693,29 @@ claim(struct deliver *eng, struct deliver_dest *d,
     int64_t lease =
         now + (int64_t)(c->deliver_timeout_seconds + LEASE_SLACK_S) * 1000000;
     struct slot *s = NULL;
+    struct view_arg va = {eng, d};
+    struct store_claim_view view;
     struct err e;
 
     err_clear(&e);
+    memset(&view, 0, sizeof(view));
+    view.busy = view_busy;
+    view.lowest = view_lowest;
+    view.arg = &va;
     arena_init(&a, CLAIM_ARENA);
     for (;;) {
-        int rc =
-            store_delivery_claim(eng->app->store, d->id, now, lease, eng->owner,
-                                 (size_t)room, &a, &got, &n, &e);
+        int rc = 0;
+
+        pthread_mutex_lock(&eng->lock);
+        if (d->rewind != INT64_MAX && d->scan > d->rewind) {
+            d->scan = d->rewind;
+        }
+        d->rewind = INT64_MAX;
+        view.scan = d->scan;
+        pthread_mutex_unlock(&eng->lock);
+        rc = store_delivery_claim(eng->app->store, d->id, now, lease,
+                                  eng->owner, (size_t)room, &view, &a, &got,
+                                  &n, &e);
 
         if (rc == ERR_NOMEM && room > 1) {
             /* large events: claim fewer at a time */
@@ -642,11 +738,15 @@ claim(struct deliver *eng, struct deliver_dest *d,
         break;
     }
     pthread_mutex_lock(&eng->lock);
+    /* another owner's: read from the cursor once it is ours again (a
+     * rewind by an attempt that ended meanwhile is applied next time) */
+    d->scan = view.held ? view.scan : -1;
     s = slot_find(eng, d->id);
     if (s != NULL) {
-        if ((int)n < room) {
+        if ((int)n < room || room == 0) {
             s->rest_until = now + POLL_US;
         }
+        s->renew_at = now + RENEW_US;
         s->inflight += (int)n;
     }
     eng->inflight += (int)n;
@@ -667,6 +767,15 @@ claim(struct deliver *eng, struct deliver_dest *d,
         j->eng = eng;
         j->dest = d;
         job_fill(j, &got[i]);
+        if (j->id == 0) {
+            pthread_mutex_lock(&eng->lock);
+            j->fnext = d->fresh;
+            if (d->fresh != NULL) {
+                d->fresh->fprev = j;
+            }
+            d->fresh = j;
+            pthread_mutex_unlock(&eng->lock);
+        }
         j->at.dest = d;
         j->at.allow_private = c->security_allow_private_destinations;
         j->at.timeout_ms = (long)c->deliver_timeout_seconds * 1000;
@@ -715,7 +824,10 @@ run(void *arg)
                 break;
             }
             room = eng->slots[i].limit - eng->slots[i].inflight;
-            if (room > 0 && eng->slots[i].rest_until <= now) {
+            if ((room > 0 && eng->slots[i].rest_until <= now) ||
+                eng->slots[i].renew_at <= now) {
+                /* full: only renew its lease */
+                room = room > 0 && eng->slots[i].rest_until <= now ? room : 0;
                 d = eng->slots[i].d;
                 drv = eng->slots[i].drv;
                 d->refs++;
@@ -736,6 +848,9 @@ run(void *arg)
 
             if (s->inflight < s->limit && s->rest_until < wake) {
                 wake = s->rest_until;
+            }
+            if (s->renew_at < wake) {
+                wake = s->renew_at;
             }
         }
         if (!eng->woken && !eng->stopping && wake > now_us()) {
@@ -822,6 +937,51 @@ deliver_stop(struct deliver *d)
     d->running = 0;
 }
 
+/*
+ * Give up the destinations' leases, with their cursors where the
+ * outcomes stored allow, so that the next process (a restart) delivers
+ * at once. Nothing is in flight; the engine's thread has ended.
+ */
+static void
+leases_release(struct deliver *eng)
+{
+    struct arena a;
+    struct store_delivery *got = NULL;
+    size_t n = 0;
+    size_t i = 0;
+    struct err e;
+
+    for (i = 0; i < eng->nslots; i++) {
+        struct deliver_dest *dd = eng->slots[i].d;
+        struct view_arg va = {eng, dd};
+        struct store_claim_view view;
+
+        memset(&view, 0, sizeof(view));
+        view.busy = view_busy;
+        view.lowest = view_lowest;
+        view.arg = &va;
+        pthread_mutex_lock(&eng->lock);
+        if (dd->rewind != INT64_MAX && dd->scan > dd->rewind) {
+            dd->scan = dd->rewind;
+        }
+        dd->rewind = INT64_MAX;
+        view.scan = dd->scan;
+        pthread_mutex_unlock(&eng->lock);
+        if (view.scan < 0) {
+            continue; /* never held */
+        }
+        arena_init(&a, 4096);
+        err_clear(&e);
+        /* a lease that ended at 0 is free for anyone */
+        if (store_delivery_claim(eng->app->store, dd->id, now_us(), 0,
+                                 eng->owner, 0, &view, &a, &got, &n, &e) < 0) {
+            log_event(LOG_WARN, "deliver", "lease.release_failed",
+                      "destination=%s error=%s", dd->id, e.msg);
+        }
+        arena_release(&a);
+    }
+}
+
 void
 deliver_free(struct deliver *d)
 {
@@ -856,6 +1016,9 @@ deliver_free(struct deliver *d)
     while (d->inflight > 0 || d->settling) {
         pthread_cond_wait(&d->cond, &d->lock);
     }
+    pthread_mutex_unlock(&d->lock);
+    leases_release(d);
+    pthread_mutex_lock(&d->lock);
     for (i = 0; i < d->nslots; i++) {
         dest_unref(d->slots[i].drv, d->slots[i].d);
     }

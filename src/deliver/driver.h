@@ -55,7 +55,16 @@ struct deliver_dest {
     /* engine only: when a failed claim was last logged, and the failures
      * since (a full disk fails every claim: one line per interval) */
     struct log_every claim_log; /* claims failing */
+    /* engine only: its fresh attempts (no row yet) until their outcome
+     * is stored, the last event of the log its claims have read (-1:
+     * the destination's cursor), and where to read from again (INT64_MAX:
+     * nowhere) */
+    struct job *fresh;
+    int64_t scan;
+    int64_t rewind; /* below a fresh one whose outcome was not stored */
 };
+
+struct job;
 
 /* One attempt to deliver one event to one destination. */
 struct deliver_attempt {

@@ -149,8 +149,8 @@ struct store_backend {
                               struct err *e);
     int (*delivery_claim)(struct store *s, const char *destination_id,
                           int64_t now, int64_t lease_until, const char *owner,
-                          size_t limit, struct arena *a,
-                          struct store_delivery **out, size_t *n,
+                          size_t limit, struct store_claim_view *view,
+                          struct arena *a, struct store_delivery **out, size_t *n,
                           struct err *e);
     int (*delivery_settle_async)(struct store *s,
                                  struct store_delivery_outcome *o, size_t n,

@@ -386,6 +386,78 @@ static const char schema_v7[] = "CREATE TABLE request_sends ("
                                 " PRIMARY KEY (reference, type, key)"
                                 ") STRICT, WITHOUT ROWID;";
 
+/*
+ * Delivery without a row per pending event. A destination keeps a cursor
+ * over its developer's events: an event after the cursor with no
+ * delivery row is waiting for its first attempt, and the engine that
+ * holds the destination's lease reads it straight from the event log.
+ * A delivery row is written when an attempt ends, or when an event has
+ * to queue behind its user's earlier one (a retry, a replay, an attempt
+ * in flight). The table is made again so that its key is the event's
+ * place in the log, which rows are written in.
+ */
+static const char schema_v8[] =
+    "DROP TRIGGER events_fan_out;"
+    "ALTER TABLE destinations ADD COLUMN cursor_seq INTEGER NOT NULL"
+    " DEFAULT 0;"
+    "ALTER TABLE destinations ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE destinations ADD COLUMN lease_until INTEGER;"
+    "UPDATE destinations SET cursor_seq ="
+    " (SELECT coalesce(max(seq), 0) FROM events);"
+    "CREATE TABLE deliveries_v8 ("
+    " id INTEGER PRIMARY KEY,"
+    " event_seq INTEGER NOT NULL,"
+    " event_id TEXT NOT NULL,"
+    " destination_id TEXT NOT NULL REFERENCES destinations (id),"
+    " order_key TEXT NOT NULL,"
+    " lane INTEGER NOT NULL,"
+    " head INTEGER NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight',"
+    "  'delivered', 'dead', 'cancelled')),"
+    " retry INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL,"
+    " lease_owner TEXT,"
+    " lease_until INTEGER,"
+    " last_status INTEGER,"
+    " last_error TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE (destination_id, event_seq)"
+    ") STRICT;"
+    "INSERT INTO deliveries_v8 SELECT id, event_seq, event_id,"
+    " destination_id, order_key, lane, head, state, retry, attempts,"
+    " next_attempt_at, lease_owner, lease_until, last_status, last_error,"
+    " created_at, updated_at FROM deliveries;"
+    "CREATE TABLE delivery_attempts_v8 ("
+    " delivery_id INTEGER NOT NULL"
+    "  REFERENCES deliveries_v8 (id) ON DELETE CASCADE,"
+    " n INTEGER NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " status INTEGER,"
+    " latency_us INTEGER,"
+    " error TEXT,"
+    " PRIMARY KEY (delivery_id, n)"
+    ") STRICT, WITHOUT ROWID;"
+    "INSERT INTO delivery_attempts_v8 SELECT delivery_id, n, at, status,"
+    " latency_us, error FROM delivery_attempts;"
+    "DROP TABLE delivery_attempts;"
+    "DROP TABLE deliveries;"
+    "ALTER TABLE deliveries_v8 RENAME TO deliveries;"
+    "ALTER TABLE delivery_attempts_v8 RENAME TO delivery_attempts;"
+    "CREATE INDEX deliveries_due ON deliveries"
+    " (destination_id, lane, next_attempt_at)"
+    " WHERE head = 1 AND state = 'pending';"
+    "CREATE INDEX deliveries_leased ON deliveries"
+    " (destination_id, lease_until) WHERE state = 'in_flight';"
+    "CREATE INDEX deliveries_open ON deliveries"
+    " (destination_id, order_key, event_seq)"
+    " WHERE state IN ('pending', 'in_flight');"
+    "CREATE INDEX deliveries_heads ON deliveries (destination_id, order_key)"
+    " WHERE head = 1 AND state IN ('pending', 'in_flight');"
+    "CREATE INDEX deliveries_state ON deliveries (state, event_seq);"
+    "CREATE INDEX deliveries_seq ON deliveries (event_seq, id);";
+
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "authorization attempts and the sandbox server", schema_v2},
@@ -394,6 +466,7 @@ const struct store_migration store_sqlite_migrations[] = {
     {5, "provider data", schema_v5},
     {6, "announced records, stray deliveries cancelled", schema_v6},
     {7, "what data requests sent", schema_v7},
+    {8, "delivery cursors", schema_v8},
 };
 
 const int store_sqlite_migration_count =

@@ -2,12 +2,17 @@
  * sqlite_deliveries.c - the delivery queue: claims, outcomes, attempts,
  * replays.
  *
- * Deliveries are added by the events_fan_out trigger (schema_sqlite.c)
- * in the transaction that adds their event. Of the deliveries of one
- * order key (the event's user, or the event itself) to one destination
- * exactly one queued row is the head: the oldest. Only a head is
- * claimed; when it leaves the queue (delivered, dead) the next oldest
- * queued one becomes the head in the same transaction.
+ * A destination's cursor (destinations.cursor_seq) is a place in the
+ * event log: every event of its developer after it that has no row
+ * here is waiting for its first attempt. The engine holding the
+ * destination's lease reads those from the log and writes their rows
+ * when the attempt ends, many to a transaction. Rows are written before
+ * an attempt only for events that must queue behind their user's
+ * earlier one. Of the queued rows of one order key (the event's user,
+ * or the event itself) to one destination exactly one is the head: the
+ * oldest. Only a head is claimed; when it leaves the queue (delivered,
+ * dead) the next oldest queued one becomes the head in the same
+ * transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +24,64 @@
 
 #define DELIVERY_LIST_DEFAULT 100
 #define CLAIM_MAX             1024
+#define SCAN_STEP             256  /* events read from the log at a time */
+#define SCAN_MAX              4096 /* events one claim reads at most */
+
+/* Account events go before data events (lane 0). */
+#define ACCOUNT_TYPES                                                          \
+    "('auth', 'deauth', 'user_reauth', 'access_revoked',"                     \
+    " 'connection_error', 'permission_change', 'google_no_datasource')"
+
+static const char ST_DEST_LEASE_GET[] =
+    "SELECT dev_id, lease_owner, coalesce(lease_until, 0), cursor_seq,"
+    " coalesce(previous_until, 0) FROM destinations"
+    " WHERE id = ?1 AND removed_at IS NULL";
+static const char ST_DEST_LEASE_SET[] =
+    "UPDATE destinations SET lease_owner = ?1, lease_until = ?2,"
+    " cursor_seq = max(cursor_seq, ?3) WHERE id = ?4";
+/* Events after ?3 in the log, with whether this destination has a row
+ * for each, and whether its order key has one queued. */
+#define FRESH_COLS                                                             \
+    "SELECT e.seq, e.id, e.user_id, e.type, e.reference, e.created_at,"      \
+    " EXISTS (SELECT 1 FROM deliveries x WHERE x.destination_id = ?1"         \
+    "  AND x.event_seq = e.seq),"                                              \
+    " EXISTS (SELECT 1 FROM deliveries x WHERE x.destination_id = ?1"         \
+    "  AND x.order_key = coalesce(e.user_id, e.id)"                            \
+    "  AND x.state IN ('pending', 'in_flight'))"
+static const char ST_FRESH[] = FRESH_COLS
+    " FROM events e WHERE e.dev_id = ?2 AND e.seq > ?3"
+    " ORDER BY e.seq LIMIT ?4";
+/* Account events further on, whose user has no event between ?3 and
+ * them still unread. By type (events_type): "+" keeps the planner off
+ * events_dev, which would walk every event after ?3. */
+static const char ST_FRESH_ACCOUNT[] = FRESH_COLS
+    " FROM events e WHERE e.type IN " ACCOUNT_TYPES
+    " AND e.seq > ?3 AND +e.dev_id = ?2"
+    " AND (e.user_id IS NULL OR NOT EXISTS (SELECT 1 FROM events p"
+    "  WHERE p.user_id = e.user_id AND p.seq > ?3 AND p.seq < e.seq"
+    "  AND NOT EXISTS (SELECT 1 FROM deliveries y"
+    "   WHERE y.destination_id = ?1 AND y.event_seq = p.seq)))"
+    " ORDER BY e.seq LIMIT ?4";
+static const char ST_EVENT_BODY[] = "SELECT body FROM events WHERE seq = ?1";
+/* A row for an event that queues behind its user's earlier one. */
+static const char ST_PARK[] =
+    "INSERT INTO deliveries (event_seq, event_id, destination_id,"
+    " order_key, lane, head, state, next_attempt_at, created_at,"
+    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 'pending', ?6, ?7, ?6)"
+    " ON CONFLICT DO NOTHING";
+/* The row of a fresh delivery whose attempt ended; a retry is the head
+ * unless its key has one. Nothing when the event has a row already
+ * (another owner's). */
+static const char ST_SETTLE_FRESH[] =
+    "INSERT INTO deliveries (event_seq, event_id, destination_id,"
+    " order_key, lane, head, state, retry, attempts, next_attempt_at,"
+    " last_status, last_error, created_at, updated_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5,"
+    " CASE WHEN ?6 = 'pending' THEN NOT EXISTS (SELECT 1 FROM deliveries h"
+    "  WHERE h.destination_id = ?3 AND h.order_key = ?4 AND h.head = 1"
+    "  AND h.state IN ('pending', 'in_flight')) ELSE 0 END,"
+    " ?6, CASE WHEN ?6 = 'pending' THEN 1 ELSE 0 END, 1, ?7, ?8, ?9, ?10,"
+    " ?11) ON CONFLICT DO NOTHING RETURNING id";
 
 static const char ST_RECOVER[] =
     "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
@@ -41,7 +104,7 @@ static const char ST_CLAIMED[] =
     " d.attempts, d.next_attempt_at, d.last_status, d.last_error,"
     " d.created_at, d.updated_at, coalesce(x.previous_until, 0)"
     " FROM json_each(?1) j CROSS JOIN deliveries d ON d.id = j.value"
-    " JOIN events e ON e.id = d.event_id"
+    " JOIN events e ON e.seq = d.event_seq"
     " JOIN destinations x ON x.id = d.destination_id ORDER BY j.key";
 static const char ST_SETTLE[] =
     "UPDATE deliveries SET state = ?1, next_attempt_at = ?2,"
@@ -52,12 +115,14 @@ static const char ST_SETTLE[] =
     " WHERE id = ?6 AND state = 'in_flight' AND lease_owner = ?7"
     " RETURNING attempts, destination_id, order_key";
 /* The users whose events a settle write delivered: when a webhook (or
- * another destination) last got one of theirs. A key that is an event
+ * another destination) last got one of theirs, to the second (a busy
+ * user's row is not written for every event). A key that is an event
  * id (an event of no user) matches no user. */
 static const char ST_USERS_DELIVERED[] =
-    "UPDATE users SET last_webhook_update ="
-    " max(coalesce(last_webhook_update, 0), ?1)"
-    " WHERE id IN (SELECT value FROM json_each(?2))";
+    "UPDATE users SET last_webhook_update = ?1"
+    " WHERE id IN (SELECT value FROM json_each(?2))"
+    " AND (last_webhook_update IS NULL"
+    "  OR last_webhook_update < ?1 - 1000000)";
 static const char ST_RELEASE[] =
     "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
     " lease_until = NULL, updated_at = ?1"
@@ -74,16 +139,28 @@ static const char ST_PROMOTE[] =
     " ORDER BY event_seq LIMIT 1) AND NOT EXISTS (SELECT 1 FROM deliveries"
     " WHERE destination_id = ?1 AND order_key = ?2 AND head = 1"
     " AND state IN ('pending', 'in_flight'))";
+/* Rows, and the events after a cursor that have none (pending, id 0). */
 static const char ST_LIST[] =
-    "SELECT d.id, d.event_id, d.destination_id, e.dev_id, e.user_id,"
-    " e.type, e.reference, NULL, e.created_at, d.state, d.retry,"
+    "SELECT * FROM (SELECT d.id, d.event_id, d.destination_id, e.dev_id,"
+    " e.user_id, e.type, e.reference, NULL, e.created_at, d.state, d.retry,"
     " d.attempts, d.next_attempt_at, d.last_status, d.last_error,"
-    " d.created_at, d.updated_at FROM deliveries d"
-    " JOIN events e ON e.id = d.event_id"
-    " WHERE (?1 IS NULL OR e.dev_id = ?1) AND (?2 IS NULL OR d.event_id = ?2)"
+    " d.created_at, d.updated_at, d.event_seq AS seq FROM deliveries d"
+    " JOIN events e ON e.seq = d.event_seq"
+    " WHERE (?1 IS NULL OR e.dev_id = ?1)"
+    " AND (?2 IS NULL OR d.event_seq = (SELECT seq FROM events"
+    "  WHERE id = ?2))"
     " AND (?3 IS NULL OR d.destination_id = ?3)"
     " AND (?4 IS NULL OR d.state = ?4) AND e.created_at >= ?5"
-    " ORDER BY d.event_seq, d.id LIMIT ?6";
+    " UNION ALL SELECT 0, e.id, x.id, e.dev_id, e.user_id, e.type,"
+    " e.reference, NULL, e.created_at, 'pending', 0, 0, e.created_at, NULL,"
+    " NULL, e.created_at, e.created_at, e.seq FROM destinations x"
+    " JOIN events e ON e.dev_id = x.dev_id AND e.seq > x.cursor_seq"
+    " WHERE x.removed_at IS NULL AND (?1 IS NULL OR x.dev_id = ?1)"
+    " AND (?2 IS NULL OR e.id = ?2) AND (?3 IS NULL OR x.id = ?3)"
+    " AND (?4 IS NULL OR ?4 = 'pending') AND e.created_at >= ?5"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries y"
+    "  WHERE y.destination_id = x.id AND y.event_seq = e.seq))"
+    " ORDER BY seq, id LIMIT ?6";
 static const char ST_ATTEMPTS[] =
     "SELECT delivery_id, n, at, latency_us, status, error"
     " FROM delivery_attempts WHERE delivery_id = ? ORDER BY n";
@@ -96,35 +173,38 @@ static const char ST_EVENT_SEQ[] =
 static const char ST_REQUEUE_EVENT[] =
     "UPDATE deliveries SET state = 'pending', retry = 0, head = 0,"
     " next_attempt_at = ?1, updated_at = ?1"
-    " WHERE event_id = ?2 AND state IN ('delivered', 'dead', 'cancelled')"
+    " WHERE event_seq = (SELECT seq FROM events WHERE id = ?2) AND state IN ('delivered', 'dead', 'cancelled')"
     " AND destination_id IN (SELECT id FROM destinations"
     "  WHERE removed_at IS NULL)"
     " RETURNING destination_id, order_key";
-/* Add the deliveries an event lacks: destinations added after it. */
+/* Add the deliveries an event lacks: destinations added after it (one
+ * after a destination's cursor is still to come). */
 static const char ST_ADD_MISSING[] =
     "INSERT INTO deliveries (event_seq, event_id, destination_id,"
     " order_key, lane, head, state, next_attempt_at, created_at,"
     " updated_at)"
     " SELECT e.seq, e.id, d.id, coalesce(e.user_id, e.id),"
-    "  CASE WHEN e.type IN ('auth', 'deauth', 'user_reauth',"
-    "   'access_revoked', 'connection_error', 'permission_change',"
-    "   'google_no_datasource') THEN 0 ELSE 1 END,"
+    "  CASE WHEN e.type IN " ACCOUNT_TYPES " THEN 0 ELSE 1 END,"
     "  0, 'pending', ?1, ?1, ?1"
     " FROM events e JOIN destinations d ON d.dev_id = e.dev_id"
-    " WHERE e.id = ?2 AND d.removed_at IS NULL AND NOT EXISTS"
-    " (SELECT 1 FROM deliveries x WHERE x.event_id = e.id"
-    "  AND x.destination_id = d.id)"
+    " WHERE e.id = ?2 AND d.removed_at IS NULL AND e.seq <= d.cursor_seq"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries x"
+    "  WHERE x.destination_id = d.id AND x.event_seq = e.seq)"
     " RETURNING destination_id, order_key";
 static const char ST_REQUEUE_DEAD[] =
     "UPDATE deliveries SET state = 'pending', retry = 0, head = 0,"
     " next_attempt_at = ?1, updated_at = ?1"
-    " WHERE state = 'dead' AND event_id IN (SELECT id FROM events"
+    " WHERE state = 'dead' AND event_seq IN (SELECT seq FROM events"
     "  WHERE (?2 IS NULL OR dev_id = ?2) AND created_at >= ?3)"
     " AND destination_id IN (SELECT id FROM destinations"
     "  WHERE removed_at IS NULL)"
     " RETURNING destination_id, order_key";
 static const char ST_COUNTS[] =
-    "SELECT state, count(*) FROM deliveries GROUP BY state";
+    "SELECT state, count(*) FROM deliveries GROUP BY state"
+    " UNION ALL SELECT 'pending', count(*) FROM destinations x"
+    " JOIN events e ON e.dev_id = x.dev_id AND e.seq > x.cursor_seq"
+    " WHERE x.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries y"
+    "  WHERE y.destination_id = x.id AND y.event_seq = e.seq)";
 
 /* ---- claims ---- */
 
@@ -135,9 +215,17 @@ struct claim_args {
     int64_t lease_until;
     const char *owner;
     size_t limit;
+    struct store_claim_view *view;
     struct arena *a; /* the caller's: it waits while the writer fills it */
     struct store_delivery *out;
     size_t *n;
+    struct claim_found *found; /* filled by the claim */
+};
+
+/* What a claim reads of its destination. */
+struct claim_found {
+    const char *dev_id;
+    int64_t secret_stamp;
 };
 
 static void
@@ -252,79 +340,66 @@ lease(struct conn *w, const struct claim_args *ca, const int64_t *ids, size_t n,
     return rc;
 }
 
+/*
+ * Take or renew the destination's lease and move its cursor up to what
+ * the view has finished with. Sets view->held; with it 0 the claim
+ * takes nothing.
+ */
 static int
-run_claim(struct conn *w, const struct wop *op, struct err *e)
+lease_destination(struct conn *w, const struct claim_args *ca, const char *op,
+                  struct err *e)
 {
-    const struct claim_args *ca = op->in.p;
-    int64_t ids[CLAIM_MAX];
-    size_t max = ca->limit < CLAIM_MAX ? ca->limit : CLAIM_MAX;
-    size_t got = 0;
+    struct store_claim_view *v = ca->view;
     struct call c = {0};
-    int rc = sq_call_start(&c, w, ST_RECOVER, NULL, op->name, e);
+    const char *holder = NULL;
+    int64_t until = 0;
+    int64_t cursor = 0;
+    int64_t low = 0;
+    int rc = sq_call_start(&c, w, ST_DEST_LEASE_GET, ca->a, op, e);
 
+    v->held = 0;
+    if (rc != 0) {
+        goto out;
+    }
+    sq_bind_text(&c, ca->destination_id);
+    rc = sq_call_step(&c);
+    if (rc <= 0) {
+        goto out; /* removed: nothing to claim */
+    }
+    ca->found->dev_id = sq_col_text(&c);
+    holder = sq_col_text(&c);
+    until = sq_col_int(&c);
+    cursor = sq_col_int(&c);
+    ca->found->secret_stamp = sq_col_int(&c);
+    rc = c.rc;
+    sq_call_end(&c);
+    if (rc != 0) {
+        goto out;
+    }
+    if (holder != NULL && strcmp(holder, ca->owner) != 0 && until >= ca->now) {
+        goto out; /* another owner's */
+    }
+    if (holder == NULL || strcmp(holder, ca->owner) != 0 || v->scan < 0) {
+        /* newly ours: what happened after the cursor is read again */
+        v->scan = cursor;
+    }
+    low = v->lowest(v->arg);
+    low = low == INT64_MAX ? v->scan : low - 1;
+    rc = sq_call_start(&c, w, ST_DEST_LEASE_SET, NULL, op, e);
     if (rc == 0) {
-        sq_bind_int(&c, ca->now);
+        sq_bind_text(&c, ca->owner);
+        sq_bind_int(&c, ca->lease_until);
+        sq_bind_int(&c, low < v->scan ? low : v->scan);
         sq_bind_text(&c, ca->destination_id);
         rc = sq_call_run(&c);
     }
+    if (rc == 0) {
+        v->held = 1;
+    }
+out:
     sq_call_end(&c);
-    if (rc == 0) {
-        rc = due_ids(w, ca, 0, ids, &got, max, op->name, e);
-    }
-    if (rc == 0 && got < max) {
-        rc = due_ids(w, ca, 1, ids, &got, max, op->name, e);
-    }
-    if (rc == 0 && got > 0) {
-        rc = lease(w, ca, ids, got, ca->out, op->name, e);
-    }
-    if (rc == 0) {
-        *ca->n = got;
-    }
     return rc;
 }
-
-int
-sq_delivery_claim(struct store *s, const char *destination_id, int64_t now,
-                  int64_t lease_until, const char *owner, size_t limit,
-                  struct arena *a, struct store_delivery **out, size_t *n,
-                  struct err *e)
-{
-    struct wop op = {.run = run_claim, .name = "store_delivery_claim"};
-    struct claim_args ca;
-    int rc = 0;
-
-    *out = NULL;
-    *n = 0;
-    if (limit == 0) {
-        return 0;
-    }
-    if (limit > CLAIM_MAX) {
-        limit = CLAIM_MAX;
-    }
-    memset(&ca, 0, sizeof(ca));
-    ca.destination_id = destination_id;
-    ca.now = now;
-    ca.lease_until = lease_until;
-    ca.owner = owner;
-    ca.limit = limit;
-    ca.a = a;
-    ca.n = n;
-    ca.out = arena_alloc(a, limit * sizeof(*ca.out));
-    if (ca.out == NULL) {
-        return err_set(e, ERR_NOMEM, "%s: the arena is full", op.name);
-    }
-    memset(ca.out, 0, limit * sizeof(*ca.out));
-    op.in.p = &ca;
-    rc = sq_write_sync(s, &op, e);
-    if (rc == 0) {
-        *out = ca.out;
-    } else {
-        *n = 0;
-    }
-    return rc;
-}
-
-/* ---- outcomes ---- */
 
 /* Make the oldest queued delivery of (`dest`, `key`) the head. */
 static int
@@ -342,6 +417,279 @@ promote(struct conn *w, const char *dest, const char *key, const char *op,
     sq_call_end(&c);
     return rc;
 }
+
+/* The fresh events a claim has given out, and their order keys: a
+ * later event of one of those keys waits. */
+struct taken {
+    int64_t seq[CLAIM_MAX];
+    const char *key[CLAIM_MAX];
+    size_t n;
+};
+
+/* 2: the event at `seq` was given out; 1: one of `key` was; 0: none. */
+static int
+taken_has(const struct taken *t, int64_t seq, const char *key)
+{
+    size_t i = 0;
+    int has = 0;
+
+    for (i = 0; i < t->n; i++) {
+        if (t->seq[i] == seq) {
+            return 2;
+        }
+        has |= strcmp(t->key[i], key) == 0;
+    }
+    return has;
+}
+
+/* Queue the fresh event `d` behind its key's earlier one; `head`: make
+ * the oldest queued of the key the head (none is in flight unseen). */
+static int
+park(struct conn *w, const struct claim_args *ca, const struct store_delivery *d,
+     const char *key, int head, const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_PARK, NULL, op, e);
+
+    if (rc == 0) {
+        sq_bind_int(&c, d->event_seq);
+        sq_bind_text(&c, d->event_id);
+        sq_bind_text(&c, ca->destination_id);
+        sq_bind_text(&c, key);
+        sq_bind_int(&c, d->lane);
+        sq_bind_int(&c, ca->now);
+        sq_bind_int(&c, d->event_created_at);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    if (rc == 0 && head) {
+        rc = promote(w, ca->destination_id, key, op, e);
+    }
+    return rc;
+}
+
+static int
+is_account(const char *type)
+{
+    static const char *const types[] = {
+        "auth",       "deauth", "user_reauth", "access_revoked",
+        "connection_error", "permission_change", "google_no_datasource"};
+    size_t i = 0;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(type, types[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Read fresh events after the view's scan point with `sql` (ST_FRESH,
+ * or ST_FRESH_ACCOUNT, which leaves the scan point where it is) and give
+ * out those whose key is free, up to `max` in all in *got; the others
+ * queue behind their key. Returns 1 in *more when the log may hold more.
+ */
+static int
+fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
+           size_t *got, size_t max, struct taken *t, size_t *read,
+           int *more, const char *op, struct err *e)
+{
+    struct store_claim_view *v = ca->view;
+    struct call c = {0};
+    struct call b = {0};
+    size_t rows = 0;
+    int account = sql == ST_FRESH_ACCOUNT;
+    int rc = sq_call_start(&c, w, sql, ca->a, op, e);
+
+    *more = 0;
+    if (rc != 0) {
+        goto out;
+    }
+    sq_bind_text(&c, ca->destination_id);
+    sq_bind_text(&c, ca->found->dev_id);
+    sq_bind_int(&c, v->scan);
+    sq_bind_int(&c, SCAN_STEP);
+    while (*got < max && (rc = sq_call_step(&c)) == 1) {
+        struct store_delivery *d = &ca->out[*got];
+        int has_row = 0;
+        int queued = 0;
+        int busy = 0;
+        const char *key = NULL;
+
+        memset(d, 0, sizeof(*d));
+        d->event_seq = sq_col_int(&c);
+        d->event_id = sq_col_text(&c);
+        d->user_id = sq_col_text(&c);
+        d->type = sq_col_text(&c);
+        d->reference = sq_col_text(&c);
+        d->event_created_at = sq_col_int(&c);
+        has_row = (int)sq_col_int(&c);
+        queued = (int)sq_col_int(&c);
+        if ((rc = c.rc) != 0) {
+            goto out;
+        }
+        rows++;
+        (*read)++;
+        if (!account) {
+            v->scan = d->event_seq;
+        }
+        key = d->user_id != NULL ? d->user_id : d->event_id;
+        d->lane = is_account(d->type) ? 0 : 1;
+        if (has_row || (busy = v->busy(v->arg, d->event_seq, key)) == 2 ||
+            (busy |= taken_has(t, d->event_seq, key)) >= 2) {
+            continue; /* taken already */
+        }
+        if (busy) {
+            /* its key's earlier event is in flight: the row waits and
+             * that attempt's outcome makes it the head */
+            rc = park(w, ca, d, key, 0, op, e);
+        } else if (queued) {
+            rc = park(w, ca, d, key, 1, op, e);
+        } else {
+            rc = sq_call_start(&b, w, ST_EVENT_BODY, ca->a, op, e);
+            if (rc == 0) {
+                sq_bind_int(&b, d->event_seq);
+                rc = sq_call_step(&b);
+                d->body = rc == 1 ? sq_col_text(&b) : NULL;
+                rc = rc < 0 ? rc : b.rc;
+            }
+            sq_call_end(&b);
+            if (rc == 0 && d->body == NULL) {
+                rc = err_set(e, ERR_NOMEM, "%s: the arena is full", op);
+            }
+            if (rc == 0) {
+                d->destination_id = ca->destination_id;
+                d->dev_id = ca->found->dev_id;
+                d->state = "pending";
+                d->secret_stamp = ca->found->secret_stamp;
+                t->seq[t->n] = d->event_seq;
+                t->key[t->n++] = key;
+                (*got)++;
+            }
+        }
+        if (rc != 0) {
+            goto out;
+        }
+    }
+    rc = rc < 0 ? rc : c.rc;
+    *more = rc == 0 && rows == SCAN_STEP;
+out:
+    sq_call_end(&c);
+    return rc;
+}
+
+/* Fresh events by `sql` until `max` are given out, the log is read to
+ * its end or SCAN_MAX events were read. */
+static int
+fresh(struct conn *w, const struct claim_args *ca, const char *sql, size_t *got,
+      size_t max, struct taken *t, const char *op, struct err *e)
+{
+    size_t read = 0;
+    int more = 1;
+    int rc = 0;
+
+    while (rc == 0 && more && *got < max && read < SCAN_MAX) {
+        rc = fresh_step(w, ca, sql, got, max, t, &read, &more, op, e);
+        if (sql == ST_FRESH_ACCOUNT) {
+            break; /* the scan point does not move: one step */
+        }
+    }
+    return rc;
+}
+
+static int
+run_claim(struct conn *w, const struct wop *op, struct err *e)
+{
+    const struct claim_args *ca = op->in.p;
+    int64_t ids[CLAIM_MAX];
+    size_t max = ca->limit < CLAIM_MAX ? ca->limit : CLAIM_MAX;
+    size_t got = 0;
+    size_t nids = 0;
+    struct taken *t = NULL;
+    struct call c = {0};
+    int rc = lease_destination(w, ca, op->name, e);
+
+    if (rc != 0 || !ca->view->held || max == 0) {
+        return rc;
+    }
+    t = arena_alloc(ca->a, sizeof(*t));
+    if (t == NULL) {
+        return err_set(e, ERR_NOMEM, "%s: the arena is full", op->name);
+    }
+    t->n = 0;
+    rc = sq_call_start(&c, w, ST_RECOVER, NULL, op->name, e);
+    if (rc == 0) {
+        sq_bind_int(&c, ca->now);
+        sq_bind_text(&c, ca->destination_id);
+        rc = sq_call_run(&c);
+    }
+    sq_call_end(&c);
+    /* rows first, each lane: fresh ones are written after them in out */
+    if (rc == 0) {
+        rc = due_ids(w, ca, 0, ids, &nids, max, op->name, e);
+    }
+    if (rc == 0 && nids < max) {
+        rc = due_ids(w, ca, 1, ids, &nids, max, op->name, e);
+    }
+    if (rc == 0 && nids > 0) {
+        rc = lease(w, ca, ids, nids, ca->out, op->name, e);
+    }
+    got = nids;
+    if (rc == 0 && got < max) {
+        rc = fresh(w, ca, ST_FRESH_ACCOUNT, &got, max, t, op->name, e);
+    }
+    if (rc == 0 && got < max) {
+        rc = fresh(w, ca, ST_FRESH, &got, max, t, op->name, e);
+    }
+    if (rc == 0) {
+        *ca->n = got;
+    }
+    return rc;
+}
+
+int
+sq_delivery_claim(struct store *s, const char *destination_id, int64_t now,
+                  int64_t lease_until, const char *owner, size_t limit,
+                  struct store_claim_view *view, struct arena *a,
+                  struct store_delivery **out, size_t *n, struct err *e)
+{
+    struct wop op = {.run = run_claim, .name = "store_delivery_claim"};
+    struct claim_args ca;
+    struct claim_found found = {NULL, 0};
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (limit > CLAIM_MAX) {
+        limit = CLAIM_MAX;
+    }
+    memset(&ca, 0, sizeof(ca));
+    ca.destination_id = destination_id;
+    ca.now = now;
+    ca.lease_until = lease_until;
+    ca.owner = owner;
+    ca.limit = limit;
+    ca.view = view;
+    ca.found = &found;
+    ca.a = a;
+    ca.n = n;
+    ca.out = arena_alloc(a, (limit > 0 ? limit : 1) * sizeof(*ca.out));
+    if (ca.out == NULL) {
+        return err_set(e, ERR_NOMEM, "%s: the arena is full", op.name);
+    }
+    memset(ca.out, 0, (limit > 0 ? limit : 1) * sizeof(*ca.out));
+    op.in.p = &ca;
+    rc = sq_write_sync(s, &op, e);
+    if (rc == 0) {
+        *out = ca.out;
+    } else {
+        *n = 0;
+    }
+    return rc;
+}
+
+/* ---- outcomes ---- */
 
 static int
 release(struct conn *w, const struct store_delivery_outcome *o, const char *op,
@@ -393,6 +741,77 @@ struct settle_args {
     size_t n;
 };
 
+/* Add `key` to `users` unless it is the last one there. */
+static void
+users_add(json_t *users, const char *key)
+{
+    size_t n = json_array_size(users);
+
+    if (n == 0 ||
+        strcmp(json_string_value(json_array_get(users, n - 1)), key) != 0) {
+        json_array_append_new(users, json_string(key));
+    }
+}
+
+/*
+ * Write the row of the fresh delivery `o` and its attempt; the next
+ * queued one of its key, if any, becomes the head. An event that has a
+ * row already (another owner's) sets o->rc to ERR_NOTFOUND.
+ */
+static int
+settle_fresh(struct conn *w, struct store_delivery_outcome *o, json_t *users,
+             const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = 0;
+
+    if (o->state == NULL) {
+        return 0; /* never tried: it stays after the cursor */
+    }
+    rc = sq_call_start(&c, w, ST_SETTLE_FRESH, NULL, op, e);
+    if (rc != 0) {
+        goto out;
+    }
+    sq_bind_int(&c, o->event_seq);
+    sq_bind_text(&c, o->event_id);
+    sq_bind_text(&c, o->destination_id);
+    sq_bind_text(&c, o->order_key);
+    sq_bind_int(&c, o->lane);
+    sq_bind_text(&c, o->state);
+    sq_bind_int(&c, o->next_attempt_at);
+    if (o->status > 0) {
+        sq_bind_int(&c, o->status);
+    } else {
+        sq_bind_text(&c, NULL);
+    }
+    sq_bind_text(&c, o->error);
+    sq_bind_int(&c, o->event_created_at);
+    sq_bind_int(&c, o->at);
+    rc = sq_call_step(&c);
+    if (rc == 0) {
+        o->rc = ERR_NOTFOUND;
+        goto out;
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    o->id = sq_col_int(&c);
+    rc = c.rc;
+    sq_call_end(&c);
+    if (rc == 0) {
+        rc = attempt_add(w, o, 1, op, e);
+    }
+    if (rc == 0 && strcmp(o->state, "pending") != 0) {
+        rc = promote(w, o->destination_id, o->order_key, op, e);
+    }
+    if (rc == 0 && strcmp(o->state, "delivered") == 0) {
+        users_add(users, o->order_key);
+    }
+out:
+    sq_call_end(&c);
+    return rc;
+}
+
 /*
  * Record outcome `o` in the write's transaction. A lost claim sets
  * o->rc to ERR_NOTFOUND and changes nothing; the return value is only
@@ -409,6 +828,9 @@ settle_one(struct conn *w, struct store_delivery_outcome *o, struct arena *a,
     int rc = 0;
 
     o->rc = 0;
+    if (o->id == 0) {
+        return settle_fresh(w, o, users, op, e);
+    }
     if (o->state == NULL) {
         rc = release(w, o, op, e);
         if (rc == ERR_NOTFOUND) {
@@ -452,12 +874,8 @@ settle_one(struct conn *w, struct store_delivery_outcome *o, struct arena *a,
     if (rc == 0 && strcmp(o->state, "pending") != 0) {
         rc = promote(w, dest, key, op, e);
     }
-    if (rc == 0 && strcmp(o->state, "delivered") == 0 &&
-        (json_array_size(users) == 0 ||
-         strcmp(json_string_value(
-                    json_array_get(users, json_array_size(users) - 1)),
-                key) != 0)) {
-        json_array_append_new(users, json_string(key));
+    if (rc == 0 && strcmp(o->state, "delivered") == 0) {
+        users_add(users, key);
     }
 out:
     sq_call_end(&c);
@@ -651,7 +1069,7 @@ sq_delivery_counts(struct store *s, struct store_delivery_counts *out,
         if (state == NULL) {
             continue;
         } else if (strcmp(state, "pending") == 0) {
-            out->pending = n;
+            out->pending += n;
         } else if (strcmp(state, "in_flight") == 0) {
             out->in_flight = n;
         } else if (strcmp(state, "delivered") == 0) {

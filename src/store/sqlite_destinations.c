@@ -20,8 +20,9 @@
 
 static const char ST_DEST_INSERT[] =
     "INSERT INTO destinations (id, dev_id, kind, url, conf, secret,"
-    " previous_secret, previous_until, created_at, removed_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " previous_secret, previous_until, created_at, removed_at, cursor_seq)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " (SELECT coalesce(max(seq), 0) FROM events))";
 static const char ST_DEST_GET[] = DEST_COLS " WHERE id = ?" DEST_SCOPE;
 static const char ST_DEST_LIST[] = DEST_COLS " WHERE (? IS NULL OR dev_id = ?)"
                                              " AND (? OR removed_at IS NULL)"

@@ -320,8 +320,8 @@ int sq_destination_rotate(struct store *s, const char *dev_id, const char *id,
                           int64_t previous_until, struct err *e);
 int sq_delivery_claim(struct store *s, const char *destination_id, int64_t now,
                       int64_t lease_until, const char *owner, size_t limit,
-                      struct arena *a, struct store_delivery **out, size_t *n,
-                      struct err *e);
+                      struct store_claim_view *view, struct arena *a,
+                      struct store_delivery **out, size_t *n, struct err *e);
 int sq_delivery_settle_async(struct store *s, struct store_delivery_outcome *o,
                              size_t n, store_done_fn done, void *arg);
 int sq_delivery_list(struct store *s, const struct store_delivery_query *q,

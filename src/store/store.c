@@ -418,11 +418,11 @@ store_destination_rotate(struct store *s, const char *dev_id, const char *id,
 int
 store_delivery_claim(struct store *s, const char *destination_id, int64_t now,
                      int64_t lease_until, const char *owner, size_t limit,
-                     struct arena *a, struct store_delivery **out, size_t *n,
-                     struct err *e)
+                     struct store_claim_view *view, struct arena *a,
+                     struct store_delivery **out, size_t *n, struct err *e)
 {
     return s->be->delivery_claim(s, destination_id, now, lease_until, owner,
-                                 limit, a, out, n, e);
+                                 limit, view, a, out, n, e);
 }
 
 int

@@ -354,15 +354,18 @@ int store_destination_rotate(struct store *s, const char *dev_id,
 /* ---- deliveries: one per (event, destination) ---- */
 
 /*
- * Deliveries are made by the store itself: adding an event adds one
- * pending delivery for every destination its developer has at that
- * moment, in the same transaction. Of the deliveries of one user (an
- * event without a user is its own group) to one destination only the
- * oldest one not yet delivered, dead or cancelled can be claimed, so
- * they arrive in creation order.
+ * A destination keeps a cursor over its developer's event log. An event
+ * after the cursor that has no delivery row is waiting for its first
+ * attempt; the engine holding the destination's lease reads it from the
+ * log (a "fresh" delivery, id 0) and writes its row when the attempt
+ * ends. A row is written earlier only when the event has to queue
+ * behind an earlier one of its user (a retry, a replay, an attempt in
+ * flight). Of the queued rows of one user (an event without a user is
+ * its own group) to one destination only the oldest (the head) can be
+ * claimed, so events arrive in creation order.
  */
 struct store_delivery {
-    int64_t id;
+    int64_t id; /* 0: fresh, no row yet */
     const char *event_id;
     const char *destination_id;
     const char *dev_id;
@@ -382,24 +385,58 @@ struct store_delivery {
     /* claims only: the destination's previous_until, which every
      * rotation of its secret changes */
     int64_t secret_stamp;
+    int64_t event_seq; /* claims only: the event's place in the log */
+    int lane;          /* claims only: 0 account events, 1 data */
+};
+
+/*
+ * What the claiming engine knows of a destination's fresh deliveries in
+ * flight (those with no row yet). Its callbacks run on the store's
+ * thread while the claim runs.
+ */
+struct store_claim_view {
+    /* 2: the event at `seq` is in flight; 1: an event of order key
+     * `key` is; 0: neither */
+    int (*busy)(void *arg, int64_t seq, const char *key);
+    /* the lowest seq in flight, INT64_MAX when none */
+    int64_t (*lowest)(void *arg);
+    void *arg;
+    /* in and out: the last event of the log the claims have read, -1
+     * to start at the destination's cursor */
+    int64_t scan;
+    /* out: 0 when another owner holds the destination's lease, or it is
+     * removed */
+    int held;
 };
 
 /*
  * Claim up to `limit` deliveries to `destination_id` that are due at
- * `now` for `owner` until `lease_until`: auth and other account events
- * before data events, then oldest due first. Claims of a worker that
- * died (in_flight past their lease) are taken back first. The claimed
- * ones are "in_flight"; `*out` an arena array of `*n` with the event's
- * body.
+ * `now` for `owner`, holding the destination's lease until
+ * `lease_until` (taken when it is free, ours, or past its time; `limit`
+ * 0 only renews it and moves the cursor up to what `view` says is
+ * done). Auth and other account events before data events; queued rows
+ * due (oldest first, marked "in_flight" under the same lease), then
+ * fresh events in log order. Rows of a worker that died (in_flight
+ * past their lease) are taken back first. An event whose user has one
+ * in flight or queued is given a row behind it instead. `*out` an arena
+ * array of `*n` with the event's body.
  */
 int store_delivery_claim(struct store *s, const char *destination_id,
                          int64_t now, int64_t lease_until, const char *owner,
-                         size_t limit, struct arena *a,
-                         struct store_delivery **out, size_t *n, struct err *e);
+                         size_t limit, struct store_claim_view *view,
+                         struct arena *a, struct store_delivery **out,
+                         size_t *n, struct err *e);
 
 /* How one claimed delivery ended. */
 struct store_delivery_outcome {
-    int64_t id;
+    int64_t id; /* 0: a fresh delivery, whose row this writes */
+    /* fresh ones only: what their row is made of */
+    int64_t event_seq;
+    const char *event_id;
+    const char *destination_id;
+    const char *order_key;
+    int lane;
+    int64_t event_created_at;
     const char *owner; /* the claim's owner: a lost claim is left alone */
     /* "delivered", "pending" (to be retried at next_attempt_at), "dead",
      * or NULL: give the claim back untried */
