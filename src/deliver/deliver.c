@@ -101,6 +101,9 @@ struct deliver {
     struct job **settle_tail;
     int settling;
     char owner[OWNER_MAX];
+    /* claims made and deliveries they took, settle writes and the
+     * outcomes they carried: logged at the end (debug) */
+    unsigned long long claims, claimed, settles, settled;
 };
 
 /* One attempt in flight: owns copies of what it points to. */
@@ -111,9 +114,10 @@ struct job {
     int64_t id; /* 0: fresh, its row is written with its outcome */
     int64_t seq;
     int lane;
-    const char *key; /* the order key, in `strings` */
+    const char *key;           /* the order key, in `strings` */
     struct job *fprev, *fnext; /* the destination's fresh ones */
     int stored;                /* its outcome is in the store */
+    int followers;             /* fresh: an event of its key queued behind it */
     int retry;
     int64_t started_us;
     char *strings; /* one block holding every string of `at` */
@@ -445,6 +449,7 @@ batch_take(struct deliver *eng)
     b = xmalloc(sizeof(*b));
     b->eng = eng;
     b->n = 0;
+    eng->settles++;
     while (eng->settle_head != NULL && b->n < SETTLE_MAX) {
         struct job *j = eng->settle_head;
 
@@ -456,6 +461,7 @@ batch_take(struct deliver *eng)
     if (eng->settle_head == NULL) {
         eng->settle_tail = &eng->settle_head;
     }
+    eng->settled += b->n;
     pthread_mutex_unlock(&eng->lock);
     return b;
 }
@@ -543,6 +549,7 @@ deliver_attempt_done(struct deliver_attempt *at, const struct deliver_result *r)
     j->o.order_key = j->key;
     j->o.lane = j->lane;
     j->o.event_created_at = j->at.created_at;
+    j->o.followers = &j->followers;
     j->o.owner = eng->owner;
     j->o.at = j->started_us;
     j->o.latency_us = now - j->started_us;
@@ -631,6 +638,7 @@ job_fill(struct job *j, const struct store_delivery *d)
     j->id = d->id;
     j->seq = d->event_seq;
     j->lane = d->lane;
+    j->followers = d->followers;
     j->retry = d->retry;
 }
 
@@ -658,6 +666,21 @@ view_busy(void *arg, int64_t seq, const char *key)
     }
     pthread_mutex_unlock(&v->eng->lock);
     return busy;
+}
+
+static void
+view_parked(void *arg, const char *key)
+{
+    struct view_arg *v = arg;
+    struct job *j = NULL;
+
+    pthread_mutex_lock(&v->eng->lock);
+    for (j = v->d->fresh; j != NULL; j = j->fnext) {
+        if (strcmp(j->key, key) == 0) {
+            j->followers = 1;
+        }
+    }
+    pthread_mutex_unlock(&v->eng->lock);
 }
 
 static int64_t
@@ -701,6 +724,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
     memset(&view, 0, sizeof(view));
     view.busy = view_busy;
     view.lowest = view_lowest;
+    view.parked = view_parked;
     view.arg = &va;
     arena_init(&a, CLAIM_ARENA);
     for (;;) {
@@ -713,9 +737,9 @@ claim(struct deliver *eng, struct deliver_dest *d,
         d->rewind = INT64_MAX;
         view.scan = d->scan;
         pthread_mutex_unlock(&eng->lock);
-        rc = store_delivery_claim(eng->app->store, d->id, now, lease,
-                                  eng->owner, (size_t)room, &view, &a, &got,
-                                  &n, &e);
+        rc =
+            store_delivery_claim(eng->app->store, d->id, now, lease, eng->owner,
+                                 (size_t)room, &view, &a, &got, &n, &e);
 
         if (rc == ERR_NOMEM && room > 1) {
             /* large events: claim fewer at a time */
@@ -750,6 +774,8 @@ claim(struct deliver *eng, struct deliver_dest *d,
         s->inflight += (int)n;
     }
     eng->inflight += (int)n;
+    eng->claims++;
+    eng->claimed += n;
     d->refs += (int)n;
     pthread_mutex_unlock(&eng->lock);
     if (n > 0 && got[0].secret_stamp != d->secret_stamp) {
@@ -959,6 +985,7 @@ leases_release(struct deliver *eng)
         memset(&view, 0, sizeof(view));
         view.busy = view_busy;
         view.lowest = view_lowest;
+        view.parked = view_parked;
         view.arg = &va;
         pthread_mutex_lock(&eng->lock);
         if (dd->rewind != INT64_MAX && dd->scan > dd->rewind) {
@@ -1018,6 +1045,9 @@ deliver_free(struct deliver *d)
     }
     pthread_mutex_unlock(&d->lock);
     leases_release(d);
+    log_event(LOG_DEBUG, "deliver", "deliver.stopped",
+              "claims=%llu claimed=%llu settles=%llu settled=%llu", d->claims,
+              d->claimed, d->settles, d->settled);
     pthread_mutex_lock(&d->lock);
     for (i = 0; i < d->nslots; i++) {
         dest_unref(d->slots[i].drv, d->slots[i].d);

@@ -150,8 +150,8 @@ struct store_backend {
     int (*delivery_claim)(struct store *s, const char *destination_id,
                           int64_t now, int64_t lease_until, const char *owner,
                           size_t limit, struct store_claim_view *view,
-                          struct arena *a, struct store_delivery **out, size_t *n,
-                          struct err *e);
+                          struct arena *a, struct store_delivery **out,
+                          size_t *n, struct err *e);
     int (*delivery_settle_async)(struct store *s,
                                  struct store_delivery_outcome *o, size_t n,
                                  store_done_fn done, void *arg);

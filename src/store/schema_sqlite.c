@@ -394,7 +394,9 @@ static const char schema_v7[] = "CREATE TABLE request_sends ("
  * A delivery row is written when an attempt ends, or when an event has
  * to queue behind its user's earlier one (a retry, a replay, an attempt
  * in flight). The table is made again so that its key is the event's
- * place in the log, which rows are written in.
+ * place in the log, which rows are written in. A delivery that succeeds
+ * at its first attempt keeps that attempt in its own row (updated_at,
+ * last_status, last_latency_us) instead of a delivery_attempts row.
  */
 static const char schema_v8[] =
     "DROP TRIGGER events_fan_out;"
@@ -423,12 +425,13 @@ static const char schema_v8[] =
     " last_error TEXT,"
     " created_at INTEGER NOT NULL,"
     " updated_at INTEGER NOT NULL,"
+    " last_latency_us INTEGER,"
     " UNIQUE (destination_id, event_seq)"
     ") STRICT;"
     "INSERT INTO deliveries_v8 SELECT id, event_seq, event_id,"
     " destination_id, order_key, lane, head, state, retry, attempts,"
     " next_attempt_at, lease_owner, lease_until, last_status, last_error,"
-    " created_at, updated_at FROM deliveries;"
+    " created_at, updated_at, NULL FROM deliveries;"
     "CREATE TABLE delivery_attempts_v8 ("
     " delivery_id INTEGER NOT NULL"
     "  REFERENCES deliveries_v8 (id) ON DELETE CASCADE,"

@@ -409,6 +409,12 @@ sq_changes(struct call *c)
     return sqlite3_changes(c->conn->db);
 }
 
+int64_t
+sq_last_rowid(struct call *c)
+{
+    return sqlite3_last_insert_rowid(c->conn->db);
+}
+
 /*
  * Room for element `n` of an arena array `arr` of `size`-byte elements
  * with `*cap` allocated. Returns the (maybe moved) array, or NULL with

@@ -178,6 +178,9 @@ void sq_col_blob(struct call *c, const unsigned char **out, size_t *len);
 /* Rows changed by the statement just run on c's connection. */
 int sq_changes(struct call *c);
 
+/* The rowid of the last row inserted on c's connection. */
+int64_t sq_last_rowid(struct call *c);
+
 /* Reads the current row of `c` into `row` (failures stick in c->rc). */
 typedef void (*sq_row_fn)(struct call *c, void *row);
 

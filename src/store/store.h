@@ -387,6 +387,9 @@ struct store_delivery {
     int64_t secret_stamp;
     int64_t event_seq; /* claims only: the event's place in the log */
     int lane;          /* claims only: 0 account events, 1 data */
+    /* claims only, fresh ones: a later event of its key was queued
+     * behind it by the same claim */
+    int followers;
 };
 
 /*
@@ -400,6 +403,8 @@ struct store_claim_view {
     int (*busy)(void *arg, int64_t seq, const char *key);
     /* the lowest seq in flight, INT64_MAX when none */
     int64_t (*lowest)(void *arg);
+    /* an event of `key` was queued behind the one of it in flight */
+    void (*parked)(void *arg, const char *key);
     void *arg;
     /* in and out: the last event of the log the claims have read, -1
      * to start at the destination's cursor */
@@ -437,6 +442,9 @@ struct store_delivery_outcome {
     const char *order_key;
     int lane;
     int64_t event_created_at;
+    /* fresh ones: nonzero when an event of its key queued behind it;
+     * read when the write runs */
+    const int *followers;
     const char *owner; /* the claim's owner: a lost claim is left alone */
     /* "delivered", "pending" (to be retried at next_attempt_at), "dead",
      * or NULL: give the claim back untried */
@@ -488,7 +496,8 @@ struct store_delivery_attempt {
     const char *error; /* NULL when none */
 };
 
-/* Every attempt of delivery `id`, first first. */
+/* Every attempt of delivery `id`, first first (a first attempt that
+ * delivered is kept in the delivery's own row, and read from there). */
 int store_delivery_attempts(struct store *s, int64_t id, struct arena *a,
                             struct store_delivery_attempt **out, size_t *n,
                             struct err *e);

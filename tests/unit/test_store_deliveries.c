@@ -124,6 +124,7 @@ static struct {
     int64_t seq;
     char key[64];
     char dest[16];
+    int followers;
 } fly[64];
 static size_t nfly;
 static struct {
@@ -164,6 +165,34 @@ view_lowest(void *arg)
         }
     }
     return low;
+}
+
+static void
+view_parked(void *arg, const char *key)
+{
+    const char *dest = arg;
+    size_t i = 0;
+
+    for (i = 0; i < nfly; i++) {
+        if (strcmp(fly[i].dest, dest) == 0 && strcmp(fly[i].key, key) == 0) {
+            fly[i].followers = 1;
+        }
+    }
+}
+
+/* Whether an event queued behind the fresh one at `seq` (NULL: none in
+ * flight). */
+static const int *
+followers_of(int64_t seq)
+{
+    size_t i = 0;
+
+    for (i = 0; i < nfly; i++) {
+        if (fly[i].seq == seq) {
+            return &fly[i].followers;
+        }
+    }
+    return NULL;
 }
 
 static int64_t *
@@ -208,6 +237,7 @@ outcome(struct store_delivery_outcome *o, const struct store_delivery *d,
     o->order_key = d->user_id != NULL ? d->user_id : d->event_id;
     o->lane = d->lane;
     o->event_created_at = d->event_created_at;
+    o->followers = d->id == 0 ? followers_of(d->event_seq) : NULL;
     o->owner = owner;
     o->state = state;
     o->at = at;
@@ -269,6 +299,7 @@ claim_for(struct store *s, const char *dest, int64_t now, int64_t lease,
     memset(&v, 0, sizeof(v));
     v.busy = view_busy;
     v.lowest = view_lowest;
+    v.parked = view_parked;
     v.arg = (void *)dest;
     v.scan = *scan_of(dest);
     if (store_delivery_claim(s, dest, now, lease, owner, 10, &v, a, got, &n,
@@ -284,6 +315,7 @@ claim_for(struct store *s, const char *dest, int64_t now, int64_t lease,
                      (*got)[i].user_id != NULL ? (*got)[i].user_id
                                                : (*got)[i].event_id);
             snprintf(fly[nfly].dest, sizeof(fly[nfly].dest), "%s", dest);
+            fly[nfly].followers = (*got)[i].followers;
             nfly++;
         }
     }
@@ -465,10 +497,10 @@ test_leases(struct store *s)
         is_int(settle(s, &first, "dead-worker", "delivered", T0 + 7 * SEC, 0,
                       200, NULL),
                ERR_NOTFOUND, "the first worker's late outcome is refused");
-        is_int((int)side_int("SELECT count(*) FROM delivery_attempts t"
-                             " JOIN deliveries d ON d.id = t.delivery_id"
-                             " WHERE d.destination_id = 'L1'"),
-               1, "... one attempt recorded");
+        is_int((int)side_int("SELECT count(*) FROM deliveries"
+                             " WHERE destination_id = 'L1' AND attempts = 1"
+                             " AND state = 'delivered'"),
+               1, "... one delivery, of one attempt");
     }
 out:
     arena_release(&a);
@@ -506,11 +538,19 @@ test_settle_batch(struct store *s)
            strcmp(got[1].event_id, "b2") == 0 &&
            strcmp(got[2].event_id, "b3") == 0,
        "... oldest first");
+    add_event("b6", "dev_d", "bu3", "sleep", T0 + 6);
+    {
+        struct store_delivery *more = NULL;
+
+        is_int((int)claim(s, "B1", T0 + 10, "w1", &a, &more), 0,
+               "an event whose user's first is in flight waits");
+    }
     for (i = 0; i < 3; i++) {
-        outcome(&o[i], &got[i], "w1", "delivered", T0 + 11, T0 + 11, 204,
-                NULL);
+        outcome(&o[i], &got[i], "w1", "delivered", T0 + 11, T0 + 11, 204, NULL);
         o[i].rc = 99;
     }
+    ok(o[2].followers != NULL && *o[2].followers == 1,
+       "... and the engine is told that one waits behind b3");
     side_exec("INSERT INTO deliveries (event_seq, event_id, destination_id,"
               " order_key, lane, head, state, next_attempt_at, created_at,"
               " updated_at) SELECT seq, id, 'B1', user_id, 1, 0, 'delivered',"
@@ -519,13 +559,26 @@ test_settle_batch(struct store *s)
     is_int(rc, 0, "three outcomes go in one write, which commits");
     ok(o[0].rc == 0 && o[2].rc == 0, "... the two of w1 are recorded");
     is_int(o[1].rc, ERR_NOTFOUND, "... the one recorded already is refused");
-    is_int((int)side_int("SELECT count(*) FROM delivery_attempts t"
-                         " JOIN deliveries d ON d.id = t.delivery_id"
-                         " WHERE d.destination_id = 'B1'"),
-           2, "two attempts, none for the refused one");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE destination_id = 'B1' AND attempts = 1"),
+           2, "two deliveries of one attempt, none for the refused one");
+    {
+        struct store_delivery_attempt *att = NULL;
+        size_t natt = 0;
+        struct err e;
+
+        store_delivery_attempts(s, o[0].id, &a, &att, &natt, &e);
+        ok(natt == 1 && att[0].n == 1 && att[0].status == 204 &&
+               att[0].latency_us == 1234 && att[0].at == T0 + 11,
+           "a first attempt that delivered is listed from its row");
+        is_int((int)side_int("SELECT count(*) FROM delivery_attempts t"
+                             " JOIN deliveries d ON d.id = t.delivery_id"
+                             " WHERE d.destination_id = 'B1'"),
+               0, "... which is all it takes");
+    }
     n = claim(s, "B1", T0 + 12, "w1", &a, &got);
-    ok(n >= 1 && strcmp(got[0].event_id, "b4") == 0,
-       "bu1's next is claimable");
+    ok(n == 2 && find(got, n, "b4") != NULL && find(got, n, "b6") != NULL,
+       "bu1's and bu3's next are claimable");
 out:
     arena_release(&a);
 }
@@ -553,6 +606,22 @@ test_replay_event(struct store *s)
            "replay e1");
     /* D1 delivered -> requeued; D2 still queued -> left; D3 -> added */
     is_int((int)q, 2, "... requeues the delivered one and adds D3's");
+    {
+        struct store_delivery_attempt *att = NULL;
+        size_t natt = 0;
+        int64_t id = side_int("SELECT id FROM deliveries WHERE"
+                              " destination_id = 'D1' AND event_id = 'e1'");
+
+        store_delivery_attempts(s, id, &a, &att, &natt, &e);
+        ok(natt == 1 && att[0].n == 1 && att[0].status == 204 &&
+               att[0].at == T0 + 12,
+           "... keeping its first attempt, now a row of its own");
+        is_int((int)side_int("SELECT count(*) FROM delivery_attempts"
+                             " WHERE delivery_id = (SELECT id FROM deliveries"
+                             " WHERE destination_id = 'D1'"
+                             " AND event_id = 'e1')"),
+               1, "... in delivery_attempts");
+    }
     n = claim(s, "D3", T0 + 301 * SEC, "w1", &a, &got);
     ok(find(got, n, "e1") != NULL,
        "a destination added later receives the replayed event");
