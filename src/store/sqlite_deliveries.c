@@ -404,13 +404,20 @@ lease_destination(struct conn *w, const struct claim_args *ca, const char *op,
     }
     low = v->lowest(v->arg);
     low = low == INT64_MAX ? v->scan : low - 1;
-    rc = sq_call_start(&c, w, ST_DEST_LEASE_SET, NULL, op, e);
-    if (rc == 0) {
-        sq_bind_text(&c, ca->owner);
-        sq_bind_int(&c, ca->lease_until);
-        sq_bind_int(&c, low < v->scan ? low : v->scan);
-        sq_bind_text(&c, ca->destination_id);
-        rc = sq_call_run(&c);
+    low = low < v->scan ? low : v->scan;
+    /* an idle destination's claims write nothing while half its lease
+     * is left and its cursor stays */
+    if (holder == NULL || strcmp(holder, ca->owner) != 0 || low > cursor ||
+        until - ca->now < (ca->lease_until - ca->now) / 2 ||
+        ca->lease_until < until) {
+        rc = sq_call_start(&c, w, ST_DEST_LEASE_SET, NULL, op, e);
+        if (rc == 0) {
+            sq_bind_text(&c, ca->owner);
+            sq_bind_int(&c, ca->lease_until);
+            sq_bind_int(&c, low);
+            sq_bind_text(&c, ca->destination_id);
+            rc = sq_call_run(&c);
+        }
     }
     if (rc == 0) {
         v->held = 1;

@@ -501,6 +501,18 @@ test_leases(struct store *s)
                              " WHERE destination_id = 'L1' AND attempts = 1"
                              " AND state = 'delivered'"),
                1, "... one delivery, of one attempt");
+        claim(s, "L1", T0 + 8 * SEC, "w2", &a, &got);
+        ok(side_int("SELECT cursor_seq FROM destinations WHERE id = 'L1'") ==
+               side_int("SELECT seq FROM events WHERE id = 'l1'"),
+           "the next claim moves the cursor past l1");
+        claim(s, "L1", T0 + 9 * SEC, "w2", &a, &got);
+        is_int((int)side_int("SELECT lease_until = 1700000038000000"
+                             " FROM destinations WHERE id = 'L1'"),
+               1, "an idle claim with most of the lease left writes nothing");
+        claim(s, "L1", T0 + 25 * SEC, "w2", &a, &got);
+        is_int((int)side_int("SELECT lease_until = 1700000055000000"
+                             " FROM destinations WHERE id = 'L1'"),
+               1, "... and renews it when less than half is left");
     }
 out:
     arena_release(&a);
