@@ -650,18 +650,20 @@ struct view_arg {
 };
 
 static int
-view_busy(void *arg, int64_t seq, const char *key)
+view_busy(void *arg, int64_t seq, const char *key, int64_t *at)
 {
     struct view_arg *v = arg;
     struct job *j = NULL;
     int busy = 0;
 
+    *at = 0;
     pthread_mutex_lock(&v->eng->lock);
     for (j = v->d->fresh; j != NULL && busy < 2; j = j->fnext) {
         if (j->seq == seq) {
             busy = 2;
         } else if (strcmp(j->key, key) == 0) {
             busy = 1;
+            *at = j->seq > *at ? j->seq : *at;
         }
     }
     pthread_mutex_unlock(&v->eng->lock);
@@ -758,6 +760,8 @@ claim(struct deliver *eng, struct deliver_dest *d,
                           failures, e.msg);
             }
             n = 0;
+            /* nothing of it was written: read from where it began */
+            view.scan = d->scan;
         }
         break;
     }

@@ -790,15 +790,27 @@ reap(struct hclient *c)
     }
 }
 
-/* Stop waiting: complete every transfer left with ERR_IO. */
+/* Stop waiting: complete every transfer left, with ERR_IO when its
+ * request was not sent, else ERR_UPSTREAM (the peer may have it). */
 static void
 abandon(struct hclient *c)
 {
     while (c->active != NULL) {
         struct job *j = c->active;
+        long sent = 0;
 
+        if (curl_easy_getinfo(j->easy, CURLINFO_REQUEST_SIZE, &sent) !=
+            CURLE_OK) {
+            sent = 0;
+        }
         active_remove(c, j);
-        job_refuse(j, ERR_IO, "client stopping");
+        if (sent > 0) {
+            job_refuse(j, ERR_UPSTREAM,
+                       "no answer before ferry stopped (the request was "
+                       "sent)");
+        } else {
+            job_refuse(j, ERR_IO, "client stopping");
+        }
         job_finish(j, CURLE_OK);
         job_complete(c, j);
     }

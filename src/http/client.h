@@ -54,7 +54,7 @@ struct hclient_response {
      * ERR_UPSTREAM (connect, TLS or protocol failure), ERR_TOOBIG (body
      * over max_response), ERR_FORBIDDEN (public_only refused the
      * address), ERR_INVALID (a request the client cannot send) or
-     * ERR_IO (the client is stopping) */
+     * ERR_IO (the client is stopping and the request was not sent) */
     int rc;
     char error[256]; /* what went wrong when rc != 0; no secrets */
     long status;     /* HTTP status when rc == 0 or ERR_TOOBIG */
@@ -125,8 +125,10 @@ int hclient_addr_is_private(const struct sockaddr *sa);
 
 /*
  * Finish: stop taking requests, let those in flight run for a short
- * grace (about 2 s), then complete every one left with rc ERR_IO
- * "client stopping" (so each `done` is called exactly once), end the
+ * grace (about 2 s), then complete every one left: with rc ERR_IO
+ * "client stopping" when its request was not sent, else ERR_UPSTREAM
+ * (the peer may have acted on it), so each `done` is called exactly
+ * once; end the
  * thread and free `c`. Must not be called from a done callback. NULL
  * does nothing.
  */

@@ -469,6 +469,26 @@ taken_has(const struct taken *t, int64_t seq, const char *key)
     return has;
 }
 
+/* Whether destination `dest` has a row for the event at `seq`. */
+static int
+has_row_at(struct conn *w, const char *dest, int64_t seq, int *has,
+           const char *op, struct err *e)
+{
+    struct call c = {0};
+    int rc = sq_call_start(&c, w, ST_HAS_ROW, NULL, op, e);
+
+    *has = 0;
+    if (rc == 0) {
+        sq_bind_text(&c, dest);
+        sq_bind_int(&c, seq);
+        rc = sq_call_step(&c);
+        *has = rc == 1;
+        rc = rc < 0 ? rc : 0;
+    }
+    sq_call_end(&c);
+    return rc;
+}
+
 /* The entry of `t` that gave out an event of `key` (there is one). */
 static size_t
 mine_at(const struct taken *t, const char *key)
@@ -561,6 +581,8 @@ fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
         int queued = 0;
         int busy = 0;
         int mine = 0;
+        int written = 0;
+        int64_t at = 0;
         const char *key = NULL;
 
         memset(d, 0, sizeof(*d));
@@ -582,8 +604,17 @@ fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
         }
         key = d->user_id != NULL ? d->user_id : d->event_id;
         d->lane = is_account(d->type) ? 0 : 1;
-        if (has_row || (busy = v->busy(v->arg, d->event_seq, key)) == 2) {
+        if (has_row || (busy = v->busy(v->arg, d->event_seq, key, &at)) == 2) {
             continue; /* taken already */
+        }
+        if (busy == 1) {
+            /* an outcome written in this transaction, or one whose
+             * commit the engine has not heard of yet, frees the key */
+            rc = has_row_at(w, ca->destination_id, at, &written, op, e);
+            if (rc != 0) {
+                goto out;
+            }
+            busy = !written;
         }
         mine = taken_has(t, d->event_seq, key);
         if (mine == 2) {
@@ -841,16 +872,12 @@ settle_fresh(struct conn *w, struct store_delivery_outcome *o, json_t *users,
     if (rc == 0 && sq_changes(&c) == 0) {
         /* OR IGNORE ignores any constraint: only a row already there
          * is another owner's outcome */
+        int has = 0;
+
         sq_call_end(&c);
-        rc = sq_call_start(&c, w, ST_HAS_ROW, NULL, op, e);
-        if (rc == 0) {
-            sq_bind_text(&c, o->destination_id);
-            sq_bind_int(&c, o->event_seq);
-            rc = sq_call_step(&c);
-        }
-        if (rc == 1) {
+        rc = has_row_at(w, o->destination_id, o->event_seq, &has, op, e);
+        if (rc == 0 && has) {
             o->rc = ERR_NOTFOUND;
-            rc = 0;
         } else if (rc == 0) {
             rc = err_set(e, ERR_STORE, "%s: event %lld: the row was refused",
                          op, (long long)o->event_seq);

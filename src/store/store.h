@@ -399,8 +399,9 @@ struct store_delivery {
  */
 struct store_claim_view {
     /* 2: the event at `seq` is in flight; 1: an event of order key
-     * `key` is; 0: neither */
-    int (*busy)(void *arg, int64_t seq, const char *key);
+     * `key` is, the latest of them at *at; 0: neither. One in flight
+     * may have its outcome written already (the claim checks). */
+    int (*busy)(void *arg, int64_t seq, const char *key, int64_t *at);
     /* the lowest seq in flight, INT64_MAX when none */
     int64_t (*lowest)(void *arg);
     /* an event of `key` was queued behind the one of it in flight */
