@@ -459,7 +459,13 @@ static const char schema_v8[] =
     "CREATE INDEX deliveries_heads ON deliveries (destination_id, order_key)"
     " WHERE head = 1 AND state IN ('pending', 'in_flight');"
     "CREATE INDEX deliveries_state ON deliveries (state, event_seq);"
-    "CREATE INDEX deliveries_seq ON deliveries (event_seq, id);";
+    "CREATE INDEX deliveries_seq ON deliveries (event_seq, id);"
+    /* the account events of a developer in log order, which a claim
+     * looks ahead for (its list is ACCOUNT_TYPES of
+     * sqlite_deliveries.c, word for word) */
+    "CREATE INDEX events_account ON events (dev_id, seq)"
+    " WHERE type IN ('auth', 'deauth', 'user_reauth', 'access_revoked',"
+    " 'connection_error', 'permission_change', 'google_no_datasource');";
 
 const struct store_migration store_sqlite_migrations[] = {
     {1, "initial schema", schema_v1},

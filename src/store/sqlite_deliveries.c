@@ -53,15 +53,21 @@ static const char ST_FRESH[] =
     FRESH_COLS " FROM events e WHERE e.dev_id = ?2 AND e.seq > ?3"
                " ORDER BY e.seq LIMIT ?4";
 /* Account events further on, whose user has no event between ?3 and
- * them still unread. By type (events_type): "+" keeps the planner off
- * events_dev, which would walk every event after ?3. */
+ * them still unread: of the first ACCOUNT_AHEAD such events with no row
+ * yet (the partial index events_account, whose WHERE is ACCOUNT_TYPES),
+ * so that a claim's cost does not grow with the backlog. */
+#define ACCOUNT_AHEAD "32"
 static const char ST_FRESH_ACCOUNT[] =
-    FRESH_COLS " FROM events e WHERE e.type IN " ACCOUNT_TYPES
-               " AND e.seq > ?3 AND +e.dev_id = ?2"
-               " AND (e.user_id IS NULL OR NOT EXISTS (SELECT 1 FROM events p"
+    FRESH_COLS " FROM (SELECT seq, id, user_id, type, reference, created_at,"
+               " body FROM events INDEXED BY events_account"
+               " WHERE dev_id = ?2 AND type IN " ACCOUNT_TYPES " AND seq > ?3"
+               " AND NOT EXISTS (SELECT 1 FROM deliveries x"
+               "  WHERE x.destination_id = ?1 AND x.event_seq = seq)"
+               " ORDER BY seq LIMIT " ACCOUNT_AHEAD ") e"
+               " WHERE e.user_id IS NULL OR NOT EXISTS (SELECT 1 FROM events p"
                "  WHERE p.user_id = e.user_id AND p.seq > ?3 AND p.seq < e.seq"
                "  AND NOT EXISTS (SELECT 1 FROM deliveries y"
-               "   WHERE y.destination_id = ?1 AND y.event_seq = p.seq)))"
+               "   WHERE y.destination_id = ?1 AND y.event_seq = p.seq))"
                " ORDER BY e.seq LIMIT ?4";
 /* A row for an event that queues behind its user's earlier one. "OR
  * IGNORE" (not ON CONFLICT or RETURNING) needs no statement journal: a
