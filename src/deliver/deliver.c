@@ -703,6 +703,27 @@ view_lowest(void *arg)
     return low;
 }
 
+/* The view of `va` for a claim, reading from where the last one ended or
+ * from before an attempt whose outcome was not stored. */
+static void
+view_init(struct store_claim_view *view, struct view_arg *va)
+{
+    struct deliver_dest *d = va->d;
+
+    memset(view, 0, sizeof(*view));
+    view->busy = view_busy;
+    view->lowest = view_lowest;
+    view->parked = view_parked;
+    view->arg = va;
+    pthread_mutex_lock(&va->eng->lock);
+    if (d->rewind != INT64_MAX && d->scan > d->rewind) {
+        d->scan = d->rewind;
+    }
+    d->rewind = INT64_MAX;
+    view->scan = d->scan;
+    pthread_mutex_unlock(&va->eng->lock);
+}
+
 /* Claim and start what is due for slot `s` (the lock is not held); with
  * `room` 0 only renew the destination's lease. */
 static void
@@ -723,22 +744,11 @@ claim(struct deliver *eng, struct deliver_dest *d,
     struct err e;
 
     err_clear(&e);
-    memset(&view, 0, sizeof(view));
-    view.busy = view_busy;
-    view.lowest = view_lowest;
-    view.parked = view_parked;
-    view.arg = &va;
     arena_init(&a, CLAIM_ARENA);
     for (;;) {
         int rc = 0;
 
-        pthread_mutex_lock(&eng->lock);
-        if (d->rewind != INT64_MAX && d->scan > d->rewind) {
-            d->scan = d->rewind;
-        }
-        d->rewind = INT64_MAX;
-        view.scan = d->scan;
-        pthread_mutex_unlock(&eng->lock);
+        view_init(&view, &va);
         rc =
             store_delivery_claim(eng->app->store, d->id, now, lease, eng->owner,
                                  (size_t)room, &view, &a, &got, &n, &e);
@@ -986,18 +996,7 @@ leases_release(struct deliver *eng)
         struct view_arg va = {eng, dd};
         struct store_claim_view view;
 
-        memset(&view, 0, sizeof(view));
-        view.busy = view_busy;
-        view.lowest = view_lowest;
-        view.parked = view_parked;
-        view.arg = &va;
-        pthread_mutex_lock(&eng->lock);
-        if (dd->rewind != INT64_MAX && dd->scan > dd->rewind) {
-            dd->scan = dd->rewind;
-        }
-        dd->rewind = INT64_MAX;
-        view.scan = dd->scan;
-        pthread_mutex_unlock(&eng->lock);
+        view_init(&view, &va);
         if (view.scan < 0) {
             continue; /* never held */
         }

@@ -777,6 +777,17 @@ sq_delivery_claim(struct store *s, const char *destination_id, int64_t now,
 
 /* ---- outcomes ---- */
 
+/* An HTTP status, or NULL for none (0). */
+static void
+bind_status(struct call *c, long status)
+{
+    if (status > 0) {
+        sq_bind_int(c, status);
+    } else {
+        sq_bind_text(c, NULL);
+    }
+}
+
 static int
 release(struct conn *w, const struct store_delivery_outcome *o, const char *op,
         struct err *e)
@@ -808,11 +819,7 @@ attempt_add(struct conn *w, const struct store_delivery_outcome *o, int64_t n,
         sq_bind_int(&c, o->id);
         sq_bind_int(&c, n);
         sq_bind_int(&c, o->at);
-        if (o->status > 0) {
-            sq_bind_int(&c, o->status);
-        } else {
-            sq_bind_text(&c, NULL);
-        }
+        bind_status(&c, o->status);
         sq_bind_int(&c, o->latency_us);
         sq_bind_text(&c, o->error);
         rc = sq_call_run(&c);
@@ -865,11 +872,7 @@ settle_fresh(struct conn *w, struct store_delivery_outcome *o, json_t *users,
     sq_bind_int(&c, o->lane);
     sq_bind_text(&c, o->state);
     sq_bind_int(&c, o->next_attempt_at);
-    if (o->status > 0) {
-        sq_bind_int(&c, o->status);
-    } else {
-        sq_bind_text(&c, NULL);
-    }
+    bind_status(&c, o->status);
     sq_bind_text(&c, o->error);
     sq_bind_int(&c, o->event_created_at);
     sq_bind_int(&c, o->at);
@@ -944,11 +947,7 @@ settle_one(struct conn *w, struct store_delivery_outcome *o, struct arena *a,
     }
     sq_bind_text(&c, o->state);
     sq_bind_int(&c, o->next_attempt_at);
-    if (o->status > 0) {
-        sq_bind_int(&c, o->status);
-    } else {
-        sq_bind_text(&c, NULL);
-    }
+    bind_status(&c, o->status);
     sq_bind_text(&c, o->error);
     sq_bind_int(&c, o->at);
     sq_bind_int(&c, o->id);
