@@ -56,6 +56,9 @@ static const char ST_FRESH[] =
  * them still unread: of the first ACCOUNT_AHEAD such events with no row
  * yet (the partial index events_account, whose WHERE is ACCOUNT_TYPES),
  * so that a claim's cost does not grow with the backlog. */
+/* XXX: when the first ACCOUNT_AHEAD account events after the read
+ * point all wait for earlier events of their own users, a later user's
+ * account event waits for the log to be read up to it. */
 #define ACCOUNT_AHEAD "32"
 static const char ST_FRESH_ACCOUNT[] =
     FRESH_COLS " FROM (SELECT seq, id, user_id, type, reference, created_at,"
