@@ -58,7 +58,7 @@ static const char ST_FRESH[] =
  * so that a claim's cost does not grow with the backlog. */
 /* XXX: when the first ACCOUNT_AHEAD account events after the read
  * point all wait for earlier events of their own users, a later user's
- * account event waits for the log to be read up to it. */
+ * account event takes its turn in the log behind the data before it. */
 #define ACCOUNT_AHEAD "32"
 static const char ST_FRESH_ACCOUNT[] =
     FRESH_COLS " FROM (SELECT seq, id, user_id, type, reference, created_at,"
