@@ -1,10 +1,12 @@
 // deliver_crash.test.mjs - kill -9 in the middle of delivering hundreds
 // of events, start again on the same store: every event arrives at least
 // once, a second arrival carries the same ferry-event-id and bytes, and
-// each user's events first arrive in the order they were made.
+// each user's events first arrive in the order they were made. Then the
+// same with two workers on one store, the one holding the destination
+// killed: the other takes it over.
 //
-// The first process is started here rather than with startFerry(), which
-// offers no way to send SIGKILL; the second one is an ordinary
+// The processes killed are started here rather than with startFerry(),
+// which offers no way to send SIGKILL; the restart is an ordinary
 // startFerry() on the same store.
 
 import { execFile, spawn } from "node:child_process";
@@ -50,9 +52,14 @@ function cli(confPath, args) {
   });
 }
 
-/* `ferry serve` on `confPath`, once it listens; { child, exited }. */
-async function spawnServe(confPath) {
-  const child = spawn(ferryBin, ["serve", "--config", confPath], {
+/* `ferry serve` on `confPath` with `args`, once its stderr matches
+ * `ready` (it listens, by default); { child, exited, stderr }. */
+async function spawnServe(
+  confPath,
+  args = [],
+  ready = /event=listening addr=127\.0\.0\.1:\d+/,
+) {
+  const child = spawn(ferryBin, ["serve", ...args, "--config", confPath], {
     env: childEnv(),
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -70,7 +77,7 @@ async function spawnServe(confPath) {
     }, 15000);
     child.stderr.on("data", (d) => {
       stderr += d;
-      if (/event=listening addr=127\.0\.0\.1:\d+/.test(stderr)) {
+      if (ready.test(stderr)) {
         clearTimeout(timer);
         resolveListen();
       }
@@ -83,148 +90,208 @@ async function spawnServe(confPath) {
   return { child, exited, stderr: () => stderr };
 }
 
+/* A store with its key, a developer, a webhook destination to a new
+ * receiver answering 200 after ANSWER_MS, and USERS x PER_USER events. */
+async function setUp(store) {
+  const rx = await startReceiver();
+  rx.respond(async () => {
+    await new Promise((r) => setTimeout(r, ANSWER_MS));
+    return 200;
+  });
+  const init = await startFerryOn(store, {
+    allowPrivate: true,
+    deliver: DELIVER,
+  });
+  await init.stop();
+  const confPath = join(store.dir, "ferry.conf");
+  writeFileSync(
+    confPath,
+    deliveryConfig(store, { allowPrivate: true, deliver: DELIVER }),
+    { mode: 0o600 },
+  );
+  const dev = JSON.parse(
+    await cli(confPath, ["developer", "create", "crash", "--json"]),
+  );
+  const dest = JSON.parse(
+    await cli(confPath, [
+      "destination",
+      "add",
+      dev.dev_id,
+      "webhook",
+      rx.url,
+      "--json",
+    ]),
+  );
+  rx.secrets = [dest.secret];
+  const users = await insertUsers(store.db, dev.dev_id, USERS, "crash");
+  const specs = [];
+  for (let i = 0; i < PER_USER; i++) {
+    for (const u of users) {
+      specs.push({ userId: u, seq: i });
+    }
+  }
+  const evs = await insertEvents(store.db, dev.dev_id, specs);
+  return { rx, confPath, users, evs, byId: new Map(evs.map((e) => [e.id, e])) };
+}
+
+/* Every event of `s` arrives, is settled as delivered, a repeat is the
+ * same event (at most one per user: only a user's head is in flight),
+ * and each user's first arrivals come in creation order. */
+async function checkAllArrived(t, store, s, atKill) {
+  const { rx, evs, byId, users } = s;
+  const states = () =>
+    sql(
+      store.db,
+      "SELECT state, count(*) AS n FROM deliveries GROUP BY state;",
+      { json: true },
+    );
+
+  await rx.waitFor(
+    () => evs.every((e) => rx.count(e.id) >= 1),
+    40000,
+    "every event after the kill",
+  );
+  await until(
+    async () => {
+      const rows = await states();
+      return rows.length === 1 && rows[0].state === "delivered" &&
+        rows[0].n === evs.length;
+    },
+    15000,
+    "every delivery settled as delivered",
+    async () => JSON.stringify(await states()),
+  );
+
+  // nothing unknown, nothing lost
+  for (const id of rx.ids()) {
+    assert.ok(byId.has(id), `unknown ferry-event-id ${id}`);
+  }
+  assert.equal(rx.ids().length, evs.length);
+
+  // a repeat is the same event: same id in header and body, same bytes
+  const repeated = [];
+  for (const e of evs) {
+    const recs = rx.of(e.id);
+    for (const r of recs) {
+      assert.equal(r.raw.toString("utf8"), e.body, `${e.id}: same bytes`);
+      assert.equal(r.json.ferry.event_id, e.id);
+      assert.equal(r.verified, true, `${e.id}: signature`);
+    }
+    if (recs.length > 1) {
+      repeated.push(e);
+    }
+  }
+  const perUser = new Map();
+  for (const e of repeated) {
+    perUser.set(e.userId, (perUser.get(e.userId) ?? 0) + 1);
+  }
+  t.diagnostic(
+    `${atKill} of ${evs.length} events had arrived at the kill; ` +
+      `${repeated.length} arrived twice`,
+  );
+  for (const [u, n] of perUser) {
+    assert.ok(n <= 1, `user ${u}: ${n} events sent twice`);
+  }
+
+  // per user, first arrivals in creation order
+  const seen = new Map(users.map((u) => [u, []]));
+  for (const r of rx.firsts()) {
+    seen.get(byId.get(r.eventId).userId).push(byId.get(r.eventId).seq);
+  }
+  const want = [...Array(PER_USER).keys()];
+  for (const u of users) {
+    assert.deepEqual(seen.get(u), want, `user ${u} in order`);
+  }
+}
+
 test("kill -9 mid-delivery, restart: nothing lost, order kept", {
   timeout: 90000,
 }, async (t) => {
   const store = makeStore();
-  let rx = null;
+  let s = null;
   let first = null;
   let second = null;
   try {
-    rx = await startReceiver();
-    rx.respond(async () => {
-      await new Promise((r) => setTimeout(r, ANSWER_MS));
-      return 200;
-    });
-
-    // a store with its key, a developer, the destination, 400 events
-    const init = await startFerryOn(store, {
-      allowPrivate: true,
-      deliver: DELIVER,
-    });
-    await init.stop();
-    const confPath = join(store.dir, "ferry.conf");
-    writeFileSync(
-      confPath,
-      deliveryConfig(store, { allowPrivate: true, deliver: DELIVER }),
-      { mode: 0o600 },
-    );
-    const dev = JSON.parse(
-      await cli(confPath, ["developer", "create", "crash", "--json"]),
-    );
-    const dest = JSON.parse(
-      await cli(confPath, [
-        "destination",
-        "add",
-        dev.dev_id,
-        "webhook",
-        rx.url,
-        "--json",
-      ]),
-    );
-    rx.secrets = [dest.secret];
-    const users = await insertUsers(store.db, dev.dev_id, USERS, "crash");
-    const specs = [];
-    for (let i = 0; i < PER_USER; i++) {
-      for (const u of users) {
-        specs.push({ userId: u, seq: i });
-      }
-    }
-    const evs = await insertEvents(store.db, dev.dev_id, specs);
-    const byId = new Map(evs.map((e) => [e.id, e]));
-
-    first = await spawnServe(confPath);
-    await rx.waitFor(
-      () => rx.ids().length >= evs.length / 4,
+    s = await setUp(store);
+    first = await spawnServe(s.confPath);
+    await s.rx.waitFor(
+      () => s.rx.ids().length >= s.evs.length / 4,
       30000,
       "a quarter of the events",
     );
     first.child.kill("SIGKILL");
     const how = await first.exited;
     assert.equal(how.signal, "SIGKILL");
-    const atKill = rx.ids().length;
-    assert.ok(atKill < evs.length, `killed mid-way (${atKill} arrived)`);
+    const atKill = s.rx.ids().length;
+    assert.ok(atKill < s.evs.length, `killed mid-way (${atKill} arrived)`);
 
     second = await startFerryOn(store, {
       allowPrivate: true,
       deliver: DELIVER,
     });
-    await rx.waitFor(
-      () => evs.every((e) => rx.count(e.id) >= 1),
-      40000,
-      "every event after the restart",
-    );
-    await until(
-      async () => {
-        const rows = await sql(
-          store.db,
-          "SELECT state, count(*) AS n FROM deliveries GROUP BY state;",
-          { json: true },
-        );
-        return rows.length === 1 && rows[0].state === "delivered" &&
-          rows[0].n === evs.length;
-      },
-      15000,
-      "every delivery settled as delivered",
-      async () =>
-        JSON.stringify(
-          await sql(
-            store.db,
-            "SELECT state, count(*) AS n FROM deliveries GROUP BY state;",
-            { json: true },
-          ),
-        ),
-    );
-
-    // nothing unknown, nothing lost
-    for (const id of rx.ids()) {
-      assert.ok(byId.has(id), `unknown ferry-event-id ${id}`);
-    }
-    assert.equal(rx.ids().length, evs.length);
-
-    // a repeat is the same event: same id in header and body, same bytes
-    const repeated = [];
-    for (const e of evs) {
-      const recs = rx.of(e.id);
-      for (const r of recs) {
-        assert.equal(r.raw.toString("utf8"), e.body, `${e.id}: same bytes`);
-        assert.equal(r.json.ferry.event_id, e.id);
-        assert.equal(r.verified, true, `${e.id}: signature`);
-      }
-      if (recs.length > 1) {
-        repeated.push(e);
-      }
-    }
-    // only a user's head can be in flight: at most one repeat per user
-    const perUser = new Map();
-    for (const e of repeated) {
-      perUser.set(e.userId, (perUser.get(e.userId) ?? 0) + 1);
-    }
-    t.diagnostic(
-      `${atKill} of ${evs.length} events had arrived at the kill; ` +
-        `${repeated.length} arrived twice`,
-    );
-    for (const [u, n] of perUser) {
-      assert.ok(n <= 1, `user ${u}: ${n} events sent twice`);
-    }
-
-    // per user, first arrivals in creation order
-    const seen = new Map(users.map((u) => [u, []]));
-    for (const r of rx.firsts()) {
-      seen.get(byId.get(r.eventId).userId).push(byId.get(r.eventId).seq);
-    }
-    const want = [...Array(PER_USER).keys()];
-    for (const u of users) {
-      assert.deepEqual(seen.get(u), want, `user ${u} in order`);
-    }
+    await checkAllArrived(t, store, s, atKill);
   } finally {
     if (first) {
       first.child.kill("SIGKILL");
     }
     await stopAll(
-      () => rx?.stop(),
+      () => s?.rx.stop(),
       () => second?.stop(),
     );
+    store.remove();
+  }
+});
+
+test("two workers on one store, the destination's holder killed: the " +
+  "other takes it over", { timeout: 90000 }, async (t) => {
+  const store = makeStore();
+  const workers = [];
+  let s = null;
+  try {
+    s = await setUp(store);
+    for (let i = 0; i < 2; i++) {
+      workers.push(
+        await spawnServe(s.confPath, ["--role", "worker"],
+          /event=worker role=worker/),
+      );
+    }
+    await s.rx.waitFor(
+      () => s.rx.ids().length >= s.evs.length / 4,
+      30000,
+      "a quarter of the events",
+    );
+    // the lease owner is host:pid:random
+    const [{ owner }] = await sql(
+      store.db,
+      "SELECT lease_owner AS owner FROM destinations;",
+      { json: true },
+    );
+    const pid = Number(String(owner).split(":").at(-2));
+    const holder = workers.find((w) => w.child.pid === pid);
+    assert.ok(holder, `the lease is a worker's (${owner})`);
+    const other = workers.find((w) => w !== holder);
+    holder.child.kill("SIGKILL");
+    assert.equal((await holder.exited).signal, "SIGKILL");
+    const atKill = s.rx.ids().length;
+    assert.ok(atKill < s.evs.length, `killed mid-way (${atKill} arrived)`);
+
+    await checkAllArrived(t, store, s, atKill);
+    const [{ taken }] = await sql(
+      store.db,
+      "SELECT lease_owner AS taken FROM destinations;",
+      { json: true },
+    );
+    assert.ok(
+      String(taken).includes(`:${other.child.pid}:`),
+      `the other worker holds the destination now (${taken})`,
+    );
+    other.child.kill("SIGTERM");
+    assert.equal((await other.exited).code, 0, other.stderr());
+  } finally {
+    for (const w of workers) {
+      w.child.kill("SIGKILL");
+    }
+    await stopAll(() => s?.rx.stop());
     store.remove();
   }
 });
