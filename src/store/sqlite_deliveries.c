@@ -40,15 +40,17 @@ static const char ST_DEST_LEASE_SET[] =
     "UPDATE destinations SET lease_owner = ?1, lease_until = ?2,"
     " cursor_seq = max(cursor_seq, ?3) WHERE id = ?4";
 /* Events after ?3 in the log, with whether this destination has a row
- * for each, and whether its order key has one queued; the body last, as
- * only the events given out read it. */
+ * for each, whether its order key has one queued and its lane (0:
+ * account events, 1: data); the body last, as only the events given out
+ * read it. */
 #define FRESH_COLS                                                             \
     "SELECT e.seq, e.id, e.user_id, e.type, e.reference, e.created_at,"        \
     " EXISTS (SELECT 1 FROM deliveries x WHERE x.destination_id = ?1"          \
     "  AND x.event_seq = e.seq),"                                              \
     " EXISTS (SELECT 1 FROM deliveries x WHERE x.destination_id = ?1"          \
     "  AND x.order_key = coalesce(e.user_id, e.id)"                            \
-    "  AND x.state IN ('pending', 'in_flight')), e.body"
+    "  AND x.state IN ('pending', 'in_flight')),"                              \
+    " e.type NOT IN " ACCOUNT_TYPES ", e.body"
 static const char ST_FRESH[] =
     FRESH_COLS " FROM events e WHERE e.dev_id = ?2 AND e.seq > ?3"
                " ORDER BY e.seq LIMIT ?4";
@@ -453,27 +455,29 @@ promote(struct conn *w, const char *dest, const char *key, const char *op,
     return rc;
 }
 
-/* The fresh events a claim has given out, and their order keys: a
- * later event of one of those keys waits. */
-struct taken {
-    int64_t seq[CLAIM_MAX];
-    const char *key[CLAIM_MAX];
-    size_t at[CLAIM_MAX]; /* its place in the claim's out */
-    size_t n;
-};
-
-/* 2: the event at `seq` was given out; 1: one of `key` was; 0: none. */
+/*
+ * Of out[from, to), the fresh events a claim has given out: 2 when the
+ * event at `seq` is one, 1 when one of order key `key` is (its place in
+ * *at; a later event of that key waits), 0 when neither.
+ */
 static int
-taken_has(const struct taken *t, int64_t seq, const char *key)
+given_out(const struct store_delivery *out, size_t from, size_t to, int64_t seq,
+          const char *key, size_t *at)
 {
     size_t i = 0;
     int has = 0;
 
-    for (i = 0; i < t->n; i++) {
-        if (t->seq[i] == seq) {
+    for (i = from; i < to; i++) {
+        const char *k =
+            out[i].user_id != NULL ? out[i].user_id : out[i].event_id;
+
+        if (out[i].event_seq == seq) {
             return 2;
         }
-        has |= strcmp(t->key[i], key) == 0;
+        if (!has && strcmp(k, key) == 0) {
+            has = 1;
+            *at = i;
+        }
     }
     return has;
 }
@@ -496,20 +500,6 @@ has_row_at(struct conn *w, const char *dest, int64_t seq, int *has,
     }
     sq_call_end(&c);
     return rc;
-}
-
-/* The entry of `t` that gave out an event of `key` (there is one). */
-static size_t
-mine_at(const struct taken *t, const char *key)
-{
-    size_t i = 0;
-
-    for (i = 0; i < t->n; i++) {
-        if (strcmp(t->key[i], key) == 0) {
-            return i;
-        }
-    }
-    return 0;
 }
 
 /* Queue the fresh event `d` behind its key's earlier one; `head`: make
@@ -539,35 +529,16 @@ park(struct conn *w, const struct claim_args *ca,
     return rc;
 }
 
-static int
-is_account(const char *type)
-{
-    static const char *const types[] = {"auth",
-                                        "deauth",
-                                        "user_reauth",
-                                        "access_revoked",
-                                        "connection_error",
-                                        "permission_change",
-                                        "google_no_datasource"};
-    size_t i = 0;
-
-    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        if (strcmp(type, types[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /*
  * Read fresh events after the view's scan point with `sql` (ST_FRESH,
  * or ST_FRESH_ACCOUNT, which leaves the scan point where it is) and give
- * out those whose key is free, up to `max` in all in *got; the others
- * queue behind their key. Returns 1 in *more when the log may hold more.
+ * out those whose key is free, up to `max` in all in *got (this claim's
+ * fresh ones from ca->out[from]); the others queue behind their key.
+ * Returns 1 in *more when the log may hold more.
  */
 static int
 fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
-           size_t *got, size_t max, struct taken *t, size_t *read, int *more,
+           size_t *got, size_t max, size_t from, size_t *read, int *more,
            const char *op, struct err *e)
 {
     struct store_claim_view *v = ca->view;
@@ -590,6 +561,7 @@ fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
         int queued = 0;
         int busy = 0;
         int mine = 0;
+        size_t mine_at = 0;
         int written = 0;
         int64_t at = 0;
         const char *key = NULL;
@@ -603,6 +575,7 @@ fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
         d->event_created_at = sq_col_int(&c);
         has_row = (int)sq_col_int(&c);
         queued = (int)sq_col_int(&c);
+        d->lane = (int)sq_col_int(&c);
         if ((rc = c.rc) != 0) {
             goto out;
         }
@@ -612,7 +585,6 @@ fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
             v->scan = d->event_seq;
         }
         key = d->user_id != NULL ? d->user_id : d->event_id;
-        d->lane = is_account(d->type) ? 0 : 1;
         if (has_row || (busy = v->busy(v->arg, d->event_seq, key, &at)) == 2) {
             continue; /* taken already */
         }
@@ -625,7 +597,7 @@ fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
             }
             busy = !written;
         }
-        mine = taken_has(t, d->event_seq, key);
+        mine = given_out(ca->out, from, *got, d->event_seq, key, &mine_at);
         if (mine == 2) {
             continue; /* given out by this claim */
         }
@@ -636,7 +608,7 @@ fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
             if (rc == 0 && busy) {
                 v->parked(v->arg, key);
             } else if (rc == 0) {
-                ca->out[t->at[mine_at(t, key)]].followers = 1;
+                ca->out[mine_at].followers = 1;
             }
         } else if (queued) {
             rc = park(w, ca, d, key, 1, op, e);
@@ -651,9 +623,6 @@ fresh_step(struct conn *w, const struct claim_args *ca, const char *sql,
                 d->dev_id = ca->found->dev_id;
                 d->state = "pending";
                 d->secret_stamp = ca->found->secret_stamp;
-                t->seq[t->n] = d->event_seq;
-                t->at[t->n] = *got;
-                t->key[t->n++] = key;
                 (*got)++;
             }
         }
@@ -672,14 +641,14 @@ out:
  * its end or SCAN_MAX events were read. */
 static int
 fresh(struct conn *w, const struct claim_args *ca, const char *sql, size_t *got,
-      size_t max, struct taken *t, const char *op, struct err *e)
+      size_t max, size_t from, const char *op, struct err *e)
 {
     size_t read = 0;
     int more = 1;
     int rc = 0;
 
     while (rc == 0 && more && *got < max && read < SCAN_MAX) {
-        rc = fresh_step(w, ca, sql, got, max, t, &read, &more, op, e);
+        rc = fresh_step(w, ca, sql, got, max, from, &read, &more, op, e);
         if (sql == ST_FRESH_ACCOUNT) {
             break; /* the scan point does not move: one step */
         }
@@ -695,18 +664,12 @@ run_claim(struct conn *w, const struct wop *op, struct err *e)
     size_t max = ca->limit < CLAIM_MAX ? ca->limit : CLAIM_MAX;
     size_t got = 0;
     size_t nids = 0;
-    struct taken *t = NULL;
     struct call c = {0};
     int rc = lease_destination(w, ca, op->name, e);
 
     if (rc != 0 || !ca->view->held || max == 0) {
         return rc;
     }
-    t = arena_alloc(ca->a, sizeof(*t));
-    if (t == NULL) {
-        return err_set(e, ERR_NOMEM, "%s: the arena is full", op->name);
-    }
-    t->n = 0;
     rc = sq_call_start(&c, w, ST_RECOVER, NULL, op->name, e);
     if (rc == 0) {
         sq_bind_int(&c, ca->now);
@@ -726,10 +689,10 @@ run_claim(struct conn *w, const struct wop *op, struct err *e)
     }
     got = nids;
     if (rc == 0 && got < max) {
-        rc = fresh(w, ca, ST_FRESH_ACCOUNT, &got, max, t, op->name, e);
+        rc = fresh(w, ca, ST_FRESH_ACCOUNT, &got, max, nids, op->name, e);
     }
     if (rc == 0 && got < max) {
-        rc = fresh(w, ca, ST_FRESH, &got, max, t, op->name, e);
+        rc = fresh(w, ca, ST_FRESH, &got, max, nids, op->name, e);
     }
     if (rc == 0) {
         *ca->n = got;
