@@ -14,11 +14,12 @@
  *     attempt finished.
  *
  * An attempt ends in deliver_attempt_done() on whatever thread the
- * driver used; the outcome goes to the store asynchronously, and only
- * when that write has committed is the slot given back and the
- * destination woken. So the next delivery of the same user is claimed
- * only after the previous one's outcome is stored: per-user order holds
- * across crashes as well.
+ * driver used. Its request slot is free again at once; the outcome goes
+ * to the store asynchronously, many to a write, and the attempt stays
+ * in flight for the claims (its user busy, the cursor held before it)
+ * until that write has committed. So the next delivery of the same user
+ * is sent only after the previous one's outcome is stored: per-user
+ * order holds across crashes as well.
  */
 #include <math.h>
 #include <pthread.h>
@@ -47,6 +48,8 @@
 #define LEASE_SLACK_S      10        /* a claim outlives its timeout by this */
 #define RENEW_US           5000000LL /* a busy destination's lease is renewed */
 #define SETTLE_MAX         512       /* outcomes in one store write */
+#define SETTLE_WAIT_US     2000LL    /* an outcome waits for others this long */
+#define UNSETTLED_MAX      2 /* attempts not settled, per request slot */
 #define OWNER_MAX          64
 #define CLAIM_LOG_EVERY_US 10000000LL   /* a failing claim is logged so often */
 #define CLAIM_ARENA        (64u << 20)  /* the bodies of one claim */
@@ -73,7 +76,8 @@ static struct {
 struct slot {
     struct deliver_dest *d;
     const struct deliver_driver *drv;
-    int limit;          /* most attempts in flight */
+    int limit;          /* most requests in flight */
+    int sending;        /* attempts whose request has not ended */
     int inflight;       /* attempts started and not yet settled */
     int64_t rest_until; /* no claim before this (unix us) */
     int64_t renew_at;   /* claim (if only to renew the lease) by then */
@@ -95,11 +99,12 @@ struct deliver {
     size_t nslots;
     size_t cap;
     int inflight; /* over every slot */
-    /* finished attempts whose outcomes wait for the settle write in
-     * flight (there is at most one): oldest first */
+    /* finished attempts whose outcomes wait for a settle write (there
+     * is at most one in flight): oldest first */
     struct job *settle_head;
     struct job **settle_tail;
-    int settling;
+    int nwaiting; /* on that list */
+    int settling; /* a settle write is in flight, or being started */
     char owner[OWNER_MAX];
     /* claims made and deliveries they took, settle writes and the
      * outcomes they carried: logged at the end (debug) */
@@ -124,6 +129,7 @@ struct job {
     struct store_delivery_outcome o;
     char error[DELIVER_ERROR_MAX];
     struct job *next; /* waiting to be settled */
+    int64_t ended_us; /* when it joined that list */
 };
 
 /* The outcomes of one settle write, and the attempts they end. */
@@ -242,6 +248,21 @@ slot_find(struct deliver *eng, const char *id)
         }
     }
     return NULL;
+}
+
+/*
+ * How many more attempts `s` may start: a request slot is free again
+ * when its request ends, while the outcome waits for the store (its
+ * user's next event waits for that, not the connection), up to
+ * UNSETTLED_MAX unsettled attempts per slot. The lock is held.
+ */
+static int
+slot_room(const struct slot *s)
+{
+    int by_requests = s->limit - s->sending;
+    int by_outcomes = UNSETTLED_MAX * s->limit - s->inflight;
+
+    return by_requests < by_outcomes ? by_requests : by_outcomes;
 }
 
 /*
@@ -431,17 +452,36 @@ batch_end(struct settle_batch *b, int rc, const struct err *e)
     free(b);
 }
 
-/* Up to SETTLE_MAX waiting outcomes as a batch; NULL, and no settle
- * write in flight any more, when none waits. */
+/*
+ * 1 when the waiting outcomes are to be written now: half of the
+ * attempts not yet ended wait, or the oldest has waited SETTLE_WAIT_US,
+ * or the engine is stopping. Fewer, larger writes cost the store less
+ * per outcome (a commit writes whole pages), and an attempt alone is
+ * written at once. The lock is held.
+ */
+static int
+settle_due(const struct deliver *eng, int64_t now)
+{
+    if (eng->settle_head == NULL) {
+        return 0;
+    }
+    return eng->stopping || eng->nwaiting * 2 >= eng->inflight ||
+           now >= eng->settle_head->ended_us + SETTLE_WAIT_US;
+}
+
+/* Up to SETTLE_MAX waiting outcomes as a batch when they are due (or
+ * `force`); NULL, and no settle write in flight any more, when not. */
 static struct settle_batch *
-batch_take(struct deliver *eng)
+batch_take(struct deliver *eng, int force)
 {
     struct settle_batch *b = NULL;
 
     pthread_mutex_lock(&eng->lock);
-    if (eng->settle_head == NULL) {
-        /* deliver_free() waits for this before it frees the engine */
+    if (eng->settle_head == NULL || (!force && !settle_due(eng, now_us()))) {
+        /* deliver_free() waits for this before it frees the engine; the
+         * loop times what still waits */
         eng->settling = 0;
+        eng->woken = 1;
         pthread_cond_broadcast(&eng->cond);
         pthread_mutex_unlock(&eng->lock);
         return NULL;
@@ -461,6 +501,7 @@ batch_take(struct deliver *eng)
     if (eng->settle_head == NULL) {
         eng->settle_tail = &eng->settle_head;
     }
+    eng->nwaiting -= (int)b->n;
     eng->settled += b->n;
     pthread_mutex_unlock(&eng->lock);
     return b;
@@ -468,15 +509,16 @@ batch_take(struct deliver *eng)
 
 static void settled(void *arg, int rc, const struct err *e);
 
-/* Write the waiting outcomes, one batch at a time: the caller has set
- * `settling`, and the last batch clears it. */
+/* Write the waiting outcomes, one batch at a time while they are due
+ * (the first regardless when `force`): the caller has set `settling`,
+ * and the last batch clears it. */
 static void
-settle_flush(struct deliver *eng)
+settle_flush(struct deliver *eng, int force)
 {
     struct settle_batch *b = NULL;
     struct err e;
 
-    while ((b = batch_take(eng)) != NULL) {
+    while ((b = batch_take(eng, force)) != NULL) {
         if (store_delivery_settle_async(eng->app->store, b->o, b->n, settled,
                                         b) == 0) {
             return;
@@ -495,27 +537,46 @@ settled(void *arg, int rc, const struct err *e)
     struct deliver *eng = b->eng;
 
     batch_end(b, rc, e);
-    settle_flush(eng);
+    settle_flush(eng, 0);
 }
 
 /* Queue the outcome of `j` for the store; start a write when none is in
- * flight. */
+ * flight and the outcomes are due, else have the loop time it. */
 static void
 settle(struct deliver *eng, struct job *j)
 {
+    struct slot *s = NULL;
     int start = 0;
 
     pthread_mutex_lock(&eng->lock);
+    s = slot_find(eng, j->dest->id);
+    if (s != NULL) {
+        /* its request slot is free: once half of them are, the loop
+         * claims (one claim for many, not one for each) */
+        int half = (s->limit + 1) / 2;
+        int before = slot_room(s);
+
+        s->sending--;
+        if (before < half && slot_room(s) >= half) {
+            eng->woken = 1;
+            pthread_cond_broadcast(&eng->cond);
+        }
+    }
     j->next = NULL;
+    j->ended_us = now_us();
     *eng->settle_tail = j;
     eng->settle_tail = &j->next;
-    if (!eng->settling) {
+    eng->nwaiting++;
+    if (!eng->settling && settle_due(eng, j->ended_us)) {
         eng->settling = 1;
         start = 1;
+    } else if (!eng->settling && eng->settle_head == j) {
+        eng->woken = 1;
+        pthread_cond_broadcast(&eng->cond);
     }
     pthread_mutex_unlock(&eng->lock);
     if (start) {
-        settle_flush(eng);
+        settle_flush(eng, 0);
     }
 }
 
@@ -786,6 +847,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
         }
         s->renew_at = now + RENEW_US;
         s->inflight += (int)n;
+        s->sending += (int)n;
     }
     eng->inflight += (int)n;
     eng->claims++;
@@ -840,6 +902,7 @@ run(void *arg)
         int64_t now = now_us();
         int64_t wake = now + RELOAD_US;
         size_t i = 0;
+        int flush = 0;
 
         pthread_mutex_lock(&eng->lock);
         if (eng->stopping) {
@@ -847,7 +910,14 @@ run(void *arg)
             break;
         }
         eng->woken = 0;
+        flush = !eng->settling && settle_due(eng, now);
+        if (flush) {
+            eng->settling = 1;
+        }
         pthread_mutex_unlock(&eng->lock);
+        if (flush) {
+            settle_flush(eng, 0);
+        }
         if (now >= next_reload || eng->reload) {
             eng->reload = 0;
             reload(eng);
@@ -863,7 +933,7 @@ run(void *arg)
                 pthread_mutex_unlock(&eng->lock);
                 break;
             }
-            room = eng->slots[i].limit - eng->slots[i].inflight;
+            room = slot_room(&eng->slots[i]);
             if ((room > 0 && eng->slots[i].rest_until <= now) ||
                 eng->slots[i].renew_at <= now) {
                 /* full: only renew its lease */
@@ -886,12 +956,16 @@ run(void *arg)
         for (i = 0; i < eng->nslots; i++) {
             struct slot *s = &eng->slots[i];
 
-            if (s->inflight < s->limit && s->rest_until < wake) {
+            if (slot_room(s) > 0 && s->rest_until < wake) {
                 wake = s->rest_until;
             }
             if (s->renew_at < wake) {
                 wake = s->renew_at;
             }
+        }
+        if (!eng->settling && eng->settle_head != NULL &&
+            eng->settle_head->ended_us + SETTLE_WAIT_US < wake) {
+            wake = eng->settle_head->ended_us + SETTLE_WAIT_US;
         }
         if (!eng->woken && !eng->stopping && wake > now_us()) {
             struct timespec ts;
@@ -1044,6 +1118,14 @@ deliver_free(struct deliver *d)
     /* the last outcomes' write ends its jobs, then looks for more on the
      * writer's thread: the engine lives until it found none */
     while (d->inflight > 0 || d->settling) {
+        if (!d->settling && d->settle_head != NULL) {
+            /* the loop that timed them has ended */
+            d->settling = 1;
+            pthread_mutex_unlock(&d->lock);
+            settle_flush(d, 1);
+            pthread_mutex_lock(&d->lock);
+            continue;
+        }
         pthread_cond_wait(&d->cond, &d->lock);
     }
     pthread_mutex_unlock(&d->lock);

@@ -73,7 +73,8 @@ struct deliver_attempt {
     const char *event_type; /* "auth", "activity", ... */
     const char *user_id;    /* may be NULL */
     const char *reference;  /* terra-reference: the request's or the id */
-    const char *body;       /* the stored bytes, sent unchanged */
+    const char *body;       /* the stored bytes, sent unchanged; valid
+                               until deliver_attempt_done() is called */
     size_t body_len;
     int64_t created_at;   /* the event's, unix microseconds */
     int allow_private;    /* [security] allow_private_destinations */

@@ -99,6 +99,7 @@ webhook_send(struct deliver_attempt *at)
     rq.headers[5] = NULL;
     rq.body = at->body;
     rq.body_len = at->body_len;
+    rq.body_kept = 1; /* the attempt's own copy, kept until it is over */
     rq.timeout_ms = at->timeout_ms;
     rq.max_response = WEBHOOK_MAX_RESPONSE;
     rq.public_only = !at->allow_private;

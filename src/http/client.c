@@ -71,6 +71,10 @@
 /* Socket events taken from epoll in one wake. */
 #define EVENTS_MAX 64
 
+/* What the thread knows of a socket (struct hclient's fds). */
+#define FD_IN_SET 1 /* in the epoll set, unless closed since */
+#define FD_WANTED 2 /* curl wants it watched */
+
 /* One request, from hclient_send() (or hclient_fetch()) to completion. */
 struct job {
     struct job *prev; /* active list, thread only */
@@ -79,8 +83,9 @@ struct job {
     struct curl_slist *headers;
     char *method;
     char *url;
-    char *body; /* private copy, wiped on free */
+    char *body; /* private copy, wiped on free, unless body_kept */
     size_t body_len;
+    int body_kept; /* body is the caller's */
     long timeout_ms;
     size_t max_response;
     int public_only;
@@ -109,7 +114,9 @@ struct hclient {
     /* thread only: */
     struct job *active; /* in the multi handle */
     long timer_at_ms;   /* curl's timer is due (monotonic ms); -1 none */
-    CURL **idle;        /* reset easy handles for the next jobs */
+    unsigned char *fds; /* per socket: FD_* flags */
+    size_t nfds;
+    CURL **idle; /* reset easy handles for the next jobs */
     size_t nidle;
     size_t idle_max;
 };
@@ -447,7 +454,11 @@ job_new(const struct hclient_request *r, hclient_done_fn done, void *arg)
     j->public_only = r->public_only;
     buf_init(&j->data, j->max_response);
     clock_gettime(CLOCK_MONOTONIC, &j->start);
-    if (r->body != NULL) {
+    if (r->body != NULL && r->body_kept) {
+        j->body = (char *)r->body;
+        j->body_len = r->body_len;
+        j->body_kept = 1;
+    } else if (r->body != NULL) {
         j->body = xmalloc(r->body_len + 1);
         memcpy(j->body, r->body, r->body_len);
         j->body[r->body_len] = '\0';
@@ -487,7 +498,7 @@ job_free(struct job *j)
         crypto_wipe(h->data, strlen(h->data));
     }
     curl_slist_free_all(j->headers);
-    if (j->body != NULL) {
+    if (j->body != NULL && !j->body_kept) {
         crypto_wipe(j->body, j->body_len);
         free(j->body);
     }
@@ -818,28 +829,63 @@ abandon(struct hclient *c)
 
 /* ---- driving curl: its sockets in an epoll set, its one timer ---- */
 
-/* CURLMOPT_SOCKETFUNCTION: watch `fd` as curl asks. */
+/* The flags of `fd` in `c`, made room for. */
+static unsigned char *
+fd_flags(struct hclient *c, curl_socket_t fd)
+{
+    size_t need = (size_t)fd + 1;
+
+    if (need > c->nfds) {
+        size_t n = c->nfds == 0 ? 256 : c->nfds;
+
+        while (n < need) {
+            n *= 2;
+        }
+        c->fds = xrealloc(c->fds, n);
+        memset(c->fds + c->nfds, 0, n - c->nfds);
+        c->nfds = n;
+    }
+    return &c->fds[fd];
+}
+
+/*
+ * CURLMOPT_SOCKETFUNCTION: watch `fd` as curl asks. A socket curl stops
+ * watching stays in the epoll set: a kept-alive connection is usually
+ * wanted again by the next request, which then costs one EPOLL_CTL_MOD
+ * instead of a DEL, a failed MOD and an ADD. It leaves the set when it
+ * reports an event nobody wants (drive()) or when curl closes it (the
+ * kernel drops a closed socket from the set; the MOD that finds it gone
+ * falls back to ADD, so a number used again is watched afresh).
+ */
 static int
 on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     struct hclient *c = userp;
+    unsigned char *f = NULL;
     struct epoll_event ev;
 
     (void)easy;
     (void)socketp;
+    if (fd < 0) {
+        return -1;
+    }
+    f = fd_flags(c, fd);
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
+        *f &= (unsigned char)~FD_WANTED;
         return 0;
     }
     memset(&ev, 0, sizeof(ev));
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
                 (what & CURL_POLL_OUT ? EPOLLOUT : 0);
     ev.data.fd = fd;
-    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+    if ((!(*f & FD_IN_SET) ||
+         epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) &&
         epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         log_event(LOG_ERROR, "http", "http.client.epoll", "fd=%d", (int)fd);
+        *f = 0;
         return -1;
     }
+    *f = FD_IN_SET | FD_WANTED;
     return 0;
 }
 
@@ -886,6 +932,13 @@ drive(struct hclient *c, int wait_ms)
             if (read(c->wakefd, &v, sizeof(v)) < 0) {
                 /* nothing to take: another wake took it */
             }
+            continue;
+        }
+        if (!(*fd_flags(c, ev[i].data.fd) & FD_WANTED)) {
+            /* an idle connection closed by its peer, say: curl finds
+             * out when it next takes it; stop watching it now */
+            epoll_ctl(c->epfd, EPOLL_CTL_DEL, ev[i].data.fd, NULL);
+            *fd_flags(c, ev[i].data.fd) = 0;
             continue;
         }
         flags |= ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0;
@@ -965,6 +1018,7 @@ client_free(struct hclient *c)
     if (c->multi != NULL) {
         curl_multi_cleanup(c->multi);
     }
+    free(c->fds);
     if (c->epfd >= 0) {
         close(c->epfd);
     }
@@ -1039,14 +1093,16 @@ hclient_send(struct hclient *c, const struct hclient_request *r,
         return ERR_IO;
     }
     if (c->queue_tail != NULL) {
+        /* the thread has not taken the queue since it was woken for
+         * its first job */
         c->queue_tail->next = j;
     } else {
         c->queue = j;
+        /* woken under the lock, so hclient_stop() cannot free c
+         * meanwhile */
+        wake(c);
     }
     c->queue_tail = j;
-
-    /* woken under the lock, so hclient_stop() cannot free c meanwhile */
-    wake(c);
     pthread_mutex_unlock(&c->lock);
     return 0;
 }

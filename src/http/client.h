@@ -41,6 +41,9 @@ struct hclient_request {
     const char *headers[HCLIENT_MAX_HEADERS];
     const char *body; /* may be NULL */
     size_t body_len;
+    /* 1: the caller keeps `body` unchanged until `done` has returned;
+     * it is sent from there, not copied (nor wiped) */
+    int body_kept;
     long timeout_ms;     /* whole transfer; 0 = HCLIENT_DEFAULT_TIMEOUT_MS */
     size_t max_response; /* body bytes accepted; 0 = 1 MiB; more is
                             ERR_TOOBIG */
@@ -89,12 +92,13 @@ int hclient_start_pool(struct hclient **out, long max_connections,
                        struct err *e);
 
 /*
- * Queue `r` on `c`. Everything `r` points to is copied: the caller may
- * free it on return. Safe to call from any thread, also from a done
- * callback and while hclient_stop() runs, but not after hclient_stop()
- * returned. 0 when queued, and then `done` is called exactly once (also
- * when the request is invalid: then with rc ERR_INVALID); ERR_IO when
- * the client is stopping, and `done` is not called.
+ * Queue `r` on `c`. Everything `r` points to is copied (the body unless
+ * r->body_kept): the caller may free it on return. Safe to call from any
+ * thread, also from a done callback and while hclient_stop() runs, but
+ * not after hclient_stop() returned. 0 when queued, and then `done` is
+ * called exactly once (also when the request is invalid: then with rc
+ * ERR_INVALID); ERR_IO when the client is stopping, and `done` is not
+ * called.
  */
 int hclient_send(struct hclient *c, const struct hclient_request *r,
                  hclient_done_fn done, void *arg);

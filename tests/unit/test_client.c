@@ -54,13 +54,20 @@ struct server {
 
 static struct server srv;
 
+/* Milliseconds on `clock`. */
 static long
-now_ms(void)
+clock_ms(clockid_t clock)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static long
+now_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
 }
 
 static int
@@ -315,14 +322,13 @@ server_start(void)
     pthread_create(&srv.thread, NULL, accept_main, NULL);
 }
 
+/* Close every connection the server holds, as a peer that ends idle
+ * kept-alive connections does, and wait until they are gone. */
 static void
-server_stop(void)
+server_drop_conns(void)
 {
     int i = 0;
 
-    shutdown(srv.fd, SHUT_RDWR);
-    pthread_join(srv.thread, NULL);
-    close(srv.fd);
     pthread_mutex_lock(&srv.lock);
     for (i = 0; i < MAX_CONNS; i++) {
         if (srv.conns[i] != -1) {
@@ -333,6 +339,15 @@ server_stop(void)
         pthread_cond_wait(&srv.cond, &srv.lock);
     }
     pthread_mutex_unlock(&srv.lock);
+}
+
+static void
+server_stop(void)
+{
+    shutdown(srv.fd, SHUT_RDWR);
+    pthread_join(srv.thread, NULL);
+    close(srv.fd);
+    server_drop_conns();
 }
 
 static int
@@ -885,6 +900,79 @@ test_reuse_checked(struct hclient *c)
            "reuse: public_only refuses a pooled private connection");
 }
 
+/* A body the caller keeps is sent from its own memory. */
+static void
+test_body_kept(struct hclient *c)
+{
+    static struct slot s[8];
+    static char bodies[8][32];
+    struct hclient_request r = {.method = "POST", .body_kept = 1};
+    int all = 1;
+    int i = 0;
+
+    reset_done();
+    memset(s, 0, sizeof(s));
+    r.url = url("/echo");
+    for (i = 0; i < 8; i++) {
+        snprintf(bodies[i], sizeof(bodies[i]), "kept body %d", i);
+        r.body = bodies[i];
+        r.body_len = strlen(bodies[i]);
+        hclient_send(c, &r, on_done, &s[i]);
+    }
+    is_int(wait_done(8, 5000), 8, "kept body: every callback ran");
+    pthread_mutex_lock(&w_lock);
+    for (i = 0; i < 8; i++) {
+        char want[300];
+
+        snprintf(want, sizeof(want), "POST\n%s", bodies[i]);
+        all &= s[i].rc == 0 && strcmp(s[i].body, want) == 0;
+    }
+    pthread_mutex_unlock(&w_lock);
+    ok(all, "kept body: each request carried its own body");
+}
+
+/*
+ * Idle connections the peer closes: the client must neither spin on
+ * them (a socket it no longer waits on stays watched until it reports
+ * something) nor lose track of a socket number used again by a new
+ * connection. Rounds of requests, each after the server dropped every
+ * connection.
+ */
+static void
+test_peer_closes_idle(struct hclient *c)
+{
+    static struct slot s[40];
+    struct hclient_request r = {.method = "GET"};
+    int round = 0;
+    int all = 1;
+    long cpu = 0;
+
+    memset(s, 0, sizeof(s));
+    r.url = url("/ok");
+    for (round = 0; round < 4; round++) {
+        int i = 0;
+
+        reset_done();
+        for (i = 0; i < 10; i++) {
+            hclient_send(c, &r, on_done, &s[round * 10 + i]);
+        }
+        all &= wait_done(10, 5000) == 10;
+        server_drop_conns();
+    }
+    pthread_mutex_lock(&w_lock);
+    for (round = 0; round < 40; round++) {
+        all &=
+            s[round].calls == 1 && s[round].rc == 0 && s[round].status == 200;
+    }
+    pthread_mutex_unlock(&w_lock);
+    ok(all, "peer closes idle: every request of every round answered");
+    cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+    usleep(500 * 1000);
+    /* a client spinning on closed sockets would burn the whole 500 ms */
+    ok(clock_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu < 250,
+       "peer closes idle: the client does not spin");
+}
+
 static void
 test_stop_in_flight(void)
 {
@@ -940,6 +1028,8 @@ main(void)
     test_async_many(c);
     test_async_kinds(c);
     test_reuse_checked(c);
+    test_body_kept(c);
+    test_peer_closes_idle(c);
     hclient_stop(c);
     test_stop_in_flight();
 
