@@ -120,6 +120,7 @@ struct job {
     int64_t seq;
     int lane;
     const char *key;           /* the order key, in `strings` */
+    uint32_t key_hash;         /* of `key`: key_hash() */
     struct job *fprev, *fnext; /* the destination's fresh ones */
     int stored;                /* its outcome is in the store */
     int followers;             /* fresh: an event of its key queued behind it */
@@ -660,6 +661,19 @@ deliver_attempt_done(struct deliver_attempt *at, const struct deliver_result *r)
 
 /* ---- claims ---- */
 
+/* A hash of the order key `key` (FNV-1a), so that a claim looking for
+ * a key among the attempts in flight compares numbers first. */
+static uint32_t
+key_hash(const char *key)
+{
+    uint32_t h = 2166136261u;
+
+    while (*key != '\0') {
+        h = (h ^ (unsigned char)*key++) * 16777619u;
+    }
+    return h;
+}
+
 /* Copy the strings of `d` into one block owned by `j` and point `at`
  * at them. */
 static void
@@ -696,6 +710,7 @@ job_fill(struct job *j, const struct store_delivery *d)
     j->at.created_at = d->event_created_at;
     /* the order key: the user, else the event itself */
     j->key = d->user_id != NULL ? dst[2] : dst[0];
+    j->key_hash = key_hash(j->key);
     j->id = d->id;
     j->seq = d->event_seq;
     j->lane = d->lane;
@@ -715,6 +730,7 @@ view_busy(void *arg, int64_t seq, const char *key, int64_t *at)
 {
     struct view_arg *v = arg;
     struct job *j = NULL;
+    uint32_t h = key_hash(key);
     int busy = 0;
 
     *at = 0;
@@ -722,7 +738,7 @@ view_busy(void *arg, int64_t seq, const char *key, int64_t *at)
     for (j = v->d->fresh; j != NULL && busy < 2; j = j->fnext) {
         if (j->seq == seq) {
             busy = 2;
-        } else if (strcmp(j->key, key) == 0) {
+        } else if (j->key_hash == h && strcmp(j->key, key) == 0) {
             busy = 1;
             *at = j->seq > *at ? j->seq : *at;
         }
@@ -736,10 +752,11 @@ view_parked(void *arg, const char *key)
 {
     struct view_arg *v = arg;
     struct job *j = NULL;
+    uint32_t h = key_hash(key);
 
     pthread_mutex_lock(&v->eng->lock);
     for (j = v->d->fresh; j != NULL; j = j->fnext) {
-        if (strcmp(j->key, key) == 0) {
+        if (j->key_hash == h && strcmp(j->key, key) == 0) {
             j->followers = 1;
         }
     }
