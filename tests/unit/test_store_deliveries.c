@@ -734,6 +734,65 @@ test_replay_event(struct store *s)
 }
 
 /* A deauthorized user's data is neither stored nor announced. */
+/*
+ * A destination removed while attempts read from the log are in
+ * flight: an outcome that asks for a retry, heard after the removal,
+ * leaves a cancelled row (not a pending one that nothing would ever
+ * claim); a delivered one is recorded as delivered.
+ */
+static void
+test_removed_in_flight(struct store *s)
+{
+    struct store_delivery *got = NULL;
+    const struct store_delivery *d1 = NULL;
+    const struct store_delivery *d2 = NULL;
+    struct arena a;
+    size_t n = 0;
+    struct err e;
+
+    err_clear(&e);
+    arena_init(&a, 1 << 20);
+    side_exec("INSERT INTO developers (id, name, created_at)"
+              " VALUES ('dev_r', 'r', 0)");
+    add_destination("dest_rm", "dev_r");
+    add_user("ur1", "dev_r");
+    add_user("ur2", "dev_r");
+    add_event("er1", "dev_r", "ur1", "activity", T0);
+    add_event("er2", "dev_r", "ur2", "activity", T0);
+    n = claim(s, "dest_rm", T0, "owner-r", &a, &got);
+    d1 = find(got, n, "er1");
+    d2 = find(got, n, "er2");
+    ok(n == 2 && d1 != NULL && d2 != NULL && d1->id == 0 && d2->id == 0,
+       "removed in flight: both events read from the log");
+    is_int(store_destination_remove(s, NULL, "dest_rm", T0 + 1, &e), 0,
+           "removed in flight: the destination is removed");
+    if (d1 == NULL || d2 == NULL) {
+        arena_release(&a);
+        return;
+    }
+    is_int(settle(s, d1, "owner-r", "pending", T0 + 2, T0 + 100 * SEC, 500,
+                  "HTTP 500"),
+           0, "removed in flight: a retry outcome is taken");
+    is_int(settle(s, d2, "owner-r", "delivered", T0 + 2, T0 + 2, 204, NULL), 0,
+           "removed in flight: a delivered outcome is taken");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE destination_id = 'dest_rm'"
+                         " AND state IN ('pending', 'in_flight')"),
+           0, "removed in flight: nothing left queued");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE event_id = 'er1' AND state = 'cancelled'"
+                         " AND head = 0 AND attempts = 1"),
+           1, "removed in flight: the retry is cancelled, its attempt kept");
+    is_int((int)side_int("SELECT count(*) FROM delivery_attempts t"
+                         " JOIN deliveries d ON d.id = t.delivery_id"
+                         " WHERE d.event_id = 'er1' AND t.status = 500"),
+           1, "removed in flight: the failed attempt is listed");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE event_id = 'er2' AND state = 'delivered'"),
+           1, "removed in flight: the delivered one stays delivered");
+    arena_release(&a);
+}
+
 static void
 test_gone(struct store *s)
 {
@@ -1015,6 +1074,7 @@ main(void)
     test_outcome_not_heard(s);
     test_replay_event(s);
     test_gone(s);
+    test_removed_in_flight(s);
     test_announce(s);
     test_jobs_renew(s);
     sqlite3_close(side);
