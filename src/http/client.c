@@ -77,8 +77,9 @@
 
 /* One request, from hclient_send() (or hclient_fetch()) to completion. */
 struct job {
-    struct job *prev; /* active list, thread only */
-    struct job *next; /* queue or active list */
+    struct hclient *client; /* NULL for hclient_fetch() */
+    struct job *prev;       /* active list, thread only */
+    struct job *next;       /* queue or active list */
     CURL *easy;
     struct curl_slist *headers;
     char *method;
@@ -541,6 +542,8 @@ set_method(struct job *j)
     return rc;
 }
 
+static int close_socket(void *clientp, curl_socket_t fd);
+
 /* Every option of `j`'s easy handle; CURLE_OK or the first failure. */
 static CURLcode
 set_options(struct job *j)
@@ -578,6 +581,11 @@ set_options(struct job *j)
          * other one). With the bundle alone it keeps the store it built
          * (CURLOPT_CA_CACHE_TIMEOUT, a day) for every connection. */
         rc |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+    }
+    if (j->client != NULL) {
+        /* the client's thread keeps track of its sockets (on_socket) */
+        rc |= curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+        rc |= curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, j->client);
     }
     if (j->public_only) {
         rc |= curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
@@ -763,6 +771,7 @@ start_jobs(struct hclient *c, struct job *j)
         struct job *next = j->next;
 
         j->next = NULL;
+        j->client = c;
         if (j->resp.rc == 0 && c->nidle > 0) {
             j->easy = c->idle[--c->nidle];
         }
@@ -853,9 +862,8 @@ fd_flags(struct hclient *c, curl_socket_t fd)
  * watching stays in the epoll set: a kept-alive connection is usually
  * wanted again by the next request, which then costs one EPOLL_CTL_MOD
  * instead of a DEL, a failed MOD and an ADD. It leaves the set when it
- * reports an event nobody wants (drive()) or when curl closes it (the
- * kernel drops a closed socket from the set; the MOD that finds it gone
- * falls back to ADD, so a number used again is watched afresh).
+ * reports an event nobody wants (drive()) or when curl closes it
+ * (close_socket(); the kernel drops a closed socket from the set).
  */
 static int
 on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -887,6 +895,19 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
     }
     *f = FD_IN_SET | FD_WANTED;
     return 0;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: curl is done with `fd`, which may be
+ * closed: forget it (a later socket may get its number). */
+static int
+close_socket(void *clientp, curl_socket_t fd)
+{
+    struct hclient *c = clientp;
+
+    if (fd >= 0 && (size_t)fd < c->nfds) {
+        c->fds[fd] = 0;
+    }
+    return close(fd);
 }
 
 /* CURLMOPT_TIMERFUNCTION: when curl wants to be called next. */
@@ -924,6 +945,7 @@ drive(struct hclient *c, int wait_ms)
     int i = 0;
 
     for (i = 0; i < n; i++) {
+        unsigned char *f = NULL;
         int flags = 0;
 
         if (ev[i].data.fd == c->wakefd) {
@@ -934,11 +956,19 @@ drive(struct hclient *c, int wait_ms)
             }
             continue;
         }
-        if (!(*fd_flags(c, ev[i].data.fd) & FD_WANTED)) {
-            /* an idle connection closed by its peer, say: curl finds
-             * out when it next takes it; stop watching it now */
-            epoll_ctl(c->epfd, EPOLL_CTL_DEL, ev[i].data.fd, NULL);
-            *fd_flags(c, ev[i].data.fd) = 0;
+        f = fd_flags(c, ev[i].data.fd);
+        if (!(*f & FD_WANTED)) {
+            /* an idle connection, still open (curl has not closed it
+             * since the wait), that its peer closed or wrote to
+             * unasked: what it sent would be read as the answer to
+             * the next request on it. Shut it down, so that curl's
+             * next use of it fails at once and curl takes a new
+             * connection; stop watching it. */
+            if (*f & FD_IN_SET) {
+                epoll_ctl(c->epfd, EPOLL_CTL_DEL, ev[i].data.fd, NULL);
+                shutdown(ev[i].data.fd, SHUT_RDWR);
+            }
+            *f = 0;
             continue;
         }
         flags |= ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0;

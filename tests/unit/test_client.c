@@ -15,6 +15,8 @@
  *     /headers   200: the request's header block
  *     /retry     429 with Retry-After: 120
  *     /redirect  302 to /ok
+ *     /junk      200 "hello world", then 50 ms later, unasked, a 408
+ *                answer on the idle connection, which stays open
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -215,6 +217,15 @@ answer(int fd, char *req, size_t hlen, size_t blen)
         k += (size_t)snprintf(h + k, 64, "Content-Length: 0\r\n\r\n");
         rc = send_all(fd, h, k);
         free(h);
+    } else if (strcmp(path, "/junk") == 0) {
+        static const char junk[] = "HTTP/1.1 408 Request Timeout\r\n"
+                                   "Content-Length: 0\r\n\r\n";
+
+        rc = reply(fd, "200 OK", "", "hello world", 11);
+        usleep(50 * 1000);
+        if (rc == 0) {
+            rc = send_all(fd, junk, sizeof(junk) - 1);
+        }
     } else if (strcmp(path, "/redirect") == 0) {
         rc = reply(fd, "302 Found", "Location: /ok\r\n", "", 0);
     } else {
@@ -973,6 +984,52 @@ test_peer_closes_idle(struct hclient *c)
        "peer closes idle: the client does not spin");
 }
 
+/*
+ * A peer that writes to an idle kept-alive connection unasked (an
+ * early 408, as some servers send before closing): that answer must
+ * not be taken for the next request's. Four connections get one, then
+ * four requests follow, each with its own body echoed.
+ */
+static void
+test_unasked_answer(struct hclient *c)
+{
+    static struct slot s[8];
+    static char bodies[4][32];
+    struct hclient_request r = {.method = "GET"};
+    int all = 1;
+    int i = 0;
+
+    reset_done();
+    memset(s, 0, sizeof(s));
+    r.url = url("/junk");
+    for (i = 0; i < 4; i++) {
+        hclient_send(c, &r, on_done, &s[i]);
+    }
+    is_int(wait_done(4, 5000), 4, "unasked answer: the first four ran");
+    usleep(300 * 1000);
+    r.method = "POST";
+    r.url = url("/echo");
+    for (i = 0; i < 4; i++) {
+        snprintf(bodies[i], sizeof(bodies[i]), "after junk %d", i);
+        r.body = bodies[i];
+        r.body_len = strlen(bodies[i]);
+        hclient_send(c, &r, on_done, &s[4 + i]);
+    }
+    is_int(wait_done(8, 5000), 8, "unasked answer: the next four ran");
+    pthread_mutex_lock(&w_lock);
+    for (i = 0; i < 4; i++) {
+        char want[300];
+
+        snprintf(want, sizeof(want), "POST\n%s", bodies[i]);
+        all &= s[i].rc == 0 && s[i].status == 200;
+        all &= s[4 + i].rc == 0 && s[4 + i].status == 200 &&
+               strcmp(s[4 + i].body, want) == 0;
+    }
+    pthread_mutex_unlock(&w_lock);
+    ok(all, "unasked answer: each request got its own answer, not the "
+            "408 left on its connection");
+}
+
 static void
 test_stop_in_flight(void)
 {
@@ -1030,6 +1087,7 @@ main(void)
     test_reuse_checked(c);
     test_body_kept(c);
     test_peer_closes_idle(c);
+    test_unasked_answer(c);
     hclient_stop(c);
     test_stop_in_flight();
 
