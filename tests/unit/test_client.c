@@ -911,35 +911,56 @@ test_reuse_checked(struct hclient *c)
            "reuse: public_only refuses a pooled private connection");
 }
 
+/* Four POSTs to /echo from `s`, each with its own body ("`tag` i"),
+ * kept by the caller when `kept`; their callbacks are not waited for. */
+#define ECHOES 4
+static char echo_bodies[ECHOES][32];
+
+static void
+echo_send(struct hclient *c, struct slot *s, const char *tag, int kept)
+{
+    struct hclient_request r = {.method = "POST", .body_kept = kept};
+    int i = 0;
+
+    r.url = url("/echo");
+    for (i = 0; i < ECHOES; i++) {
+        snprintf(echo_bodies[i], sizeof(echo_bodies[i]), "%s %d", tag, i);
+        r.body = echo_bodies[i];
+        r.body_len = strlen(echo_bodies[i]);
+        hclient_send(c, &r, on_done, &s[i]);
+    }
+}
+
+/* 1 when each of the ECHOES answers in `s` echoed its own body. */
+static int
+echo_right(const struct slot *s)
+{
+    int all = 1;
+    int i = 0;
+
+    pthread_mutex_lock(&w_lock);
+    for (i = 0; i < ECHOES; i++) {
+        char want[300];
+
+        snprintf(want, sizeof(want), "POST\n%s", echo_bodies[i]);
+        all &=
+            s[i].rc == 0 && s[i].status == 200 && strcmp(s[i].body, want) == 0;
+    }
+    pthread_mutex_unlock(&w_lock);
+    return all;
+}
+
 /* A body the caller keeps is sent from its own memory. */
 static void
 test_body_kept(struct hclient *c)
 {
-    static struct slot s[8];
-    static char bodies[8][32];
-    struct hclient_request r = {.method = "POST", .body_kept = 1};
-    int all = 1;
-    int i = 0;
+    static struct slot s[ECHOES];
 
     reset_done();
     memset(s, 0, sizeof(s));
-    r.url = url("/echo");
-    for (i = 0; i < 8; i++) {
-        snprintf(bodies[i], sizeof(bodies[i]), "kept body %d", i);
-        r.body = bodies[i];
-        r.body_len = strlen(bodies[i]);
-        hclient_send(c, &r, on_done, &s[i]);
-    }
-    is_int(wait_done(8, 5000), 8, "kept body: every callback ran");
-    pthread_mutex_lock(&w_lock);
-    for (i = 0; i < 8; i++) {
-        char want[300];
-
-        snprintf(want, sizeof(want), "POST\n%s", bodies[i]);
-        all &= s[i].rc == 0 && strcmp(s[i].body, want) == 0;
-    }
-    pthread_mutex_unlock(&w_lock);
-    ok(all, "kept body: each request carried its own body");
+    echo_send(c, s, "kept body", 1);
+    is_int(wait_done(ECHOES, 5000), ECHOES, "kept body: every callback ran");
+    ok(echo_right(s), "kept body: each request carried its own body");
 }
 
 /*
@@ -993,8 +1014,7 @@ test_peer_closes_idle(struct hclient *c)
 static void
 test_unasked_answer(struct hclient *c)
 {
-    static struct slot s[8];
-    static char bodies[4][32];
+    static struct slot s[4 + ECHOES];
     struct hclient_request r = {.method = "GET"};
     int all = 1;
     int i = 0;
@@ -1007,27 +1027,17 @@ test_unasked_answer(struct hclient *c)
     }
     is_int(wait_done(4, 5000), 4, "unasked answer: the first four ran");
     usleep(300 * 1000);
-    r.method = "POST";
-    r.url = url("/echo");
-    for (i = 0; i < 4; i++) {
-        snprintf(bodies[i], sizeof(bodies[i]), "after junk %d", i);
-        r.body = bodies[i];
-        r.body_len = strlen(bodies[i]);
-        hclient_send(c, &r, on_done, &s[4 + i]);
-    }
-    is_int(wait_done(8, 5000), 8, "unasked answer: the next four ran");
+    echo_send(c, s + 4, "after junk", 0);
+    is_int(wait_done(4 + ECHOES, 5000), 4 + ECHOES,
+           "unasked answer: the next four ran");
     pthread_mutex_lock(&w_lock);
     for (i = 0; i < 4; i++) {
-        char want[300];
-
-        snprintf(want, sizeof(want), "POST\n%s", bodies[i]);
         all &= s[i].rc == 0 && s[i].status == 200;
-        all &= s[4 + i].rc == 0 && s[4 + i].status == 200 &&
-               strcmp(s[4 + i].body, want) == 0;
     }
     pthread_mutex_unlock(&w_lock);
-    ok(all, "unasked answer: each request got its own answer, not the "
-            "408 left on its connection");
+    ok(all && echo_right(s + 4),
+       "unasked answer: each request got its own answer, not the "
+       "408 left on its connection");
 }
 
 static void
