@@ -86,22 +86,25 @@ static const char ST_PARK[] =
  * removed while the attempt was in flight (the removal cancelled what
  * was queued then). A delivered one keeps its attempt in the row
  * (last_latency_us set), others have a delivery_attempts row. Nothing
- * when the event has a row already (another owner's). */
-#define SETTLE_FRESH_STATE                                                     \
-    "CASE WHEN ?6 = 'pending' AND EXISTS (SELECT 1 FROM destinations r"        \
-    " WHERE r.id = ?3 AND r.removed_at IS NOT NULL) THEN 'cancelled'"          \
-    " ELSE ?6 END"
+ * when the event has a row already (another owner's). A VALUES row,
+ * as SQLite may stage the rows of an INSERT from a SELECT that reads
+ * deliveries itself in a temporary table. */
+#define DEST_REMOVED                                                           \
+    "EXISTS (SELECT 1 FROM destinations r WHERE r.id = ?3"                     \
+    " AND r.removed_at IS NOT NULL)"
 static const char ST_SETTLE_FRESH[] =
     "INSERT OR IGNORE INTO deliveries (event_seq, event_id, destination_id,"
     " order_key, lane, head, state, retry, attempts, next_attempt_at,"
     " last_status, last_error, created_at, updated_at, last_latency_us)"
-    " SELECT ?1, ?2, ?3, ?4, ?5,"
-    " CASE WHEN st = 'pending' THEN NOT EXISTS (SELECT 1 FROM deliveries h"
+    " VALUES (?1, ?2, ?3, ?4, ?5,"
+    " CASE WHEN ?6 = 'pending' THEN NOT " DEST_REMOVED
+    " AND NOT EXISTS (SELECT 1 FROM deliveries h"
     "  WHERE h.destination_id = ?3 AND h.order_key = ?4 AND h.head = 1"
     "  AND h.state IN ('pending', 'in_flight')) ELSE 0 END,"
-    " st, CASE WHEN ?6 = 'pending' THEN 1 ELSE 0 END, 1, ?7, ?8, ?9, ?10,"
-    " ?11, CASE WHEN st = 'delivered' THEN ?12 END"
-    " FROM (SELECT " SETTLE_FRESH_STATE " AS st)";
+    " CASE WHEN ?6 = 'pending' AND " DEST_REMOVED " THEN 'cancelled'"
+    "  ELSE ?6 END,"
+    " CASE WHEN ?6 = 'pending' THEN 1 ELSE 0 END, 1, ?7, ?8, ?9, ?10,"
+    " ?11, CASE WHEN ?6 = 'delivered' THEN ?12 END)";
 
 static const char ST_RECOVER[] =
     "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
