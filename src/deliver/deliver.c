@@ -13,6 +13,11 @@
  *   - sleep until a destination's rest ends, a reload is due, or an
  *     attempt finished.
  *
+ * A claim takes up to twice a destination's request slots: what finds
+ * no free slot waits, claimed and in order, on the destination's ready
+ * list, and starts as soon as a request ends (on the thread that ended
+ * it), so the connections are kept busy while the next claim is made.
+ *
  * An attempt ends in deliver_attempt_done() on whatever thread the
  * driver used. Its request slot is free again at once; the outcome goes
  * to the store asynchronously, many to a write, and the attempt stays
@@ -43,13 +48,15 @@
 #include "deliver/driver.h"
 #include "http/client.h"
 
-#define POLL_US            200000LL  /* a destination with nothing due rests */
-#define RELOAD_US          2000000LL /* destinations are reloaded this often */
-#define LEASE_SLACK_S      10        /* a claim outlives its timeout by this */
-#define RENEW_US           5000000LL /* a busy destination's lease is renewed */
-#define SETTLE_MAX         512       /* outcomes in one store write */
-#define SETTLE_WAIT_US     2000LL    /* an outcome waits for others this long */
-#define UNSETTLED_MAX      2 /* attempts not settled, per request slot */
+#define POLL_US        200000LL  /* a destination with nothing due rests */
+#define RELOAD_US      2000000LL /* destinations are reloaded this often */
+#define LEASE_SLACK_S  10        /* a claim outlives its timeout by this */
+#define RENEW_US       5000000LL /* a busy destination's lease is renewed */
+#define SETTLE_MAX     512       /* outcomes in one store write */
+#define SETTLE_WAIT_US 2000LL    /* an outcome waits for others this long */
+#define UNSETTLED_MAX                                                          \
+    3 /* attempts claimed and not settled, per
+                                request slot (ready, sending, stored) */
 #define OWNER_MAX          64
 #define CLAIM_LOG_EVERY_US 10000000LL   /* a failing claim is logged so often */
 #define CLAIM_ARENA        (64u << 20)  /* the bodies of one claim */
@@ -76,9 +83,12 @@ static struct {
 struct slot {
     struct deliver_dest *d;
     const struct deliver_driver *drv;
-    int limit;          /* most requests in flight */
-    int sending;        /* attempts whose request has not ended */
-    int inflight;       /* attempts started and not yet settled */
+    int limit;    /* most requests in flight */
+    int sending;  /* attempts whose request has not ended */
+    int inflight; /* attempts claimed and not yet settled */
+    /* claimed attempts waiting for a free request slot, oldest first */
+    struct job *ready, *ready_last;
+    int nready;
     int64_t rest_until; /* no claim before this (unix us) */
     int64_t renew_at;   /* claim (if only to renew the lease) by then */
     int seen;           /* found by the last reload */
@@ -99,6 +109,7 @@ struct deliver {
     size_t nslots;
     size_t cap;
     int inflight; /* over every slot */
+    int nready;   /* over every slot */
     /* finished attempts whose outcomes wait for a settle write (there
      * is at most one in flight): oldest first */
     struct job *settle_head;
@@ -129,7 +140,7 @@ struct job {
     char *strings; /* one block holding every string of `at` */
     struct store_delivery_outcome o;
     char error[DELIVER_ERROR_MAX];
-    struct job *next; /* waiting to be settled */
+    struct job *next; /* on a ready list, then waiting to be settled */
     int64_t ended_us; /* when it joined that list */
 };
 
@@ -212,8 +223,21 @@ fail:
     return NULL;
 }
 
-/* Take the current secrets of `sd` into the loaded `d`. The engine
- * thread is the only one that reads them (drivers sign in send()). */
+/* Guards the secrets of every loaded destination: the engine's thread
+ * changes them on rotation while attempts are signed on others. */
+static pthread_mutex_t keys_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+deliver_dest_keys(const struct deliver_dest *d, char secret[DELIVER_SECRET_MAX],
+                  char previous[DELIVER_SECRET_MAX])
+{
+    pthread_mutex_lock(&keys_lock);
+    memcpy(secret, d->secret, DELIVER_SECRET_MAX);
+    memcpy(previous, d->previous_secret, DELIVER_SECRET_MAX);
+    pthread_mutex_unlock(&keys_lock);
+}
+
+/* Take the current secrets of `sd` into the loaded `d`. */
 static void
 secrets_refresh(struct deliver *eng, struct deliver_dest *d,
                 const struct store_destination *sd)
@@ -226,8 +250,10 @@ secrets_refresh(struct deliver *eng, struct deliver_dest *d,
     err_clear(&e);
     if (destinations_open(eng->app, sd, now_us(), secret, previous, &conf,
                           &e) == 0) {
+        pthread_mutex_lock(&keys_lock);
         memcpy(d->secret, secret, sizeof(secret));
         memcpy(d->previous_secret, previous, sizeof(previous));
+        pthread_mutex_unlock(&keys_lock);
         d->secret_stamp = sd->previous_until;
     } else {
         log_event(LOG_ERROR, "deliver", "destination.unusable",
@@ -252,18 +278,134 @@ slot_find(struct deliver *eng, const char *id)
 }
 
 /*
- * How many more attempts `s` may start: a request slot is free again
- * when its request ends, while the outcome waits for the store (its
- * user's next event waits for that, not the connection), up to
- * UNSETTLED_MAX unsettled attempts per slot. The lock is held.
+ * How many more attempts `s` may claim: as many as its request slots,
+ * sending or ready to, twice over (a request slot is free again when
+ * its request ends, while the outcome waits for the store: its user's
+ * next event waits for that, not the connection), up to UNSETTLED_MAX
+ * claimed and unsettled attempts per slot. The lock is held.
  */
 static int
 slot_room(const struct slot *s)
 {
-    int by_requests = s->limit - s->sending;
+    int by_requests = 2 * s->limit - s->sending - s->nready;
     int by_outcomes = UNSETTLED_MAX * s->limit - s->inflight;
 
     return by_requests < by_outcomes ? by_requests : by_outcomes;
+}
+
+/* ---- ready attempts ---- */
+
+/* Put `j` last on the ready list of `s`. The lock is held. */
+static void
+ready_push(struct deliver *eng, struct slot *s, struct job *j)
+{
+    j->next = NULL;
+    if (s->ready_last != NULL) {
+        s->ready_last->next = j;
+    } else {
+        s->ready = j;
+    }
+    s->ready_last = j;
+    s->nready++;
+    eng->nready++;
+}
+
+/* Take the oldest ready attempt of `s` when a request slot is free and
+ * the engine runs, counting it as sending; NULL when not. The lock is
+ * held. */
+static struct job *
+ready_pop(struct deliver *eng, struct slot *s)
+{
+    struct job *j = s->ready;
+
+    if (j == NULL || s->sending >= s->limit || eng->stopping) {
+        return NULL;
+    }
+    s->ready = j->next;
+    if (s->ready == NULL) {
+        s->ready_last = NULL;
+    }
+    j->next = NULL;
+    s->nready--;
+    eng->nready--;
+    s->sending++;
+    return j;
+}
+
+/* Move the whole ready list of `s` to the front of `*to`. The lock is
+ * held. */
+static void
+ready_take_all(struct deliver *eng, struct slot *s, struct job **to)
+{
+    if (s->ready == NULL) {
+        return;
+    }
+    s->ready_last->next = *to;
+    *to = s->ready;
+    eng->nready -= s->nready;
+    s->ready = NULL;
+    s->ready_last = NULL;
+    s->nready = 0;
+}
+
+/* End the attempts of the list `j`, never started, as not tried (the
+ * engine stops, or their destination went away). The lock is not
+ * held. */
+static void
+ready_abandon(struct job *j, const char *why)
+{
+    while (j != NULL) {
+        struct job *next = j->next;
+        struct deliver_result r;
+
+        j->next = NULL;
+        j->started_us = now_us();
+        deliver_result_fail(&r, 0, "not sent: %s", why);
+        r.not_tried = 1;
+        deliver_attempt_done(&j->at, &r);
+        j = next;
+    }
+}
+
+/*
+ * Start the ready attempts of `d` while it has free request slots. The
+ * caller holds a reference to `d`; the lock is not held. A driver may
+ * end an attempt inside its send(): that nested call starts nothing
+ * (the loop here goes on, and the engine's loop, woken, serves any
+ * other destination), so the stack never grows with the list.
+ */
+static void
+dispatch(struct deliver *eng, struct deliver_dest *d)
+{
+    static _Thread_local int busy;
+
+    if (busy) {
+        pthread_mutex_lock(&eng->lock);
+        eng->woken = 1;
+        pthread_cond_broadcast(&eng->cond);
+        pthread_mutex_unlock(&eng->lock);
+        return;
+    }
+    busy = 1;
+    for (;;) {
+        const struct deliver_driver *drv = NULL;
+        struct job *j = NULL;
+        struct slot *s = NULL;
+
+        pthread_mutex_lock(&eng->lock);
+        s = slot_find(eng, d->id);
+        if (s != NULL) {
+            j = ready_pop(eng, s);
+            drv = s->drv;
+        }
+        pthread_mutex_unlock(&eng->lock);
+        if (j == NULL) {
+            break;
+        }
+        j->started_us = now_us();
+        drv->send(&j->at);
+    }
+    busy = 0;
 }
 
 /*
@@ -276,6 +418,7 @@ reload(struct deliver *eng)
 {
     struct arena a;
     struct store_destination *list = NULL;
+    struct job *dropped = NULL;
     size_t n = 0;
     size_t i = 0;
     struct err e;
@@ -333,6 +476,7 @@ reload(struct deliver *eng)
     pthread_mutex_lock(&eng->lock);
     for (i = 0; i < eng->nslots;) {
         if (!eng->slots[i].seen) {
+            ready_take_all(eng, &eng->slots[i], &dropped);
             dest_unref(eng->slots[i].drv, eng->slots[i].d);
             eng->slots[i] = eng->slots[--eng->nslots];
             continue;
@@ -340,6 +484,7 @@ reload(struct deliver *eng)
         i++;
     }
     pthread_mutex_unlock(&eng->lock);
+    ready_abandon(dropped, "the destination was removed");
 out:
     arena_release(&a);
 }
@@ -466,7 +611,7 @@ settle_due(const struct deliver *eng, int64_t now)
     if (eng->settle_head == NULL) {
         return 0;
     }
-    return eng->stopping || eng->nwaiting * 2 >= eng->inflight ||
+    return eng->stopping || eng->nwaiting * 2 >= eng->inflight - eng->nready ||
            now >= eng->settle_head->ended_us + SETTLE_WAIT_US;
 }
 
@@ -547,17 +692,25 @@ static void
 settle(struct deliver *eng, struct job *j)
 {
     struct slot *s = NULL;
+    struct deliver_dest *next = NULL;
+    const struct deliver_driver *drv = NULL;
     int start = 0;
 
     pthread_mutex_lock(&eng->lock);
     s = slot_find(eng, j->dest->id);
     if (s != NULL) {
-        /* its request slot is free: once half of them are, the loop
-         * claims (one claim for many, not one for each) */
+        /* its request slot is free: a ready attempt takes it, and once
+         * half of the room is free the loop claims (one claim for
+         * many, not one for each) */
         int half = (s->limit + 1) / 2;
         int before = slot_room(s);
 
         s->sending--;
+        if (s->ready != NULL && !eng->stopping) {
+            next = s->d;
+            next->refs++;
+            drv = s->drv;
+        }
         if (before < half && slot_room(s) >= half) {
             eng->woken = 1;
             pthread_cond_broadcast(&eng->cond);
@@ -576,6 +729,12 @@ settle(struct deliver *eng, struct job *j)
         pthread_cond_broadcast(&eng->cond);
     }
     pthread_mutex_unlock(&eng->lock);
+    if (next != NULL) {
+        dispatch(eng, next);
+        pthread_mutex_lock(&eng->lock);
+        dest_unref(drv, next);
+        pthread_mutex_unlock(&eng->lock);
+    }
     if (start) {
         settle_flush(eng, 0);
     }
@@ -814,8 +973,10 @@ claim(struct deliver *eng, struct deliver_dest *d,
     size_t n = 0;
     size_t i = 0;
     int64_t now = now_us();
+    /* a ready attempt may wait for one request to end before its own */
     int64_t lease =
-        now + (int64_t)(c->deliver_timeout_seconds + LEASE_SLACK_S) * 1000000;
+        now +
+        (int64_t)(2 * c->deliver_timeout_seconds + LEASE_SLACK_S) * 1000000;
     struct slot *s = NULL;
     struct view_arg va = {eng, d};
     struct store_claim_view view;
@@ -864,7 +1025,6 @@ claim(struct deliver *eng, struct deliver_dest *d,
         }
         s->renew_at = now + RENEW_US;
         s->inflight += (int)n;
-        s->sending += (int)n;
     }
     eng->inflight += (int)n;
     eng->claims++;
@@ -886,24 +1046,34 @@ claim(struct deliver *eng, struct deliver_dest *d,
         j->eng = eng;
         j->dest = d;
         job_fill(j, &got[i]);
-        if (j->id == 0) {
-            pthread_mutex_lock(&eng->lock);
-            j->fnext = d->fresh;
-            if (d->fresh != NULL) {
-                d->fresh->fprev = j;
-            }
-            d->fresh = j;
-            pthread_mutex_unlock(&eng->lock);
-        }
         j->at.dest = d;
         j->at.allow_private = c->security_allow_private_destinations;
         j->at.timeout_ms = (long)c->deliver_timeout_seconds * 1000;
         j->at.app = eng->app;
         j->at.http = eng->http;
-        j->started_us = now_us();
-        drv->send(&j->at);
+        pthread_mutex_lock(&eng->lock);
+        if (j->id == 0) {
+            j->fnext = d->fresh;
+            if (d->fresh != NULL) {
+                d->fresh->fprev = j;
+            }
+            d->fresh = j;
+        }
+        s = slot_find(eng, d->id);
+        if (s != NULL) {
+            ready_push(eng, s, j);
+            j = NULL;
+        }
+        pthread_mutex_unlock(&eng->lock);
+        if (j != NULL) {
+            /* only this thread drops slots, so this is not expected:
+             * send it at once, as it cannot wait on a list */
+            j->started_us = now_us();
+            drv->send(&j->at);
+        }
     }
     arena_release(&a);
+    dispatch(eng, d);
 }
 
 /* ---- the loop ---- */
@@ -958,11 +1128,21 @@ run(void *arg)
                 d = eng->slots[i].d;
                 drv = eng->slots[i].drv;
                 d->refs++;
-            } else if (room > 0 && eng->slots[i].rest_until < wake) {
+            } else if (eng->slots[i].ready != NULL &&
+                       eng->slots[i].sending < eng->slots[i].limit) {
+                /* ready attempts a nested dispatch() left */
+                room = -1;
+                d = eng->slots[i].d;
+                drv = eng->slots[i].drv;
+                d->refs++;
+            }
+            if (d == NULL && room > 0 && eng->slots[i].rest_until < wake) {
                 wake = eng->slots[i].rest_until;
             }
             pthread_mutex_unlock(&eng->lock);
-            if (d != NULL) {
+            if (d != NULL && room < 0) {
+                dispatch(eng, d);
+            } else if (d != NULL) {
                 claim(eng, d, drv, room);
                 pthread_mutex_lock(&eng->lock);
                 dest_unref(drv, d);
@@ -1106,6 +1286,7 @@ leases_release(struct deliver *eng)
 void
 deliver_free(struct deliver *d)
 {
+    struct job *untried = NULL;
     size_t i = 0;
 
     if (d == NULL) {
@@ -1132,6 +1313,13 @@ deliver_free(struct deliver *d)
             s->drv = NULL;
         }
     }
+    /* the attempts still ready were never started */
+    for (i = 0; i < d->nslots; i++) {
+        ready_take_all(d, &d->slots[i], &untried);
+    }
+    pthread_mutex_unlock(&d->lock);
+    ready_abandon(untried, "ferry is stopping");
+    pthread_mutex_lock(&d->lock);
     /* the last outcomes' write ends its jobs, then looks for more on the
      * writer's thread: the engine lives until it found none */
     while (d->inflight > 0 || d->settling) {

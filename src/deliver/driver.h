@@ -42,7 +42,7 @@ struct deliver_dest {
     char *kind; /* "webhook", "postgres", "s3", "demo" */
     char *url;  /* the URL as shown: no credentials */
     /* the signing secret, and the one it replaced while its grace lasts
-     * ("" when there is none) */
+     * ("" when there is none); read them with deliver_dest_keys() */
     char secret[DELIVER_SECRET_MAX];
     char previous_secret[DELIVER_SECRET_MAX];
     /* the kind's own settings with their secrets, e.g. for postgres
@@ -124,6 +124,15 @@ struct deliver_driver {
      * before send returns. */
     void (*send)(struct deliver_attempt *at);
 };
+
+/*
+ * Copy the signing secrets of `d` (secret, previous_secret) into the
+ * caller's buffers: a rotation changes them while attempts are sent on
+ * other threads. The caller wipes its copies.
+ */
+void deliver_dest_keys(const struct deliver_dest *d,
+                       char secret[DELIVER_SECRET_MAX],
+                       char previous[DELIVER_SECRET_MAX]);
 
 /*
  * Report the outcome of `at`. Exactly once per attempt, from any thread;

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "app/app.h"
+#include "core/crypto.h"
 #include "core/isotime.h"
 #include "core/version.h"
 #include "deliver/driver.h"
@@ -82,8 +83,14 @@ webhook_send(struct deliver_attempt *at)
     struct hclient_request rq;
     struct deliver_result res;
 
-    sign_header(d->secret, d->previous_secret, (int64_t)time(NULL), at->body,
-                at->body_len, sig);
+    char secret[DELIVER_SECRET_MAX];
+    char previous[DELIVER_SECRET_MAX];
+
+    deliver_dest_keys(d, secret, previous);
+    sign_header(secret, previous, (int64_t)time(NULL), at->body, at->body_len,
+                sig);
+    crypto_wipe(secret, sizeof(secret));
+    crypto_wipe(previous, sizeof(previous));
     snprintf(h_sig, sizeof(h_sig), "terra-signature: %s", sig);
     snprintf(h_ref, sizeof(h_ref), "terra-reference: %s", at->reference);
     snprintf(h_id, sizeof(h_id), "ferry-event-id: %s", at->event_id);

@@ -1029,6 +1029,12 @@ run(void *arg)
 
             cap = left < 1 ? 1 : left;
         }
+        pthread_mutex_lock(&c->lock);
+        if (c->queue != NULL) {
+            /* queued by a callback just now */
+            cap = 0;
+        }
+        pthread_mutex_unlock(&c->lock);
         drive(c, wait_for(c, cap));
         reap(c);
     }
@@ -1129,8 +1135,11 @@ hclient_send(struct hclient *c, const struct hclient_request *r,
     } else {
         c->queue = j;
         /* woken under the lock, so hclient_stop() cannot free c
-         * meanwhile */
-        wake(c);
+         * meanwhile; a callback on the thread itself needs no wake (the
+         * loop takes the queue before it waits) */
+        if (!pthread_equal(pthread_self(), c->thread)) {
+            wake(c);
+        }
     }
     c->queue_tail = j;
     pthread_mutex_unlock(&c->lock);
