@@ -973,10 +973,8 @@ claim(struct deliver *eng, struct deliver_dest *d,
     size_t n = 0;
     size_t i = 0;
     int64_t now = now_us();
-    /* a ready attempt may wait for one request to end before its own */
     int64_t lease =
-        now +
-        (int64_t)(2 * c->deliver_timeout_seconds + LEASE_SLACK_S) * 1000000;
+        now + (int64_t)(c->deliver_timeout_seconds + LEASE_SLACK_S) * 1000000;
     struct slot *s = NULL;
     struct view_arg va = {eng, d};
     struct store_claim_view view;
@@ -988,6 +986,10 @@ claim(struct deliver *eng, struct deliver_dest *d,
         int rc = 0;
 
         view_init(&view, &va);
+        /* a ready attempt may wait for one request to end before its
+         * own: its row's lease covers both (the destination's is
+         * renewed while the engine runs) */
+        view.rows_until = lease + (int64_t)c->deliver_timeout_seconds * 1000000;
         rc =
             store_delivery_claim(eng->app->store, d->id, now, lease, eng->owner,
                                  (size_t)room, &view, &a, &got, &n, &e);

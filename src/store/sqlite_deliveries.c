@@ -354,7 +354,8 @@ lease(struct conn *w, const struct claim_args *ca, const int64_t *ids, size_t n,
     rc = sq_call_start(&c, w, ST_LEASE, NULL, op, e);
     if (rc == 0) {
         sq_bind_text(&c, ca->owner);
-        sq_bind_int(&c, ca->lease_until);
+        sq_bind_int(&c, ca->view->rows_until > 0 ? ca->view->rows_until
+                                                 : ca->lease_until);
         sq_bind_int(&c, ca->now);
         sq_bind_text(&c, list);
         rc = sq_call_run(&c);

@@ -410,6 +410,10 @@ struct store_claim_view {
     /* in and out: the last event of the log the claims have read, -1
      * to start at the destination's cursor */
     int64_t scan;
+    /* in: when the lease of the queued rows claimed ends (their attempt
+     * may wait for a request slot before its own request); 0: with the
+     * destination's */
+    int64_t rows_until;
     /* out: 0 when another owner holds the destination's lease, or it is
      * removed */
     int held;

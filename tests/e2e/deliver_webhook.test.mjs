@@ -439,6 +439,56 @@ describe("webhook delivery", { concurrency: 4 }, () => {
       );
     });
 
+  test("stopped while a claimed event waits for a request slot: it is " +
+    "given back untried and sent after the restart", T, async () => {
+    const deliver = { retry_base_seconds: 1, timeout_seconds: 5,
+      concurrency: 1 };
+    await withDelivery(deliver, async (ctx) => {
+      const users = await ctx.users(3);
+      let release = null;
+      const held = new Promise((r) => {
+        release = r;
+      });
+      // the first request is held past the stop's grace; then 200
+      ctx.rx.respond(async (r) => {
+        if (r.attempt === 1 && ctx.rx.requests[0] === r) {
+          await held;
+        }
+        return 200;
+      });
+      const evs = await ctx.events(users.map((u) => ({ userId: u })));
+      await ctx.rx.waitFor(() => ctx.rx.requests.length === 1, 10000,
+        "the first request");
+      // one request slot: the next claimed event waits behind it
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(ctx.rx.requests.length, 1, ctx.rx.summary());
+      const first = ctx.rx.requests[0].eventId;
+      await ctx.ferry.stop();
+      release();
+      const rows = await sql(ctx.store.db,
+        "SELECT e.id, d.state, d.attempts FROM deliveries d" +
+        " JOIN events e ON e.seq = d.event_seq;", { json: true });
+      // the request in flight at the stop counts as a failed attempt;
+      // the others have no row: nothing was tried
+      assert.deepEqual(rows.map((r) => [r.id, r.state, r.attempts]),
+        [[first, "pending", 1]], JSON.stringify(rows));
+      ctx.ferry = await startFerryOn(ctx.store, { allowPrivate: true,
+        deliver });
+      // the first again after its retry's delay, the others once
+      const want = (e) => (e.id === first ? 2 : 1);
+      await ctx.rx.waitFor(
+        () => evs.every((e) => ctx.rx.count(e.id) >= want(e)),
+        15000,
+        "every event after the restart",
+      );
+      for (const e of evs) {
+        assert.equal(ctx.rx.count(e.id), want(e), ctx.rx.summary());
+        const d = await deliveryState(ctx, e.id, "delivered", 10000);
+        assert.equal(d.attempts, want(e), JSON.stringify(d));
+      }
+    });
+  });
+
   test("500 three times, then 200: four attempts on the schedule", T,
     async () => {
       await withDelivery({ retry_base_seconds: 1, retries: 5 }, async (ctx) => {
