@@ -30,7 +30,8 @@ import {
 const USERS = 8;
 const PER_USER = 50;
 const ANSWER_MS = 40;
-// the leases of the killed process end after timeout + 10 s
+// the leases of the killed process end after timeout + 10 s (its retries
+// in flight: 2 * timeout + 10 s)
 const DELIVER = { retry_base_seconds: 1, timeout_seconds: 1 };
 
 function cli(confPath, args) {
