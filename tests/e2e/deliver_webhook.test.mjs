@@ -489,6 +489,46 @@ describe("webhook delivery", { concurrency: 4 }, () => {
     });
   });
 
+  test("removed while claimed events wait for a request slot: none is " +
+    "sent after, none left queued", T, async () => {
+    await withDelivery({ retry_base_seconds: 1, timeout_seconds: 8,
+      concurrency: 1 }, async (ctx) => {
+      const users = await ctx.users(4);
+      let release = null;
+      const held = new Promise((r) => {
+        release = r;
+      });
+      ctx.rx.respond(async (r) => {
+        if (ctx.rx.requests[0] === r) {
+          await held;
+        }
+        return 200;
+      });
+      const evs = await ctx.events(users.map((u) => ({ userId: u })));
+      await ctx.rx.waitFor(() => ctx.rx.requests.length === 1, 10000,
+        "the first request");
+      const first = ctx.rx.requests[0].eventId;
+      await ctx.ferry.cli(["destination", "remove", ctx.dest.id]);
+      // the engine drops the destination at its next reload (2 s)
+      await new Promise((r) => setTimeout(r, 3000));
+      release();
+      await ctx.rx.waitFor(() => ctx.rx.requests[0].answer, 5000,
+        "the first answered");
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(ctx.rx.requests.length, 1, ctx.rx.summary());
+      const d = await deliveryState(ctx, first, "delivered", 5000);
+      assert.equal(d.attempts, 1, JSON.stringify(d));
+      for (const e of evs.filter((x) => x.id !== first)) {
+        const shown = await ctx.show(e.id);
+        assert.deepEqual(shown.deliveries, [], JSON.stringify(shown));
+      }
+      const rows = await sql(ctx.store.db,
+        "SELECT count(*) AS n FROM deliveries WHERE state IN" +
+        " ('pending', 'in_flight');", { json: true });
+      assert.equal(rows[0].n, 0, JSON.stringify(rows));
+    });
+  });
+
   test("500 three times, then 200: four attempts on the schedule", T,
     async () => {
       await withDelivery({ retry_base_seconds: 1, retries: 5 }, async (ctx) => {
