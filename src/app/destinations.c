@@ -20,6 +20,7 @@
 #include "core/rng.h"
 #include "core/uuid.h"
 #include "core/xmalloc.h"
+#include "deliver/deliver.h"
 #include "deliver/driver.h"
 #include "deliver/resolve.h"
 
@@ -633,6 +634,8 @@ destinations_remove(struct app *a, const char *dev_id, const char *id,
     if (rc == 0) {
         log_event(LOG_INFO, "app", "destination.removed", "destination_id=%s",
                   id);
+        /* this process's engine drops it now, not at its next reload */
+        deliver_reload(a->deliver);
     }
     return rc;
 }

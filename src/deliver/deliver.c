@@ -104,7 +104,7 @@ struct deliver {
     pthread_cond_t cond;  /* the loop waits; deliver_free() waits */
     int stopping;
     int woken;
-    int reload;
+    int reload; /* deliver_reload() asked for one */
     struct slot *slots;
     size_t nslots;
     size_t cap;
@@ -116,6 +116,9 @@ struct deliver {
     struct job **settle_tail;
     int nwaiting; /* on that list */
     int settling; /* a settle write is in flight, or being started */
+    /* that write's outcomes: one at a time, so one is kept (a batch is
+     * too large to be made for each write) */
+    struct settle_batch *batch;
     char owner[OWNER_MAX];
     /* claims made and deliveries they took, settle writes and the
      * outcomes they carried: logged at the end (debug) */
@@ -574,8 +577,8 @@ job_end(struct deliver *eng, struct job *j)
     free(j);
 }
 
-/* Batch `b` was written (rc 0) or not: end its attempts, wake the loop
- * and free it. */
+/* Batch `b` was written (rc 0) or not: end its attempts and wake the
+ * loop; `b` may be taken again. */
 static void
 batch_end(struct settle_batch *b, int rc, const struct err *e)
 {
@@ -592,10 +595,10 @@ batch_end(struct settle_batch *b, int rc, const struct err *e)
         b->jobs[i]->stored = rc == 0 && b->o[i].state != NULL;
         job_end(eng, b->jobs[i]);
     }
+    b->n = 0;
     eng->woken = 1;
     pthread_cond_broadcast(&eng->cond);
     pthread_mutex_unlock(&eng->lock);
-    free(b);
 }
 
 /*
@@ -632,7 +635,7 @@ batch_take(struct deliver *eng, int force)
         pthread_mutex_unlock(&eng->lock);
         return NULL;
     }
-    b = xmalloc(sizeof(*b));
+    b = eng->batch;
     b->eng = eng;
     b->n = 0;
     eng->settles++;
@@ -976,6 +979,8 @@ claim(struct deliver *eng, struct deliver_dest *d,
     int64_t lease =
         now + (int64_t)(c->deliver_timeout_seconds + LEASE_SLACK_S) * 1000000;
     struct slot *s = NULL;
+    struct job *gone = NULL;
+    int lost = 0;
     struct view_arg va = {eng, d};
     struct store_claim_view view;
     struct err e;
@@ -1014,6 +1019,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
             /* nothing of it was written: read from where it began */
             view.scan = d->scan;
         }
+        lost = rc == 0 && !view.held;
         break;
     }
     pthread_mutex_lock(&eng->lock);
@@ -1021,6 +1027,10 @@ claim(struct deliver *eng, struct deliver_dest *d,
      * rewind by an attempt that ended meanwhile is applied next time) */
     d->scan = view.held ? view.scan : -1;
     s = slot_find(eng, d->id);
+    if (s != NULL && lost) {
+        /* removed, or taken over: what waits for a slot is not sent */
+        ready_take_all(eng, s, &gone);
+    }
     if (s != NULL) {
         if ((int)n < room || room == 0) {
             s->rest_until = now + POLL_US;
@@ -1033,6 +1043,8 @@ claim(struct deliver *eng, struct deliver_dest *d,
     eng->claimed += n;
     d->refs += (int)n;
     pthread_mutex_unlock(&eng->lock);
+    ready_abandon(gone, "the destination was removed or another process "
+                        "holds it");
     if (n > 0 && got[0].secret_stamp != d->secret_stamp) {
         /* rotated since the last reload: sign with the new secret now */
         struct store_destination sd;
@@ -1092,6 +1104,7 @@ run(void *arg)
         int64_t wake = now + RELOAD_US;
         size_t i = 0;
         int flush = 0;
+        int asked = 0;
 
         pthread_mutex_lock(&eng->lock);
         if (eng->stopping) {
@@ -1099,6 +1112,8 @@ run(void *arg)
             break;
         }
         eng->woken = 0;
+        asked = eng->reload;
+        eng->reload = 0;
         flush = !eng->settling && settle_due(eng, now);
         if (flush) {
             eng->settling = 1;
@@ -1107,8 +1122,7 @@ run(void *arg)
         if (flush) {
             settle_flush(eng, 0);
         }
-        if (now >= next_reload || eng->reload) {
-            eng->reload = 0;
+        if (now >= next_reload || asked) {
             reload(eng);
             next_reload = now + RELOAD_US;
         }
@@ -1146,6 +1160,8 @@ run(void *arg)
                 dispatch(eng, d);
             } else if (d != NULL) {
                 claim(eng, d, drv, room);
+            }
+            if (d != NULL) {
                 pthread_mutex_lock(&eng->lock);
                 dest_unref(drv, d);
                 pthread_mutex_unlock(&eng->lock);
@@ -1190,6 +1206,7 @@ deliver_start(struct deliver **out, struct app *a, struct err *e)
     *out = NULL;
     eng->app = a;
     eng->settle_tail = &eng->settle_head;
+    eng->batch = xmalloc(sizeof(*eng->batch));
     pthread_mutex_init(&eng->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_cond_init(&eng->cond, &ca);
@@ -1202,6 +1219,7 @@ deliver_start(struct deliver **out, struct app *a, struct err *e)
     if (hclient_start_pool(&eng->http, POOL, e) < 0) {
         pthread_cond_destroy(&eng->cond);
         pthread_mutex_destroy(&eng->lock);
+        free(eng->batch);
         free(eng);
         return ERR_INTERNAL;
     }
@@ -1209,6 +1227,7 @@ deliver_start(struct deliver **out, struct app *a, struct err *e)
         hclient_stop(eng->http);
         pthread_cond_destroy(&eng->cond);
         pthread_mutex_destroy(&eng->lock);
+        free(eng->batch);
         free(eng);
         return err_set(e, ERR_INTERNAL, "deliver: cannot start a thread");
     }
@@ -1231,6 +1250,19 @@ deliver_kick(struct deliver *d)
     for (i = 0; i < d->nslots; i++) {
         d->slots[i].rest_until = 0;
     }
+    d->woken = 1;
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
+void
+deliver_reload(struct deliver *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&d->lock);
+    d->reload = 1;
     d->woken = 1;
     pthread_cond_broadcast(&d->cond);
     pthread_mutex_unlock(&d->lock);
@@ -1346,6 +1378,7 @@ deliver_free(struct deliver *d)
     }
     pthread_mutex_unlock(&d->lock);
     free(d->slots);
+    free(d->batch);
     pthread_cond_destroy(&d->cond);
     pthread_mutex_destroy(&d->lock);
     free(d);

@@ -37,6 +37,11 @@ int deliver_start(struct deliver **out, struct app *a, struct err *e);
  * fine. */
 void deliver_kick(struct deliver *d);
 
+/* Have the engine reload the destinations in use now: one was removed
+ * (its attempts waiting for a request slot are then not sent). Any
+ * thread; NULL is fine. */
+void deliver_reload(struct deliver *d);
+
 /*
  * Stop claiming: the engine's thread ends; attempts in flight go on.
  * Then stop the outbound client (which ends them) and call

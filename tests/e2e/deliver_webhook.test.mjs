@@ -489,45 +489,60 @@ describe("webhook delivery", { concurrency: 4 }, () => {
     });
   });
 
-  test("removed while claimed events wait for a request slot: none is " +
-    "sent after, none left queued", T, async () => {
-    await withDelivery({ retry_base_seconds: 1, timeout_seconds: 8,
-      concurrency: 1 }, async (ctx) => {
-      const users = await ctx.users(4);
-      let release = null;
-      const held = new Promise((r) => {
-        release = r;
-      });
-      ctx.rx.respond(async (r) => {
-        if (ctx.rx.requests[0] === r) {
-          await held;
+  // through the CLI (another process: the engine sees it at its next
+  // reload, within 2 s) and through the API (this process: at once)
+  for (const via of ["cli", "api"]) {
+    test(`removed (${via}) while claimed events wait for a request ` +
+      "slot: none is sent after, none left queued", T, async () => {
+      await withDelivery({ retry_base_seconds: 1, timeout_seconds: 8,
+        concurrency: 1 }, async (ctx) => {
+        const users = await ctx.users(4);
+        let release = null;
+        const held = new Promise((r) => {
+          release = r;
+        });
+        ctx.rx.respond(async (r) => {
+          if (ctx.rx.requests[0] === r) {
+            await held;
+          }
+          return 200;
+        });
+        const evs = await ctx.events(users.map((u) => ({ userId: u })));
+        await ctx.rx.waitFor(() => ctx.rx.requests.length === 1, 10000,
+          "the first request");
+        const first = ctx.rx.requests[0].eventId;
+        if (via === "cli") {
+          await ctx.ferry.cli(["destination", "remove", ctx.dest.id]);
+          await new Promise((r) => setTimeout(r, 3000));
+        } else {
+          const res = await fetch(
+            `${ctx.ferry.baseUrl}/v2/destinations/${ctx.dest.id}`, {
+              method: "DELETE",
+              headers: { "dev-id": ctx.dev.dev_id,
+                "x-api-key": ctx.dev.api_key },
+              signal: AbortSignal.timeout(10000),
+            });
+          assert.equal(res.status, 200, await res.text());
+          await new Promise((r) => setTimeout(r, 300));
         }
-        return 200;
+        release();
+        await ctx.rx.waitFor(() => ctx.rx.requests[0].answer, 5000,
+          "the first answered");
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(ctx.rx.requests.length, 1, ctx.rx.summary());
+        const d = await deliveryState(ctx, first, "delivered", 5000);
+        assert.equal(d.attempts, 1, JSON.stringify(d));
+        for (const e of evs.filter((x) => x.id !== first)) {
+          const shown = await ctx.show(e.id);
+          assert.deepEqual(shown.deliveries, [], JSON.stringify(shown));
+        }
+        const rows = await sql(ctx.store.db,
+          "SELECT count(*) AS n FROM deliveries WHERE state IN" +
+          " ('pending', 'in_flight');", { json: true });
+        assert.equal(rows[0].n, 0, JSON.stringify(rows));
       });
-      const evs = await ctx.events(users.map((u) => ({ userId: u })));
-      await ctx.rx.waitFor(() => ctx.rx.requests.length === 1, 10000,
-        "the first request");
-      const first = ctx.rx.requests[0].eventId;
-      await ctx.ferry.cli(["destination", "remove", ctx.dest.id]);
-      // the engine drops the destination at its next reload (2 s)
-      await new Promise((r) => setTimeout(r, 3000));
-      release();
-      await ctx.rx.waitFor(() => ctx.rx.requests[0].answer, 5000,
-        "the first answered");
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.equal(ctx.rx.requests.length, 1, ctx.rx.summary());
-      const d = await deliveryState(ctx, first, "delivered", 5000);
-      assert.equal(d.attempts, 1, JSON.stringify(d));
-      for (const e of evs.filter((x) => x.id !== first)) {
-        const shown = await ctx.show(e.id);
-        assert.deepEqual(shown.deliveries, [], JSON.stringify(shown));
-      }
-      const rows = await sql(ctx.store.db,
-        "SELECT count(*) AS n FROM deliveries WHERE state IN" +
-        " ('pending', 'in_flight');", { json: true });
-      assert.equal(rows[0].n, 0, JSON.stringify(rows));
     });
-  });
+  }
 
   test("500 three times, then 200: four attempts on the schedule", T,
     async () => {
