@@ -41,6 +41,18 @@ void crypto_sha256(const void *p, size_t n, unsigned char out[32]);
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
                         size_t n, unsigned char out[32]);
 
+/* `n` bytes at `p`: one piece of a message given in pieces. */
+struct crypto_span {
+    const void *p;
+    size_t n;
+};
+
+/* HMAC-SHA256 under `key` of the `n` spans of `parts` one after the
+ * other, as if they were one message, into `out`. */
+void crypto_hmac_sha256_spans(const void *key, size_t keylen,
+                              const struct crypto_span *parts, size_t n,
+                              unsigned char out[32]);
+
 /* HMAC-SHA1 of `msg` under `key` into `out`; for providers that sign
  * with it (OAuth 1.0a, some webhooks), never for anything of ours. */
 void crypto_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t n,

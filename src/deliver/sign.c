@@ -7,7 +7,6 @@
 
 #include "core/codec.h"
 #include "core/crypto.h"
-#include "core/xmalloc.h"
 #include "deliver/sign.h"
 
 #define MAC_HEX 64
@@ -18,16 +17,10 @@ mac_hex(const char *secret, const char *t, size_t tlen, const void *body,
         size_t n, char out[MAC_HEX + 1])
 {
     unsigned char mac[32];
-    unsigned char *msg = xmalloc(tlen + 1 + n + 1);
+    struct crypto_span msg[3] = {{t, tlen}, {".", 1}, {body, n}};
 
-    memcpy(msg, t, tlen);
-    msg[tlen] = '.';
-    if (n > 0) {
-        memcpy(msg + tlen + 1, body, n);
-    }
-    crypto_hmac_sha256(secret, strlen(secret), msg, tlen + 1 + n, mac);
+    crypto_hmac_sha256_spans(secret, strlen(secret), msg, 3, mac);
     codec_hex_encode(mac, sizeof(mac), out);
-    free(msg);
     crypto_wipe(mac, sizeof(mac));
 }
 

@@ -74,6 +74,8 @@
 /* What the thread knows of a socket (struct hclient's fds). */
 #define FD_IN_SET 1 /* in the epoll set, unless closed since */
 #define FD_WANTED 2 /* curl wants it watched */
+#define FD_EV_IN  4 /* watched for input (while FD_IN_SET) */
+#define FD_EV_OUT 8 /* watched for output (while FD_IN_SET) */
 
 /* One request, from hclient_send() (or hclient_fetch()) to completion. */
 struct job {
@@ -861,7 +863,8 @@ fd_flags(struct hclient *c, curl_socket_t fd)
  * CURLMOPT_SOCKETFUNCTION: watch `fd` as curl asks. A socket curl stops
  * watching stays in the epoll set: a kept-alive connection is usually
  * wanted again by the next request, which then costs one EPOLL_CTL_MOD
- * instead of a DEL, a failed MOD and an ADD. It leaves the set when it
+ * instead of a DEL, a failed MOD and an ADD, or none when it is watched
+ * for what the request wants already. It leaves the set when it
  * reports an event nobody wants (drive()) or when curl closes it
  * (close_socket(); the kernel drops a closed socket from the set).
  */
@@ -871,6 +874,7 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
     struct hclient *c = userp;
     unsigned char *f = NULL;
     struct epoll_event ev;
+    unsigned char want = 0;
 
     (void)easy;
     (void)socketp;
@@ -880,6 +884,12 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
     f = fd_flags(c, fd);
     if (what == CURL_POLL_REMOVE) {
         *f &= (unsigned char)~FD_WANTED;
+        return 0;
+    }
+    want = (unsigned char)((what & CURL_POLL_IN ? FD_EV_IN : 0) |
+                           (what & CURL_POLL_OUT ? FD_EV_OUT : 0));
+    if ((*f & FD_IN_SET) && (*f & (FD_EV_IN | FD_EV_OUT)) == want) {
+        *f |= FD_WANTED;
         return 0;
     }
     memset(&ev, 0, sizeof(ev));
@@ -893,7 +903,7 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
         *f = 0;
         return -1;
     }
-    *f = FD_IN_SET | FD_WANTED;
+    *f = FD_IN_SET | FD_WANTED | want;
     return 0;
 }
 

@@ -140,6 +140,22 @@ test_hmac(void)
     ok(memcmp(a, b, 32) == 0, "empty key works, NULL or not");
     crypto_hmac_sha256("k", 1, "msg", 3, b);
     ok(memcmp(a, b, 32) != 0, "a different key gives a different MAC");
+
+    /* a message in pieces, empty ones included, is the same message */
+    {
+        struct crypto_span parts[4] = {
+            {"what do ya ", 11}, {"", 0}, {"want for ", 9}, {"nothing?", 8}};
+        char hex[65];
+
+        crypto_hmac_sha256_spans("Jefe", 4, parts, 4, a);
+        is_str(tohex(a, 32, hex),
+               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b9"
+               "64ec3843",
+               "HMAC-SHA256 of a message in spans");
+        crypto_hmac_sha256_spans("Jefe", 4, parts, 0, a);
+        crypto_hmac_sha256("Jefe", 4, "", 0, b);
+        ok(memcmp(a, b, 32) == 0, "no spans is the empty message");
+    }
 }
 
 struct gcm_case {
