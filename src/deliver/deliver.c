@@ -91,6 +91,9 @@ struct slot {
     int nready;
     int64_t rest_until; /* no claim before this (unix us) */
     int64_t renew_at;   /* claim (if only to renew the lease) by then */
+    /* the destination's lease, as the last claim left it, ends then
+     * (unix us): no ready attempt starts after it */
+    int64_t held_until;
     int seen;           /* found by the last reload */
 };
 
@@ -376,11 +379,18 @@ ready_abandon(struct job *j, const char *why)
  * end an attempt inside its send(): that nested call starts nothing
  * (the loop here goes on, and the engine's loop, woken, serves any
  * other destination), so the stack never grows with the list.
+ *
+ * Once the destination's lease has ended nothing more starts: the
+ * process was stopped or starved past it, and another may have taken
+ * the destination over and sent these events already. They end untried
+ * and go to whoever holds the lease next (this process again, when its
+ * next claim finds the lease free).
  */
 static void
 dispatch(struct deliver *eng, struct deliver_dest *d)
 {
     static _Thread_local int busy;
+    struct job *late = NULL;
 
     if (busy) {
         pthread_mutex_lock(&eng->lock);
@@ -397,7 +407,9 @@ dispatch(struct deliver *eng, struct deliver_dest *d)
 
         pthread_mutex_lock(&eng->lock);
         s = slot_find(eng, d->id);
-        if (s != NULL) {
+        if (s != NULL && s->ready != NULL && now_us() >= s->held_until) {
+            ready_take_all(eng, s, &late);
+        } else if (s != NULL) {
             j = ready_pop(eng, s);
             drv = s->drv;
         }
@@ -408,6 +420,8 @@ dispatch(struct deliver *eng, struct deliver_dest *d)
         j->started_us = now_us();
         drv->send(&j->at);
     }
+    ready_abandon(late, "the destination's lease ended before a request "
+                        "slot was free");
     busy = 0;
 }
 
@@ -981,6 +995,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
     struct slot *s = NULL;
     struct job *gone = NULL;
     int lost = 0;
+    int64_t held_until = 0; /* 0: not known (the claim failed) */
     struct view_arg va = {eng, d};
     struct store_claim_view view;
     struct err e;
@@ -1020,6 +1035,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
             view.scan = d->scan;
         }
         lost = rc == 0 && !view.held;
+        held_until = rc == 0 && view.held ? view.held_until : 0;
         break;
     }
     pthread_mutex_lock(&eng->lock);
@@ -1032,6 +1048,9 @@ claim(struct deliver *eng, struct deliver_dest *d,
         ready_take_all(eng, s, &gone);
     }
     if (s != NULL) {
+        if (held_until != 0) {
+            s->held_until = held_until;
+        }
         if ((int)n < room || room == 0) {
             s->rest_until = now + POLL_US;
         }

@@ -429,9 +429,11 @@ lease_destination(struct conn *w, const struct claim_args *ca, const char *op,
     low = low < v->scan ? low : v->scan;
     /* an idle destination's claims write nothing while half its lease
      * is left and its cursor stays */
+    v->held_until = until;
     if (holder == NULL || strcmp(holder, ca->owner) != 0 || low > cursor ||
         until - ca->now < (ca->lease_until - ca->now) / 2 ||
         ca->lease_until < until) {
+        v->held_until = ca->lease_until;
         rc = sq_call_start(&c, w, ST_DEST_LEASE_SET, NULL, op, e);
         if (rc == 0) {
             sq_bind_text(&c, ca->owner);

@@ -417,6 +417,9 @@ struct store_claim_view {
     /* out: 0 when another owner holds the destination's lease, or it is
      * removed */
     int held;
+    /* out, with `held`: when the destination's lease ends (unix us), not
+     * always `lease_until`: a lease with half its time left is kept */
+    int64_t held_until;
 };
 
 /*

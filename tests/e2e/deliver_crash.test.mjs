@@ -3,7 +3,9 @@
 // once, a second arrival carries the same ferry-event-id and bytes, and
 // each user's events first arrive in the order they were made. Then the
 // same with two workers on one store, the one holding the destination
-// killed: the other takes it over.
+// killed: the other takes it over. And a worker stopped (SIGSTOP) past
+// its lease and resumed: it sends nothing more, the other having taken
+// the destination over.
 //
 // The processes killed are started here rather than with startFerry(),
 // which offers no way to send SIGKILL; the restart is an ordinary
@@ -93,21 +95,18 @@ async function spawnServe(
 
 /* A store with its key, a developer, a webhook destination to a new
  * receiver answering 200 after ANSWER_MS, and USERS x PER_USER events. */
-async function setUp(store) {
+async function setUp(store, deliver = DELIVER) {
   const rx = await startReceiver();
   rx.respond(async () => {
     await new Promise((r) => setTimeout(r, ANSWER_MS));
     return 200;
   });
-  const init = await startFerryOn(store, {
-    allowPrivate: true,
-    deliver: DELIVER,
-  });
+  const init = await startFerryOn(store, { allowPrivate: true, deliver });
   await init.stop();
   const confPath = join(store.dir, "ferry.conf");
   writeFileSync(
     confPath,
-    deliveryConfig(store, { allowPrivate: true, deliver: DELIVER }),
+    deliveryConfig(store, { allowPrivate: true, deliver }),
     { mode: 0o600 },
   );
   const dev = JSON.parse(
@@ -290,6 +289,73 @@ test("two workers on one store, the destination's holder killed: the " +
     assert.equal((await other.exited).code, 0, other.stderr());
   } finally {
     for (const w of workers) {
+      w.child.kill("SIGKILL");
+    }
+    await stopAll(() => s?.rx.stop());
+    store.remove();
+  }
+});
+
+/* The worker of `workers` that holds the destination's lease (its owner
+ * is host:pid:random). */
+async function leaseHolder(store, workers) {
+  const [{ owner }] = await sql(
+    store.db,
+    "SELECT lease_owner AS owner FROM destinations;",
+    { json: true },
+  );
+  const pid = Number(String(owner).split(":").at(-2));
+  const holder = workers.find((w) => w.child.pid === pid);
+  assert.ok(holder, `the lease is a worker's (${owner})`);
+  return holder;
+}
+
+test("a worker stopped past its lease, then resumed: it sends nothing " +
+  "of what the other took over", { timeout: 90000 }, async (t) => {
+  const store = makeStore();
+  const workers = [];
+  let s = null;
+  try {
+    // two request slots: claimed events wait on the holder's ready list
+    s = await setUp(store, { ...DELIVER, concurrency: 2 });
+    for (let i = 0; i < 2; i++) {
+      workers.push(
+        await spawnServe(s.confPath, ["--role", "worker"],
+          /event=worker role=worker/),
+      );
+    }
+    await s.rx.waitFor(
+      () => s.rx.ids().length >= s.evs.length / 4,
+      30000,
+      "a quarter of the events",
+    );
+    const holder = await leaseHolder(store, workers);
+    const other = workers.find((w) => w !== holder);
+    holder.child.kill("SIGSTOP");
+    const atStop = s.rx.ids().length;
+    assert.ok(atStop < s.evs.length, `stopped mid-way (${atStop} arrived)`);
+
+    // its lease ends; the other takes the destination and sends the rest
+    await checkAllArrived(t, store, s, atStop);
+    assert.equal(await leaseHolder(store, workers), other);
+
+    // resumed: its requests of before the stop end, its engine finds the
+    // destination taken; what waited for a request slot is not sent
+    const before = s.rx.requests.length;
+    holder.child.kill("SIGCONT");
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(
+      s.rx.requests.length - before,
+      0,
+      "requests from the resumed worker",
+    );
+    for (const w of workers) {
+      w.child.kill("SIGTERM");
+      assert.equal((await w.exited).code, 0, w.stderr());
+    }
+  } finally {
+    for (const w of workers) {
+      w.child.kill("SIGCONT");
       w.child.kill("SIGKILL");
     }
     await stopAll(() => s?.rx.stop());

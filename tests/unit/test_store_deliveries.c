@@ -299,6 +299,9 @@ settle(struct store *s, const struct store_delivery *d, const char *owner,
     return rc != 0 ? rc : o.rc;
 }
 
+/* view.held_until of the last claim_for() that held its destination */
+static int64_t last_held_until;
+
 /* Claim for `dest` and return how many, as the engine would. */
 static size_t
 claim_for(struct store *s, const char *dest, int64_t now, int64_t lease,
@@ -322,6 +325,9 @@ claim_for(struct store *s, const char *dest, int64_t now, int64_t lease,
         return 0;
     }
     *scan_of(dest) = v.held ? v.scan : -1;
+    if (v.held) {
+        last_held_until = v.held_until;
+    }
     for (i = 0; i < n; i++) {
         if ((*got)[i].id == 0) {
             fly[nfly].seq = (*got)[i].event_seq;
@@ -523,10 +529,14 @@ test_leases(struct store *s)
         is_int((int)side_int("SELECT lease_until = 1700000038000000"
                              " FROM destinations WHERE id = 'L1'"),
                1, "an idle claim with most of the lease left writes nothing");
+        ok(last_held_until == 1700000038000000LL,
+           "... and tells when the lease it kept ends");
         claim(s, "L1", T0 + 25 * SEC, "w2", &a, &got);
         is_int((int)side_int("SELECT lease_until = 1700000055000000"
                              " FROM destinations WHERE id = 'L1'"),
                1, "... and renews it when less than half is left");
+        ok(last_held_until == 1700000055000000LL,
+           "... and tells when the renewed lease ends");
     }
 out:
     arena_release(&a);
