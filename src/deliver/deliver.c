@@ -94,7 +94,7 @@ struct slot {
     /* the destination's lease, as the last claim left it, ends then
      * (unix us): no ready attempt starts after it */
     int64_t held_until;
-    int seen;           /* found by the last reload */
+    int seen; /* found by the last reload */
 };
 
 struct deliver {
