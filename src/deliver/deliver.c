@@ -141,6 +141,7 @@ struct job {
     struct job *fprev, *fnext; /* the destination's fresh ones */
     int stored;                /* its outcome is in the store */
     int followers;             /* fresh: an event of its key queued behind it */
+    int sending; /* counted in its slot's `sending`: taken by ready_pop() */
     int retry;
     int64_t started_us;
     char *strings; /* one block holding every string of `at` */
@@ -335,6 +336,7 @@ ready_pop(struct deliver *eng, struct slot *s)
     s->nready--;
     eng->nready--;
     s->sending++;
+    j->sending = 1;
     return j;
 }
 
@@ -715,13 +717,15 @@ settle(struct deliver *eng, struct job *j)
 
     pthread_mutex_lock(&eng->lock);
     s = slot_find(eng, j->dest->id);
-    if (s != NULL) {
+    if (s != NULL && j->sending) {
         /* its request slot is free: a ready attempt takes it, and once
          * half of the room is free the loop claims (one claim for
-         * many, not one for each) */
+         * many, not one for each); one that never started (ended from
+         * a ready list) held no slot */
         int half = (s->limit + 1) / 2;
         int before = slot_room(s);
 
+        j->sending = 0;
         s->sending--;
         if (s->ready != NULL && !eng->stopping) {
             next = s->d;

@@ -362,3 +362,57 @@ test("a worker stopped past its lease, then resumed: it sends nothing " +
     store.remove();
   }
 });
+
+test("a worker stopped past its lease, then resumed alone: what its " +
+  "ready list held is not sent, and [deliver] concurrency still holds", {
+  timeout: 90000,
+}, async () => {
+  const store = makeStore();
+  const CONCURRENCY = 2;
+  let s = null;
+  let w = null;
+  try {
+    s = await setUp(store, { ...DELIVER, concurrency: CONCURRENCY });
+    // requests the receiver holds at once, and the most of them
+    let open = 0;
+    let most = 0;
+    s.rx.respond(async () => {
+      open++;
+      most = Math.max(most, open);
+      await new Promise((r) => setTimeout(r, 100));
+      open--;
+      return 200;
+    });
+    w = await spawnServe(s.confPath, ["--role", "worker"],
+      /event=worker role=worker/);
+    await s.rx.waitFor(
+      () => s.rx.ids().length >= s.evs.length / 8,
+      30000,
+      "an eighth of the events",
+    );
+    assert.equal(most, CONCURRENCY, "the limit is reached before the stop");
+    // past its lease (timeout_seconds + 10 s): the first requests to
+    // end after the resume find it over and end the ready list untried
+    w.child.kill("SIGSTOP");
+    await new Promise((r) => setTimeout(r, 12000));
+    const atResume = s.rx.ids().length;
+    most = 0;
+    w.child.kill("SIGCONT");
+    await s.rx.waitFor(
+      () => s.rx.ids().length >= atResume + 40,
+      30000,
+      "40 more events after the resume",
+    );
+    assert.ok(most <= CONCURRENCY,
+      `at most ${CONCURRENCY} requests at once after the resume: ${most}`);
+    w.child.kill("SIGTERM");
+    assert.equal((await w.exited).code, 0, w.stderr());
+  } finally {
+    if (w) {
+      w.child.kill("SIGCONT");
+      w.child.kill("SIGKILL");
+    }
+    await stopAll(() => s?.rx.stop());
+    store.remove();
+  }
+});
