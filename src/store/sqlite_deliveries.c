@@ -129,13 +129,23 @@ static const char ST_CLAIMED[] =
     " FROM json_each(?1) j CROSS JOIN deliveries d ON d.id = j.value"
     " JOIN events e ON e.seq = d.event_seq"
     " JOIN destinations x ON x.id = d.destination_id ORDER BY j.key";
+/* The outcome of a claimed row's attempt. A row whose destination was
+ * removed while it was in flight is cancelled but keeps its owner
+ * (ST_DEST_CANCEL): its attempt is recorded, and it stays cancelled
+ * unless this one delivered it. */
 static const char ST_SETTLE[] =
-    "UPDATE deliveries SET state = ?1, next_attempt_at = ?2,"
-    " retry = CASE WHEN ?1 = 'pending' THEN retry + 1 ELSE retry END,"
+    "UPDATE deliveries SET"
+    " state = CASE WHEN state = 'cancelled' AND ?1 <> 'delivered'"
+    "  THEN 'cancelled' ELSE ?1 END,"
+    " next_attempt_at = ?2,"
+    " retry = CASE WHEN ?1 = 'pending' AND state = 'in_flight'"
+    "  THEN retry + 1 ELSE retry END,"
     " attempts = attempts + 1, last_status = ?3, last_error = ?4,"
-    " head = CASE WHEN ?1 = 'pending' THEN 1 ELSE 0 END,"
+    " head = CASE WHEN ?1 = 'pending' AND state = 'in_flight' THEN 1"
+    "  ELSE 0 END,"
     " lease_owner = NULL, lease_until = NULL, updated_at = ?5"
-    " WHERE id = ?6 AND state = 'in_flight' AND lease_owner = ?7"
+    " WHERE id = ?6 AND state IN ('in_flight', 'cancelled')"
+    " AND lease_owner = ?7"
     " RETURNING attempts, destination_id, order_key";
 /* The users whose events a settle write delivered: when a webhook (or
  * another destination) last got one of theirs, to the second (a busy
@@ -146,10 +156,14 @@ static const char ST_USERS_DELIVERED[] =
     " WHERE id IN (SELECT value FROM json_each(?2))"
     " AND (last_webhook_update IS NULL"
     "  OR last_webhook_update < ?1 - 1000000)";
+/* A claimed row given back untried: queued again, or left cancelled
+ * (its destination removed meanwhile) without its owner. */
 static const char ST_RELEASE[] =
-    "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
-    " lease_until = NULL, updated_at = ?1"
-    " WHERE id = ?2 AND state = 'in_flight' AND lease_owner = ?3";
+    "UPDATE deliveries SET state = CASE WHEN state = 'cancelled'"
+    "  THEN 'cancelled' ELSE 'pending' END,"
+    " lease_owner = NULL, lease_until = NULL, updated_at = ?1"
+    " WHERE id = ?2 AND state IN ('in_flight', 'cancelled')"
+    " AND lease_owner = ?3";
 static const char ST_ATTEMPT_ADD[] =
     "INSERT INTO delivery_attempts (delivery_id, n, at, status,"
     " latency_us, error) VALUES (?, ?, ?, ?, ?, ?)";

@@ -30,9 +30,13 @@ static const char ST_DEST_LIST[] = DEST_COLS " WHERE (? IS NULL OR dev_id = ?)"
 static const char ST_DEST_REMOVE[] =
     "UPDATE destinations SET removed_at = ?"
     " WHERE id = ? AND removed_at IS NULL" DEST_SCOPE;
+/* A row in flight keeps its owner: the outcome of its attempt, heard
+ * later, is still recorded (ST_SETTLE). */
 static const char ST_DEST_CANCEL[] =
     "UPDATE deliveries SET state = 'cancelled', head = 0,"
-    " lease_owner = NULL, lease_until = NULL, updated_at = ?"
+    " lease_owner = CASE WHEN state = 'in_flight' THEN lease_owner END,"
+    " lease_until = CASE WHEN state = 'in_flight' THEN lease_until END,"
+    " updated_at = ?"
     " WHERE destination_id = ? AND state IN ('pending', 'in_flight')";
 static const char ST_DEST_ROTATE[] =
     "UPDATE destinations SET secret = ?, previous_secret = ?,"

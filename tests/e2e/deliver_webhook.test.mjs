@@ -544,6 +544,43 @@ describe("webhook delivery", { concurrency: 4 }, () => {
     });
   }
 
+  test("removed while a retry is in flight: its 200, heard after, " +
+    "makes it delivered", T, async () => {
+    await withDelivery({ retry_base_seconds: 1, timeout_seconds: 8 },
+      async (ctx) => {
+        let release = null;
+        const held = new Promise((r) => {
+          release = r;
+        });
+        ctx.rx.respond(async (r) => {
+          if (r.attempt === 1) {
+            return 500;
+          }
+          await held;
+          return 200;
+        });
+        const [ev] = await ctx.events([{ type: "healthcheck" }]);
+        await ctx.rx.waitFor(() => ctx.rx.count(ev.id) === 2, 10000,
+          "the retry");
+        const res = await fetch(
+          `${ctx.ferry.baseUrl}/v2/destinations/${ctx.dest.id}`, {
+            method: "DELETE",
+            headers: { "dev-id": ctx.dev.dev_id,
+              "x-api-key": ctx.dev.api_key },
+            signal: AbortSignal.timeout(10000),
+          });
+        assert.equal(res.status, 200, await res.text());
+        release();
+        await ctx.rx.waitFor(() => ctx.rx.of(ev.id)[1].answer, 5000,
+          "the retry answered");
+        const d = await deliveryState(ctx, ev.id, "delivered", 5000);
+        assert.equal(d.attempts, 2, JSON.stringify(d));
+        assert.deepEqual(d.attempt_log.map((a) => a.status), [500, 200]);
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(ctx.rx.count(ev.id), 2, "nothing after the removal");
+      });
+  });
+
   test("500 three times, then 200: four attempts on the schedule", T,
     async () => {
       await withDelivery({ retry_base_seconds: 1, retries: 5 }, async (ctx) => {

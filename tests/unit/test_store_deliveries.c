@@ -803,6 +803,92 @@ test_removed_in_flight(struct store *s)
     arena_release(&a);
 }
 
+/*
+ * A destination removed while retries claimed from the queue are in
+ * flight: the removal cancels them, but the outcome of the attempt
+ * still counts: a delivered one makes the row delivered (the receiver
+ * got it), a failed one is listed and the row stays cancelled. Another
+ * owner's outcome is still refused.
+ */
+static void
+test_removed_retry_in_flight(struct store *s)
+{
+    struct store_delivery *got = NULL;
+    const struct store_delivery *q1 = NULL;
+    const struct store_delivery *q2 = NULL;
+    const struct store_delivery *q3 = NULL;
+    struct arena a;
+    size_t n = 0;
+    size_t i = 0;
+    struct err e;
+
+    err_clear(&e);
+    arena_init(&a, 1 << 20);
+    side_exec("INSERT INTO developers (id, name, created_at)"
+              " VALUES ('dev_q', 'q', 0)");
+    add_destination("dest_rq", "dev_q");
+    add_user("uq1", "dev_q");
+    add_user("uq2", "dev_q");
+    add_user("uq3", "dev_q");
+    add_event("eq1", "dev_q", "uq1", "activity", T0);
+    add_event("eq2", "dev_q", "uq2", "activity", T0);
+    add_event("eq3", "dev_q", "uq3", "activity", T0);
+    n = claim(s, "dest_rq", T0, "owner-q", &a, &got);
+    for (i = 0; i < n; i++) {
+        settle(s, &got[i], "owner-q", "pending", T0 + 1, T0 + 2 * SEC, 500,
+               "HTTP 500");
+    }
+    n = claim(s, "dest_rq", T0 + 3 * SEC, "owner-q", &a, &got);
+    q1 = find(got, n, "eq1");
+    q2 = find(got, n, "eq2");
+    q3 = find(got, n, "eq3");
+    ok(n == 3 && q1 != NULL && q2 != NULL && q3 != NULL && q1->id != 0 &&
+           q2->id != 0 && q3->id != 0,
+       "retry removed in flight: the retries are claimed from the queue");
+    is_int(store_destination_remove(s, NULL, "dest_rq", T0 + 4 * SEC, &e), 0,
+           "retry removed in flight: the destination is removed");
+    if (q1 == NULL || q2 == NULL || q3 == NULL) {
+        arena_release(&a);
+        return;
+    }
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE destination_id = 'dest_rq'"
+                         " AND state = 'cancelled'"),
+           3, "retry removed in flight: the removal cancels them");
+    is_int(settle(s, q1, "owner-q", "delivered", T0 + 5 * SEC, 0, 204, NULL), 0,
+           "retry removed in flight: a delivered outcome is taken");
+    is_int(settle(s, q2, "owner-q", "pending", T0 + 5 * SEC, T0 + 60 * SEC, 500,
+                  "HTTP 500"),
+           0, "retry removed in flight: a failed outcome is taken");
+    is_int(settle(s, q3, "another", "delivered", T0 + 5 * SEC, 0, 204, NULL),
+           ERR_NOTFOUND, "retry removed in flight: another owner's refused");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE event_id = 'eq1' AND state = 'delivered'"
+                         " AND attempts = 2 AND last_status = 204"
+                         " AND lease_owner IS NULL"),
+           1, "retry removed in flight: delivered, with both attempts");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE event_id = 'eq2' AND state = 'cancelled'"
+                         " AND head = 0 AND attempts = 2"
+                         " AND lease_owner IS NULL"),
+           1, "retry removed in flight: the failed one stays cancelled");
+    is_int((int)side_int("SELECT count(*) FROM delivery_attempts t"
+                         " JOIN deliveries d ON d.id = t.delivery_id"
+                         " WHERE d.event_id IN ('eq1', 'eq2')"),
+           4, "retry removed in flight: every attempt is listed");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE event_id = 'eq3' AND state = 'cancelled'"
+                         " AND attempts = 1"),
+           1, "retry removed in flight: the refused one is unchanged");
+    is_int(settle(s, q3, "owner-q", NULL, T0 + 6 * SEC, 0, 0, NULL), 0,
+           "retry removed in flight: its owner gives one back untried");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE event_id = 'eq3' AND state = 'cancelled'"
+                         " AND attempts = 1 AND lease_owner IS NULL"),
+           1, "... which stays cancelled, without an owner");
+    arena_release(&a);
+}
+
 static void
 test_gone(struct store *s)
 {
@@ -1085,6 +1171,7 @@ main(void)
     test_replay_event(s);
     test_gone(s);
     test_removed_in_flight(s);
+    test_removed_retry_in_flight(s);
     test_announce(s);
     test_jobs_renew(s);
     sqlite3_close(side);
