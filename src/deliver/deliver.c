@@ -999,6 +999,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
     struct slot *s = NULL;
     struct job *gone = NULL;
     int lost = 0;
+    int retaken = 0;
     int64_t held_until = 0; /* 0: not known (the claim failed) */
     struct view_arg va = {eng, d};
     struct store_claim_view view;
@@ -1039,6 +1040,9 @@ claim(struct deliver *eng, struct deliver_dest *d,
             view.scan = d->scan;
         }
         lost = rc == 0 && !view.held;
+        /* taken anew: what waits from an earlier lease of ours may
+         * have been sent by whoever held it since */
+        retaken = rc == 0 && view.held && view.taken;
         held_until = rc == 0 && view.held ? view.held_until : 0;
         break;
     }
@@ -1047,8 +1051,9 @@ claim(struct deliver *eng, struct deliver_dest *d,
      * rewind by an attempt that ended meanwhile is applied next time) */
     d->scan = view.held ? view.scan : -1;
     s = slot_find(eng, d->id);
-    if (s != NULL && lost) {
-        /* removed, or taken over: what waits for a slot is not sent */
+    if (s != NULL && (lost || retaken)) {
+        /* removed, or taken over (now or since those were claimed):
+         * what waits for a slot is not sent */
         ready_take_all(eng, s, &gone);
     }
     if (s != NULL) {
@@ -1067,7 +1072,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
     d->refs += (int)n;
     pthread_mutex_unlock(&eng->lock);
     ready_abandon(gone, "the destination was removed or another process "
-                        "holds it");
+                        "held it");
     if (n > 0 && got[0].secret_stamp != d->secret_stamp) {
         /* rotated since the last reload: sign with the new secret now */
         struct store_destination sd;

@@ -82,9 +82,9 @@ static const char ST_PARK[] =
     " order_key, lane, head, state, next_attempt_at, created_at,"
     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 'pending', ?6, ?7, ?6)";
 /* The row of a fresh delivery whose attempt ended; a retry is the head
- * unless its key has one, and is cancelled when its destination was
- * removed while the attempt was in flight (the removal cancelled what
- * was queued then). A delivered one keeps its attempt in the row
+ * unless its key has one. A retry or a last failure is cancelled when
+ * its destination was removed while the attempt was in flight (the
+ * removal cancelled what was queued then), as a claimed row is. A delivered one keeps its attempt in the row
  * (last_latency_us set), others have a delivery_attempts row. Nothing
  * when the event has a row already (another owner's). A VALUES row,
  * as SQLite may stage the rows of an INSERT from a SELECT that reads
@@ -101,8 +101,8 @@ static const char ST_SETTLE_FRESH[] =
     " AND NOT EXISTS (SELECT 1 FROM deliveries h"
     "  WHERE h.destination_id = ?3 AND h.order_key = ?4 AND h.head = 1"
     "  AND h.state IN ('pending', 'in_flight')) ELSE 0 END,"
-    " CASE WHEN ?6 = 'pending' AND " DEST_REMOVED " THEN 'cancelled'"
-    "  ELSE ?6 END,"
+    " CASE WHEN ?6 IN ('pending', 'dead') AND " DEST_REMOVED
+    "  THEN 'cancelled' ELSE ?6 END,"
     " CASE WHEN ?6 = 'pending' THEN 1 ELSE 0 END, 1, ?7, ?8, ?9, ?10,"
     " ?11, CASE WHEN ?6 = 'delivered' THEN ?12 END)";
 
@@ -434,7 +434,8 @@ lease_destination(struct conn *w, const struct claim_args *ca, const char *op,
     if (holder != NULL && strcmp(holder, ca->owner) != 0 && until >= ca->now) {
         goto out; /* another owner's */
     }
-    if (holder == NULL || strcmp(holder, ca->owner) != 0 || v->scan < 0) {
+    v->taken = holder == NULL || strcmp(holder, ca->owner) != 0;
+    if (v->taken || v->scan < 0) {
         /* newly ours: what happened after the cursor is read again */
         v->scan = cursor;
     }

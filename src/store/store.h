@@ -420,6 +420,10 @@ struct store_claim_view {
     /* out, with `held`: when the destination's lease ends (unix us), not
      * always `lease_until`: a lease with half its time left is kept */
     int64_t held_until;
+    /* out, with `held`: 1 when the lease was not this owner's before the
+     * claim (new, or taken back after another owner had it): what an
+     * earlier claim gave out may have been sent by that other owner */
+    int taken;
 };
 
 /*

@@ -310,58 +310,69 @@ async function leaseHolder(store, workers) {
   return holder;
 }
 
-test("a worker stopped past its lease, then resumed: it sends nothing " +
-  "of what the other took over", { timeout: 90000 }, async (t) => {
-  const store = makeStore();
-  const workers = [];
-  let s = null;
-  try {
-    // two request slots: claimed events wait on the holder's ready list
-    s = await setUp(store, { ...DELIVER, concurrency: 2 });
-    for (let i = 0; i < 2; i++) {
-      workers.push(
-        await spawnServe(s.confPath, ["--role", "worker"],
-          /event=worker role=worker/),
+// The other worker still holds the destination at the resume, or has
+// stopped cleanly (giving its lease up, so the resumed one takes it back)
+for (const otherAtResume of ["holds it", "has stopped"]) {
+  test("a worker stopped past its lease, then resumed while the other " +
+    `${otherAtResume}: it sends nothing the other sent`, {
+    timeout: 90000,
+  }, async (t) => {
+    const store = makeStore();
+    const workers = [];
+    let s = null;
+    try {
+      // two request slots: claimed events wait on the holder's ready list
+      s = await setUp(store, { ...DELIVER, concurrency: 2 });
+      for (let i = 0; i < 2; i++) {
+        workers.push(
+          await spawnServe(s.confPath, ["--role", "worker"],
+            /event=worker role=worker/),
+        );
+      }
+      await s.rx.waitFor(
+        () => s.rx.ids().length >= s.evs.length / 4,
+        30000,
+        "a quarter of the events",
       );
-    }
-    await s.rx.waitFor(
-      () => s.rx.ids().length >= s.evs.length / 4,
-      30000,
-      "a quarter of the events",
-    );
-    const holder = await leaseHolder(store, workers);
-    const other = workers.find((w) => w !== holder);
-    holder.child.kill("SIGSTOP");
-    const atStop = s.rx.ids().length;
-    assert.ok(atStop < s.evs.length, `stopped mid-way (${atStop} arrived)`);
+      const holder = await leaseHolder(store, workers);
+      const other = workers.find((w) => w !== holder);
+      holder.child.kill("SIGSTOP");
+      const atStop = s.rx.ids().length;
+      assert.ok(atStop < s.evs.length, `stopped mid-way (${atStop} arrived)`);
 
-    // its lease ends; the other takes the destination and sends the rest
-    await checkAllArrived(t, store, s, atStop);
-    assert.equal(await leaseHolder(store, workers), other);
+      // its lease ends; the other takes the destination and sends the rest
+      await checkAllArrived(t, store, s, atStop);
+      assert.equal(await leaseHolder(store, workers), other);
+      if (otherAtResume === "has stopped") {
+        other.child.kill("SIGTERM");
+        assert.equal((await other.exited).code, 0, other.stderr());
+      }
 
-    // resumed: its requests of before the stop end, its engine finds the
-    // destination taken; what waited for a request slot is not sent
-    const before = s.rx.requests.length;
-    holder.child.kill("SIGCONT");
-    await new Promise((r) => setTimeout(r, 3000));
-    assert.equal(
-      s.rx.requests.length - before,
-      0,
-      "requests from the resumed worker",
-    );
-    for (const w of workers) {
-      w.child.kill("SIGTERM");
-      assert.equal((await w.exited).code, 0, w.stderr());
+      // resumed: its requests of before the stop end, its engine finds the
+      // destination taken, or takes it back; what waited for a request
+      // slot under its old lease is not sent
+      const before = s.rx.requests.length;
+      holder.child.kill("SIGCONT");
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(
+        s.rx.requests.length - before,
+        0,
+        "requests from the resumed worker",
+      );
+      for (const w of workers) {
+        w.child.kill("SIGTERM");
+        assert.equal((await w.exited).code, 0, w.stderr());
+      }
+    } finally {
+      for (const w of workers) {
+        w.child.kill("SIGCONT");
+        w.child.kill("SIGKILL");
+      }
+      await stopAll(() => s?.rx.stop());
+      store.remove();
     }
-  } finally {
-    for (const w of workers) {
-      w.child.kill("SIGCONT");
-      w.child.kill("SIGKILL");
-    }
-    await stopAll(() => s?.rx.stop());
-    store.remove();
-  }
-});
+  });
+}
 
 test("a worker stopped past its lease, then resumed alone: what its " +
   "ready list held is not sent, and [deliver] concurrency still holds", {

@@ -299,8 +299,10 @@ settle(struct store *s, const struct store_delivery *d, const char *owner,
     return rc != 0 ? rc : o.rc;
 }
 
-/* view.held_until of the last claim_for() that held its destination */
+/* view.held_until and view.taken of the last claim_for() that held its
+ * destination */
 static int64_t last_held_until;
+static int last_taken;
 
 /* Claim for `dest` and return how many, as the engine would. */
 static size_t
@@ -327,6 +329,7 @@ claim_for(struct store *s, const char *dest, int64_t now, int64_t lease,
     *scan_of(dest) = v.held ? v.scan : -1;
     if (v.held) {
         last_held_until = v.held_until;
+        last_taken = v.taken;
     }
     for (i = 0; i < n; i++) {
         if ((*got)[i].id == 0) {
@@ -510,6 +513,7 @@ test_leases(struct store *s)
     n = claim(s, "L1", T0 + 6 * SEC, "w2", &a, &got);
     ok(n == 1 && strcmp(got[0].event_id, "l1") == 0,
        "after the lease the next worker reads l1 again");
+    is_int(last_taken, 1, "... and is told it took the lease");
     if (n == 1) {
         is_int(
             settle(s, &got[0], "w2", "delivered", T0 + 7 * SEC, 0, 200, NULL),
@@ -522,6 +526,7 @@ test_leases(struct store *s)
                              " AND state = 'delivered'"),
                1, "... one delivery, of one attempt");
         claim(s, "L1", T0 + 8 * SEC, "w2", &a, &got);
+        is_int(last_taken, 0, "a claim under its own lease took nothing new");
         ok(side_int("SELECT cursor_seq FROM destinations WHERE id = 'L1'") ==
                side_int("SELECT seq FROM events WHERE id = 'l1'"),
            "the next claim moves the cursor past l1");
@@ -756,6 +761,7 @@ test_removed_in_flight(struct store *s)
     struct store_delivery *got = NULL;
     const struct store_delivery *d1 = NULL;
     const struct store_delivery *d2 = NULL;
+    const struct store_delivery *d3 = NULL;
     struct arena a;
     size_t n = 0;
     struct err e;
@@ -767,16 +773,20 @@ test_removed_in_flight(struct store *s)
     add_destination("dest_rm", "dev_r");
     add_user("ur1", "dev_r");
     add_user("ur2", "dev_r");
+    add_user("ur3", "dev_r");
     add_event("er1", "dev_r", "ur1", "activity", T0);
     add_event("er2", "dev_r", "ur2", "activity", T0);
+    add_event("er3", "dev_r", "ur3", "activity", T0);
     n = claim(s, "dest_rm", T0, "owner-r", &a, &got);
     d1 = find(got, n, "er1");
     d2 = find(got, n, "er2");
-    ok(n == 2 && d1 != NULL && d2 != NULL && d1->id == 0 && d2->id == 0,
-       "removed in flight: both events read from the log");
+    d3 = find(got, n, "er3");
+    ok(n == 3 && d1 != NULL && d2 != NULL && d3 != NULL && d1->id == 0 &&
+           d2->id == 0 && d3->id == 0,
+       "removed in flight: the events read from the log");
     is_int(store_destination_remove(s, NULL, "dest_rm", T0 + 1, &e), 0,
            "removed in flight: the destination is removed");
-    if (d1 == NULL || d2 == NULL) {
+    if (d1 == NULL || d2 == NULL || d3 == NULL) {
         arena_release(&a);
         return;
     }
@@ -800,6 +810,12 @@ test_removed_in_flight(struct store *s)
     is_int((int)side_int("SELECT count(*) FROM deliveries"
                          " WHERE event_id = 'er2' AND state = 'delivered'"),
            1, "removed in flight: the delivered one stays delivered");
+    is_int(settle(s, d3, "owner-r", "dead", T0 + 2, T0 + 2, 500, "HTTP 500"), 0,
+           "removed in flight: a last failure is taken");
+    is_int((int)side_int("SELECT count(*) FROM deliveries"
+                         " WHERE event_id = 'er3' AND state = 'cancelled'"
+                         " AND attempts = 1"),
+           1, "removed in flight: ... and cancelled, not dead");
     arena_release(&a);
 }
 
