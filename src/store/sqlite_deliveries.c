@@ -84,8 +84,9 @@ static const char ST_PARK[] =
 /* The row of a fresh delivery whose attempt ended; a retry is the head
  * unless its key has one. A retry or a last failure is cancelled when
  * its destination was removed while the attempt was in flight (the
- * removal cancelled what was queued then), as a claimed row is. A delivered one keeps its attempt in the row
- * (last_latency_us set), others have a delivery_attempts row. Nothing
+ * removal cancelled what was queued then), as a claimed row is. A
+ * delivered one keeps its attempt in the row (last_latency_us set),
+ * others have a delivery_attempts row. Nothing
  * when the event has a row already (another owner's). A VALUES row,
  * as SQLite may stage the rows of an INSERT from a SELECT that reads
  * deliveries itself in a temporary table. */
