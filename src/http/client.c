@@ -893,8 +893,8 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
         return 0;
     }
     memset(&ev, 0, sizeof(ev));
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
-                (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    ev.events =
+        (want & FD_EV_IN ? EPOLLIN : 0) | (want & FD_EV_OUT ? EPOLLOUT : 0);
     ev.data.fd = fd;
     if ((!(*f & FD_IN_SET) ||
          epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) &&

@@ -86,10 +86,10 @@ static const char ST_PARK[] =
  * its destination was removed while the attempt was in flight (the
  * removal cancelled what was queued then), as a claimed row is. A
  * delivered one keeps its attempt in the row (last_latency_us set),
- * others have a delivery_attempts row. Nothing
- * when the event has a row already (another owner's). A VALUES row,
- * as SQLite may stage the rows of an INSERT from a SELECT that reads
- * deliveries itself in a temporary table. */
+ * others have a delivery_attempts row. Nothing when the event has a
+ * row already (another owner's). A VALUES row, as SQLite may stage the
+ * rows of an INSERT from a SELECT that reads deliveries itself in a
+ * temporary table. */
 #define DEST_REMOVED                                                           \
     "EXISTS (SELECT 1 FROM destinations r WHERE r.id = ?3"                     \
     " AND r.removed_at IS NOT NULL)"

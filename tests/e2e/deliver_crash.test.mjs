@@ -204,6 +204,31 @@ async function checkAllArrived(t, store, s, atKill) {
   }
 }
 
+/* The worker of `workers` that holds the destination's lease (its owner
+ * is host:pid:random). */
+async function leaseHolder(store, workers) {
+  const [{ owner }] = await sql(
+    store.db,
+    "SELECT lease_owner AS owner FROM destinations;",
+    { json: true },
+  );
+  const pid = Number(String(owner).split(":").at(-2));
+  const holder = workers.find((w) => w.child.pid === pid);
+  assert.ok(holder, `the lease is a worker's (${owner})`);
+  return holder;
+}
+
+/* Start `n` workers (`ferry serve --role worker`) on `confPath`, each
+ * put in `workers` as soon as it runs (the caller stops them all). */
+async function startWorkers(confPath, workers, n = 2) {
+  for (let i = 0; i < n; i++) {
+    workers.push(
+      await spawnServe(confPath, ["--role", "worker"],
+        /event=worker role=worker/),
+    );
+  }
+}
+
 test("kill -9 mid-delivery, restart: nothing lost, order kept", {
   timeout: 90000,
 }, async (t) => {
@@ -249,26 +274,13 @@ test("two workers on one store, the destination's holder killed: the " +
   let s = null;
   try {
     s = await setUp(store);
-    for (let i = 0; i < 2; i++) {
-      workers.push(
-        await spawnServe(s.confPath, ["--role", "worker"],
-          /event=worker role=worker/),
-      );
-    }
+    await startWorkers(s.confPath, workers);
     await s.rx.waitFor(
       () => s.rx.ids().length >= s.evs.length / 4,
       30000,
       "a quarter of the events",
     );
-    // the lease owner is host:pid:random
-    const [{ owner }] = await sql(
-      store.db,
-      "SELECT lease_owner AS owner FROM destinations;",
-      { json: true },
-    );
-    const pid = Number(String(owner).split(":").at(-2));
-    const holder = workers.find((w) => w.child.pid === pid);
-    assert.ok(holder, `the lease is a worker's (${owner})`);
+    const holder = await leaseHolder(store, workers);
     const other = workers.find((w) => w !== holder);
     holder.child.kill("SIGKILL");
     assert.equal((await holder.exited).signal, "SIGKILL");
@@ -276,15 +288,8 @@ test("two workers on one store, the destination's holder killed: the " +
     assert.ok(atKill < s.evs.length, `killed mid-way (${atKill} arrived)`);
 
     await checkAllArrived(t, store, s, atKill);
-    const [{ taken }] = await sql(
-      store.db,
-      "SELECT lease_owner AS taken FROM destinations;",
-      { json: true },
-    );
-    assert.ok(
-      String(taken).includes(`:${other.child.pid}:`),
-      `the other worker holds the destination now (${taken})`,
-    );
+    assert.equal(await leaseHolder(store, workers), other,
+      "the other worker holds the destination now");
     other.child.kill("SIGTERM");
     assert.equal((await other.exited).code, 0, other.stderr());
   } finally {
@@ -295,20 +300,6 @@ test("two workers on one store, the destination's holder killed: the " +
     store.remove();
   }
 });
-
-/* The worker of `workers` that holds the destination's lease (its owner
- * is host:pid:random). */
-async function leaseHolder(store, workers) {
-  const [{ owner }] = await sql(
-    store.db,
-    "SELECT lease_owner AS owner FROM destinations;",
-    { json: true },
-  );
-  const pid = Number(String(owner).split(":").at(-2));
-  const holder = workers.find((w) => w.child.pid === pid);
-  assert.ok(holder, `the lease is a worker's (${owner})`);
-  return holder;
-}
 
 // The other worker still holds the destination at the resume, or has
 // stopped cleanly (giving its lease up, so the resumed one takes it back)
@@ -323,12 +314,7 @@ for (const otherAtResume of ["holds it", "has stopped"]) {
     try {
       // two request slots: claimed events wait on the holder's ready list
       s = await setUp(store, { ...DELIVER, concurrency: 2 });
-      for (let i = 0; i < 2; i++) {
-        workers.push(
-          await spawnServe(s.confPath, ["--role", "worker"],
-            /event=worker role=worker/),
-        );
-      }
+      await startWorkers(s.confPath, workers);
       await s.rx.waitFor(
         () => s.rx.ids().length >= s.evs.length / 4,
         30000,

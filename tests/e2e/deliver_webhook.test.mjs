@@ -107,6 +107,17 @@ function deliveryState(ctx, id, state, timeoutMs) {
   );
 }
 
+/* Remove the destination of `ctx` through the API, as its developer. */
+async function removeThroughApi(ctx) {
+  const res = await fetch(
+    `${ctx.ferry.baseUrl}/v2/destinations/${ctx.dest.id}`, {
+      method: "DELETE",
+      headers: { "dev-id": ctx.dev.dev_id, "x-api-key": ctx.dev.api_key },
+      signal: AbortSignal.timeout(10000),
+    });
+  assert.equal(res.status, 200, await res.text());
+}
+
 /* The stored body of event `id`, as the text in the store. */
 async function storedBody(ctx, id) {
   const rows = await sql(
@@ -515,14 +526,7 @@ describe("webhook delivery", { concurrency: 4 }, () => {
           await ctx.ferry.cli(["destination", "remove", ctx.dest.id]);
           await new Promise((r) => setTimeout(r, 3000));
         } else {
-          const res = await fetch(
-            `${ctx.ferry.baseUrl}/v2/destinations/${ctx.dest.id}`, {
-              method: "DELETE",
-              headers: { "dev-id": ctx.dev.dev_id,
-                "x-api-key": ctx.dev.api_key },
-              signal: AbortSignal.timeout(10000),
-            });
-          assert.equal(res.status, 200, await res.text());
+          await removeThroughApi(ctx);
           await new Promise((r) => setTimeout(r, 300));
         }
         release();
@@ -562,14 +566,7 @@ describe("webhook delivery", { concurrency: 4 }, () => {
         const [ev] = await ctx.events([{ type: "healthcheck" }]);
         await ctx.rx.waitFor(() => ctx.rx.count(ev.id) === 2, 10000,
           "the retry");
-        const res = await fetch(
-          `${ctx.ferry.baseUrl}/v2/destinations/${ctx.dest.id}`, {
-            method: "DELETE",
-            headers: { "dev-id": ctx.dev.dev_id,
-              "x-api-key": ctx.dev.api_key },
-            signal: AbortSignal.timeout(10000),
-          });
-        assert.equal(res.status, 200, await res.text());
+        await removeThroughApi(ctx);
         release();
         await ctx.rx.waitFor(() => ctx.rx.of(ev.id)[1].answer, 5000,
           "the retry answered");
