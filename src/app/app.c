@@ -336,6 +336,7 @@ app_open(struct app *a, struct config *cfg, int flags, struct err *e)
     }
     memset(&so, 0, sizeof(so));
     so.busy_timeout_ms = cfg->store_busy_timeout_ms;
+    so.existing = !(flags & APP_CREATE_STORE);
     rc = store_open(&a->store, cfg->store_url, &so, e);
     if (rc < 0) {
         goto out;

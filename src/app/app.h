@@ -57,11 +57,15 @@ struct app {
 };
 
 enum app_open_flags {
-    APP_NEED_KEY = 1, /* load or create [security] key_file */
+    APP_NEED_KEY = 1,     /* load or create [security] key_file */
+    APP_CREATE_STORE = 2, /* create the store when it is not there */
 };
 
 /*
- * Check the provider sections of `cfg`, open and migrate the store and,
+ * Check the provider sections of `cfg`, open and migrate the store (one
+ * that is not there is created with APP_CREATE_STORE, and ERR_NOTFOUND
+ * without it, so a command run from the wrong directory does not start
+ * an empty store of its own) and,
  * with APP_NEED_KEY, load the master key (creating it, mode 0600, when
  * the file is absent and the store holds no tokens; a missing file with
  * tokens stored is an error). On failure everything opened is closed.

@@ -25,7 +25,7 @@ cmd_migrate(const struct cli_opts *o)
         return 2;
     }
     /* app_open() migrates; what is left is to say where the schema is */
-    if (cli_open_app(o, &cfg, &a) != 0) {
+    if (cli_open_app_flags(o, &cfg, &a, APP_CREATE_STORE) != 0) {
         return 1;
     }
     err_clear(&e);

@@ -194,7 +194,7 @@ run(const struct cli_opts *o, int demo)
         }
     }
     block_signals(&set);
-    rc = app_open(&a, &cfg, APP_NEED_KEY, &e);
+    rc = app_open(&a, &cfg, APP_NEED_KEY | APP_CREATE_STORE, &e);
     if (rc < 0) {
         goto out;
     }

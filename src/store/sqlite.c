@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1153,6 +1154,24 @@ sq_config_once(void)
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* ERR_NOTFOUND for a store file that is not there, named in full. */
+static int
+missing(const char *path, struct err *e)
+{
+    char cwd[PATH_MAX];
+
+    if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+        return err_set(e, ERR_NOTFOUND,
+                       "no store at %s/%s (a relative store path is taken "
+                       "from the working directory): run this command in "
+                       "the directory the server runs in, or `ferry "
+                       "migrate` to create a store here",
+                       cwd, path);
+    }
+    return err_set(e, ERR_NOTFOUND,
+                   "no store at %s: `ferry migrate` creates it", path);
+}
+
 int
 sq_open(struct store **out, const char *path, const struct store_options *opt,
         struct err *e)
@@ -1176,6 +1195,9 @@ sq_open(struct store **out, const char *path, const struct store_options *opt,
         return err_set(e, ERR_CONFIG,
                        "store_open: an in-memory SQLite store is not "
                        "supported; name a file");
+    }
+    if (opt->existing && access(path, F_OK) != 0) {
+        return missing(path, e);
     }
     pthread_once(&once, sq_config_once);
     if (sqlite3_threadsafe() == 0) {

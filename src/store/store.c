@@ -59,7 +59,7 @@ int
 store_open(struct store **out, const char *url, const struct store_options *opt,
            struct err *e)
 {
-    static const struct store_options defaults = {0, 0};
+    static const struct store_options defaults = {0};
     const char *path = NULL;
     size_t n = 0;
 

@@ -48,13 +48,16 @@ struct store_user;
 struct store_options {
     int busy_timeout_ms; /* how long a writer waits for a lock */
     int readers;         /* read connections to keep (0 = a default) */
+    int existing;        /* never create the database: ERR_NOTFOUND when
+                            it is not there */
 };
 
 /*
  * Open the store named by `url`. The schema is not touched: call
  * store_migrate() before other calls. `*out` is freed with store_free().
  * ERR_CONFIG for an unknown scheme, ERR_STORE when the database cannot be
- * opened.
+ * opened, ERR_NOTFOUND when `opt->existing` is set and there is none
+ * (the message names the file, made absolute).
  */
 int store_open(struct store **out, const char *url,
                const struct store_options *opt, struct err *e);
@@ -470,6 +473,9 @@ struct store_delivery_outcome {
     /* set by the store before done: 0, or ERR_NOTFOUND when the claim
      * was lost to another owner (and nothing was recorded for it) */
     int rc;
+    /* set with rc 0: the attempt was recorded, but its row is cancelled
+     * (the destination was removed), not `state` */
+    int cancelled;
 };
 
 /*

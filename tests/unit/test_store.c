@@ -114,7 +114,7 @@ side_exec(sqlite3 *db, const char *sql)
 static struct store *
 open_store(const char *url, int readers)
 {
-    struct store_options opt = {1000, readers};
+    struct store_options opt = {.busy_timeout_ms = 1000, .readers = readers};
     struct store *s = NULL;
     struct err e;
     int rc = 0;
@@ -175,8 +175,8 @@ test_urls(void)
 
     snprintf(path, sizeof(path), "%s/urls.db", dir);
     snprintf(url, sizeof(url), "sqlite://%s", path);
-    is_int(store_open(&s, url, &(struct store_options){0, -1}, &e), ERR_CONFIG,
-           "negative reader count refused");
+    is_int(store_open(&s, url, &(struct store_options){.readers = -1}, &e),
+           ERR_CONFIG, "negative reader count refused");
 
     /* sqlite:///abs/path: dbpath is absolute, so this is three slashes. */
     s = open_store(url, 1);
@@ -200,6 +200,25 @@ test_urls(void)
     snprintf(rel, sizeof(rel), "%s/rel2.db", dir);
     ok(s != NULL && stat(rel, &sb) == 0, "sqlite:relative opens");
     store_free(s);
+
+    /* `existing`: what is there opens, what is not is not made */
+    s = NULL;
+    is_int(store_open(&s, "sqlite:rel2.db",
+                      &(struct store_options){.existing = 1}, &e),
+           0, "existing: a store that is there opens");
+    store_free(s);
+    s = NULL;
+    is_int(store_open(&s, "sqlite:absent.db",
+                      &(struct store_options){.existing = 1}, &e),
+           ERR_NOTFOUND, "existing: one that is not there is ERR_NOTFOUND");
+    snprintf(rel, sizeof(rel), "no store at %s/absent.db (a relative", dir);
+    ok(s == NULL && strstr(e.msg, rel) != NULL,
+       "... naming it from the working directory");
+    ok(stat("absent.db", &sb) != 0, "... and not creating it");
+    snprintf(url, sizeof(url), "sqlite:%s/absent.db", dir);
+    is_int(store_open(&s, url, &(struct store_options){.existing = 1}, &e),
+           ERR_NOTFOUND, "existing: an absolute path too");
+    ok(strstr(e.msg, "`ferry migrate` creates it") != NULL, "... saying how");
     ok(chdir("/") == 0, "chdir back");
 
     store_free(NULL);

@@ -965,7 +965,7 @@ test_event_list(struct store *s)
 int
 main(void)
 {
-    struct store_options opt = {1000, 0};
+    struct store_options opt = {.busy_timeout_ms = 1000};
     struct store *s = NULL;
     char url[160];
     struct err e;
