@@ -73,11 +73,12 @@ static const double lat_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 /* Process-wide counters for /metrics (every engine adds to them). */
 static struct {
     pthread_mutex_t lock;
-    unsigned long long delivered, retried, dead;
+    /* outcomes as the store recorded them */
+    unsigned long long delivered, retried, dead, cancelled;
     unsigned long long lat_count;
     unsigned long long lat_bucket[NBOUNDS];
     double lat_sum;
-} metrics = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, {0}, 0};
+} metrics = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 0, {0}, 0};
 
 /* A destination the engine is delivering to. */
 struct slot {
@@ -593,6 +594,34 @@ job_end(struct deliver *eng, struct job *j)
     free(j);
 }
 
+/* Count the outcomes of written batch `b` as the store recorded them:
+ * not a claim lost to another owner, nor one given back untried, and a
+ * failure of a destination removed meanwhile as cancelled. */
+static void
+metrics_outcomes(const struct settle_batch *b)
+{
+    size_t i = 0;
+
+    pthread_mutex_lock(&metrics.lock);
+    for (i = 0; i < b->n; i++) {
+        const struct store_delivery_outcome *o = &b->o[i];
+
+        if (o->state == NULL || o->rc != 0) {
+            continue;
+        }
+        if (o->cancelled) {
+            metrics.cancelled++;
+        } else if (strcmp(o->state, "delivered") == 0) {
+            metrics.delivered++;
+        } else if (strcmp(o->state, "dead") == 0) {
+            metrics.dead++;
+        } else {
+            metrics.retried++;
+        }
+    }
+    pthread_mutex_unlock(&metrics.lock);
+}
+
 /* Batch `b` was written (rc 0) or not: end its attempts and wake the
  * loop; `b` may be taken again. */
 static void
@@ -605,6 +634,9 @@ batch_end(struct settle_batch *b, int rc, const struct err *e)
         log_event(LOG_ERROR, "deliver", "settle.failed",
                   "deliveries=%zu first=%lld error=%s", b->n,
                   (long long)b->o[0].id, e != NULL ? e->msg : "?");
+    }
+    if (rc == 0) {
+        metrics_outcomes(b);
     }
     pthread_mutex_lock(&eng->lock);
     for (i = 0; i < b->n; i++) {
@@ -817,18 +849,11 @@ deliver_attempt_done(struct deliver_attempt *at, const struct deliver_result *r)
                                           r->retry_after);
         }
     }
-    pthread_mutex_lock(&metrics.lock);
     if (j->o.state != NULL) {
+        pthread_mutex_lock(&metrics.lock);
         metrics_latency(secs);
-        if (strcmp(j->o.state, "delivered") == 0) {
-            metrics.delivered++;
-        } else if (strcmp(j->o.state, "dead") == 0) {
-            metrics.dead++;
-        } else {
-            metrics.retried++;
-        }
+        pthread_mutex_unlock(&metrics.lock);
     }
-    pthread_mutex_unlock(&metrics.lock);
     if (j->o.state != NULL && strcmp(j->o.state, "delivered") != 0) {
         log_event(LOG_WARN, "deliver", "attempt.failed",
                   "delivery=%lld event_id=%s destination=%s status=%ld "
@@ -1426,10 +1451,12 @@ deliver_metrics(struct buf *out)
                      "ferry_deliveries_total{outcome=\"delivered\"} %llu\n"
                      "ferry_deliveries_total{outcome=\"retried\"} %llu\n"
                      "ferry_deliveries_total{outcome=\"dead\"} %llu\n"
+                     "ferry_deliveries_total{outcome=\"cancelled\"} %llu\n"
                      "# HELP ferry_delivery_latency_seconds Time of one "
                      "delivery attempt.\n"
                      "# TYPE ferry_delivery_latency_seconds histogram\n",
-                     metrics.delivered, metrics.retried, metrics.dead);
+                     metrics.delivered, metrics.retried, metrics.dead,
+                     metrics.cancelled);
     for (i = 0; i < NBOUNDS; i++) {
         rc |= buf_printf(out,
                          "ferry_delivery_latency_seconds_bucket{le=\"%g\"} "

@@ -105,7 +105,8 @@ static const char ST_SETTLE_FRESH[] =
     " CASE WHEN ?6 IN ('pending', 'dead') AND " DEST_REMOVED
     "  THEN 'cancelled' ELSE ?6 END,"
     " CASE WHEN ?6 = 'pending' THEN 1 ELSE 0 END, 1, ?7, ?8, ?9, ?10,"
-    " ?11, CASE WHEN ?6 = 'delivered' THEN ?12 END)";
+    " ?11, CASE WHEN ?6 = 'delivered' THEN ?12 END)"
+    " RETURNING id, state = 'cancelled'";
 
 static const char ST_RECOVER[] =
     "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
@@ -147,7 +148,7 @@ static const char ST_SETTLE[] =
     " lease_owner = NULL, lease_until = NULL, updated_at = ?5"
     " WHERE id = ?6 AND state IN ('in_flight', 'cancelled')"
     " AND lease_owner = ?7"
-    " RETURNING attempts, destination_id, order_key";
+    " RETURNING attempts, destination_id, order_key, state = 'cancelled'";
 /* The users whose events a settle write delivered: when a webhook (or
  * another destination) last got one of theirs, to the second (a busy
  * user's row is not written for every event). A key that is an event
@@ -872,10 +873,10 @@ settle_fresh(struct conn *w, struct store_delivery_outcome *o, json_t *users,
     sq_bind_int(&c, o->event_created_at);
     sq_bind_int(&c, o->at);
     sq_bind_int(&c, o->latency_us);
-    rc = sq_call_run(&c);
-    if (rc == 0 && sq_changes(&c) == 0) {
-        /* OR IGNORE ignores any constraint: only a row already there
-         * is another owner's outcome */
+    rc = sq_call_step(&c);
+    if (rc == 0) {
+        /* no row returned: OR IGNORE ignores any constraint, and only a
+         * row already there is another owner's outcome */
         int has = 0;
 
         sq_call_end(&c);
@@ -891,7 +892,10 @@ settle_fresh(struct conn *w, struct store_delivery_outcome *o, json_t *users,
     if (rc < 0) {
         goto out;
     }
-    o->id = sq_last_rowid(&c);
+    o->id = sq_col_int(&c);
+    o->cancelled = (int)sq_col_int(&c);
+    rc = c.rc;
+    /* RETURNING rows are all produced by the first step; finish it */
     sq_call_end(&c);
     if (rc == 0 && strcmp(o->state, "delivered") != 0) {
         rc = attempt_add(w, o, 1, op, e);
@@ -925,6 +929,7 @@ settle_one(struct conn *w, struct store_delivery_outcome *o, struct arena *a,
     int rc = 0;
 
     o->rc = 0;
+    o->cancelled = 0;
     if (o->id == 0) {
         return settle_fresh(w, o, users, op, e);
     }
@@ -958,6 +963,7 @@ settle_one(struct conn *w, struct store_delivery_outcome *o, struct arena *a,
     n = sq_col_int(&c);
     dest = sq_col_text(&c);
     key = sq_col_text(&c);
+    o->cancelled = (int)sq_col_int(&c);
     rc = c.rc;
     /* RETURNING rows are all produced by the first step; finish it */
     sq_call_end(&c);
@@ -1121,7 +1127,7 @@ sq_event_get(struct store *s, const char *dev_id, const char *id,
     sq_bind_text(&c, dev_id);
     rc = sq_call_step(&c);
     if (rc == 0) {
-        rc = err_set(e, ERR_NOTFOUND, "store_event_get: no event %s", id);
+        rc = err_set(e, ERR_NOTFOUND, "no event with id '%s'", id);
         goto out;
     }
     if (rc < 0) {
@@ -1261,8 +1267,8 @@ run_event_replay(struct conn *w, const struct wop *op, struct err *e)
         sq_bind_text(&c, ra->dev_id);
         rc = sq_call_step(&c);
         if (rc == 0) {
-            rc = err_set(e, ERR_NOTFOUND, "%s: no event %s", op->name,
-                         ra->event_id);
+            rc =
+                err_set(e, ERR_NOTFOUND, "no event with id '%s'", ra->event_id);
         } else if (rc == 1) {
             rc = 0;
         }

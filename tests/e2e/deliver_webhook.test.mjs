@@ -548,8 +548,10 @@ describe("webhook delivery", { concurrency: 4 }, () => {
     });
   }
 
-  test("removed while a retry is in flight: its 200, heard after, " +
-    "makes it delivered", T, async () => {
+  /* A retry held by the receiver while its destination is removed
+   * through the API, then answered `last`: the delivery's state then,
+   * and the counters. */
+  const retryAcrossRemoval = (last, state, counts) => async () => {
     await withDelivery({ retry_base_seconds: 1, timeout_seconds: 8 },
       async (ctx) => {
         let release = null;
@@ -561,7 +563,7 @@ describe("webhook delivery", { concurrency: 4 }, () => {
             return 500;
           }
           await held;
-          return 200;
+          return last;
         });
         const [ev] = await ctx.events([{ type: "healthcheck" }]);
         await ctx.rx.waitFor(() => ctx.rx.count(ev.id) === 2, 10000,
@@ -570,13 +572,22 @@ describe("webhook delivery", { concurrency: 4 }, () => {
         release();
         await ctx.rx.waitFor(() => ctx.rx.of(ev.id)[1].answer, 5000,
           "the retry answered");
-        const d = await deliveryState(ctx, ev.id, "delivered", 5000);
+        const d = await deliveryState(ctx, ev.id, state, 5000);
         assert.equal(d.attempts, 2, JSON.stringify(d));
-        assert.deepEqual(d.attempt_log.map((a) => a.status), [500, 200]);
+        assert.deepEqual(d.attempt_log.map((a) => a.status), [500, last]);
         await new Promise((r) => setTimeout(r, 1500));
         assert.equal(ctx.rx.count(ev.id), 2, "nothing after the removal");
+        assert.deepEqual(await deliveryCounts(ctx.ferry), counts);
       });
-  });
+  };
+
+  test("removed while a retry is in flight: its 200, heard after, " +
+    "makes it delivered", T, retryAcrossRemoval(200, "delivered",
+    { delivered: 1, retried: 1, dead: 0, cancelled: 0 }));
+
+  test("removed while a retry is in flight: its 500, heard after, " +
+    "is counted cancelled, not retried", T, retryAcrossRemoval(500,
+    "cancelled", { delivered: 0, retried: 1, dead: 0, cancelled: 1 }));
 
   test("500 three times, then 200: four attempts on the schedule", T,
     async () => {
@@ -1044,7 +1055,12 @@ describe("webhook delivery", { concurrency: 4 }, () => {
         "the counters",
         async () => JSON.stringify(await deliveryCounts(ctx.ferry)),
       );
-      assert.deepEqual(counts, { delivered: 3, retried: 4, dead: 1 });
+      assert.deepEqual(counts, {
+        delivered: 3,
+        retried: 4,
+        dead: 1,
+        cancelled: 0,
+      });
       const latency = await metric(
         ctx.ferry,
         "ferry_delivery_latency_seconds_count",

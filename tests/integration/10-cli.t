@@ -5,8 +5,9 @@ use warnings;
 use lib 'tests/integration/lib';
 use FerryTest;
 use Test::More;
+use Cwd ();
 
-my $f = FerryTest->new;
+my $f = FerryTest->new(no_store => 1);
 
 my ($code, $out, $err) = $f->cli('--version');
 is($code, 0, '--version exits 0');
@@ -23,10 +24,39 @@ like($err, qr/unknown command 'frobnicate'/, '... naming it');
 ($code, undef, $err) = $f->cli('developer', 'create');
 is($code, 2, 'developer create without NAME is a usage error');
 
+# only migrate, serve and demo create a store: an admin command run with
+# the wrong path must not start an empty one of its own
+for my $args ([ 'users', 'list' ], [ 'developer', 'create', 'Early' ],
+    [ 'events', 'list' ]) {
+    ($code, $out, $err) = $f->cli(@$args);
+    is($code, 1, "@$args before migrate fails");
+    like($err, qr/no store at \Q${\ $f->dir }\E\/ferry\.db/,
+        '... naming the file');
+}
+ok(!-e $f->dir . '/ferry.db', '... and creates none');
+{
+    # a relative path is taken, and shown, from the working directory
+    my $rel = FerryTest->new(no_store => 1);
+    my $name = "ferry-test-absent-$$.db";
+    open(my $fh, '>', $rel->conf) or die "write config: $!";
+    print $fh "[store]\nurl = sqlite:$name\n";
+    close($fh);
+    ($code, undef, $err) = $rel->cli('users', 'list');
+    is($code, 1, 'a relative store that is not there: fails');
+    like($err, qr/no store at \Q${\ Cwd::getcwd() }\E\/\Q$name\E \(a relative/,
+        '... naming it in full, saying where relative paths start');
+    ok(!-e $name, '... and creates none');
+}
+
 ($code, $out, $err) = $f->cli('migrate');
 is($code, 0, 'migrate exits 0') or diag($err);
 like($out, qr/^schema at version (\d+) of \1$/,
     'migrate reports the version (and not the store URL)');
+($code, undef, $err) = $f->cli('events', 'show', 'no-such-event');
+is($code, 1, 'events show of an unknown id fails');
+is($err, "ferry: no event with id 'no-such-event'\n", '... saying so plainly');
+($code, undef, $err) = $f->cli('events', 'replay', 'no-such-event');
+is($err, "ferry: no event with id 'no-such-event'\n", '... as does replay');
 ($code, $out) = $f->cli('migrate', '--json');
 like($out, qr/^\{"latest":\d+,"version":\d+\}$|^\{"version":\d+,"latest":\d+\}$/,
     'migrate --json');

@@ -285,6 +285,9 @@ settle_all(struct store *s, struct store_delivery_outcome *o, size_t n)
     return rc;
 }
 
+/* o.cancelled of the last settle() */
+static int last_cancelled;
+
 /* Settle `d` alone: the write's rc, else this delivery's own. */
 static int
 settle(struct store *s, const struct store_delivery *d, const char *owner,
@@ -295,7 +298,9 @@ settle(struct store *s, const struct store_delivery *d, const char *owner,
     int rc = 0;
 
     outcome(&o, d, owner, state, at, next, status, error);
+    o.cancelled = -1;
     rc = settle_all(s, &o, 1);
+    last_cancelled = o.cancelled;
     return rc != 0 ? rc : o.rc;
 }
 
@@ -793,8 +798,10 @@ test_removed_in_flight(struct store *s)
     is_int(settle(s, d1, "owner-r", "pending", T0 + 2, T0 + 100 * SEC, 500,
                   "HTTP 500"),
            0, "removed in flight: a retry outcome is taken");
+    is_int(last_cancelled, 1, "... and said to be cancelled");
     is_int(settle(s, d2, "owner-r", "delivered", T0 + 2, T0 + 2, 204, NULL), 0,
            "removed in flight: a delivered outcome is taken");
+    is_int(last_cancelled, 0, "... and not said to be cancelled");
     is_int((int)side_int("SELECT count(*) FROM deliveries"
                          " WHERE destination_id = 'dest_rm'"
                          " AND state IN ('pending', 'in_flight')"),
@@ -812,6 +819,7 @@ test_removed_in_flight(struct store *s)
            1, "removed in flight: the delivered one stays delivered");
     is_int(settle(s, d3, "owner-r", "dead", T0 + 2, T0 + 2, 500, "HTTP 500"), 0,
            "removed in flight: a last failure is taken");
+    is_int(last_cancelled, 1, "... and said to be cancelled");
     is_int((int)side_int("SELECT count(*) FROM deliveries"
                          " WHERE event_id = 'er3' AND state = 'cancelled'"
                          " AND attempts = 1"),
@@ -873,9 +881,11 @@ test_removed_retry_in_flight(struct store *s)
            3, "retry removed in flight: the removal cancels them");
     is_int(settle(s, q1, "owner-q", "delivered", T0 + 5 * SEC, 0, 204, NULL), 0,
            "retry removed in flight: a delivered outcome is taken");
+    is_int(last_cancelled, 0, "... and not said to be cancelled");
     is_int(settle(s, q2, "owner-q", "pending", T0 + 5 * SEC, T0 + 60 * SEC, 500,
                   "HTTP 500"),
            0, "retry removed in flight: a failed outcome is taken");
+    is_int(last_cancelled, 1, "... and said to be cancelled");
     is_int(settle(s, q3, "another", "delivered", T0 + 5 * SEC, 0, 204, NULL),
            ERR_NOTFOUND, "retry removed in flight: another owner's refused");
     is_int((int)side_int("SELECT count(*) FROM deliveries"
@@ -1150,7 +1160,7 @@ test_jobs_renew(struct store *s)
 int
 main(void)
 {
-    struct store_options opt = {1000, 0};
+    struct store_options opt = {.busy_timeout_ms = 1000};
     struct store *s = NULL;
     char dir[64];
     char path[128];

@@ -682,7 +682,7 @@ export async function metric(ferry, name) {
 
 /* ferry_deliveries_total by outcome: {delivered, retried, dead}. */
 export async function deliveryCounts(ferry) {
-  const counts = { delivered: 0, retried: 0, dead: 0 };
+  const counts = { delivered: 0, retried: 0, dead: 0, cancelled: 0 };
   for (const s of await metric(ferry, "ferry_deliveries_total")) {
     counts[s.labels.outcome] = s.value;
   }
