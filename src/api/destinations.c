@@ -152,11 +152,16 @@ add_run(struct add_job *j)
     }
     json_decref(j->opts);
     json_decref(j->body);
-    if (rc == 0) {
+    if (rc == 0 && strcmp(d.kind, "webhook") == 0) {
         rc = answer(req, &resp,
                     json_pack("{s:s, s:o, s:s}", "status", "success",
                               "destination", destinations_json(&d), "secret",
                               m.secret));
+    } else if (rc == 0) {
+        /* only webhooks are signed: the secret is of no use here */
+        rc = answer(req, &resp,
+                    json_pack("{s:s, s:o}", "status", "success", "destination",
+                              destinations_json(&d)));
     } else {
         rc = http_reply_err(req, &resp, &e);
     }

@@ -594,6 +594,13 @@ destinations_rotate(struct app *a, const char *dev_id, const char *id,
     if (rc == 0 && d.removed_at != 0) {
         rc = err_set(e, ERR_NOTFOUND, "no destination with id '%s' in use", id);
     }
+    if (rc == 0 && strcmp(d.kind, "webhook") != 0 &&
+        strcmp(d.kind, "demo") != 0) {
+        rc = err_set(e, ERR_CONFLICT,
+                     "destination '%s' is of type %s: only webhooks are "
+                     "signed, so it has no secret to rotate",
+                     d.id, d.kind);
+    }
     if (rc < 0) {
         goto out;
     }

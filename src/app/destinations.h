@@ -56,7 +56,9 @@ int destinations_add_demo(struct app *a, const char *dev_id, char id[37],
  * Give destination `id` (of `dev_id`; NULL: any developer, for the
  * operator) a new signing secret; the old one keeps signing beside it
  * for [deliver] secret_grace_seconds. The new secret into `out`.
- * ERR_NOTFOUND when there is no such destination in use.
+ * ERR_NOTFOUND when there is no such destination in use, ERR_CONFLICT
+ * when it is not signed (postgres, s3: only webhooks and the demo inbox
+ * have a secret).
  */
 int destinations_rotate(struct app *a, const char *dev_id, const char *id,
                         struct destination_made *out, struct err *e);

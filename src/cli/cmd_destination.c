@@ -72,10 +72,12 @@ destination_add(const struct cli_opts *o, struct app *a)
         cli_fail(e.msg);
         return 1;
     }
-    if (o->json || strcmp(o->args[2], "webhook") == 0) {
+    if (strcmp(o->args[2], "webhook") == 0) {
         print_made(o, &m, "signing secret");
-    } else {
+    } else if (o->json) {
         /* only webhooks are signed: the secret is of no use here */
+        cli_print_json(json_pack("{s:s}", "id", m.id));
+    } else {
         printf("id      %s\n", m.id);
     }
     crypto_wipe(&m, sizeof(m));

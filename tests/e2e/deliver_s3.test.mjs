@@ -423,6 +423,49 @@ describe("s3 delivery", () => {
     });
   });
 
+  test("it has no signing secret: none shown, none to rotate", T, async () => {
+    await withS3({}, async (ctx) => {
+      const url = `${ctx.s3.base}/${BUCKET}`;
+      const made = await addS3(ctx.ferry, ctx.dev.dev_id, url);
+      assert.deepEqual(Object.keys(made), ["id"], JSON.stringify(made));
+
+      const api = (path, body) =>
+        fetch(`${ctx.ferry.baseUrl}/v2/destinations${path}`, {
+          method: "POST",
+          headers: {
+            "dev-id": ctx.dev.dev_id,
+            "x-api-key": ctx.dev.api_key,
+            "content-type": "application/json",
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(10000),
+        });
+      let res = await api("", {
+        type: "s3",
+        url,
+        access_key: ACCESS_KEY,
+        secret_key: SECRET_KEY,
+        region: REGION,
+      });
+      let text = await res.text();
+      assert.equal(res.status, 200, text);
+      const viaApi = JSON.parse(text);
+      assert.equal(viaApi.destination.type, "s3", text);
+      assert.ok(!("secret" in viaApi), text);
+
+      for (const id of [made.id, viaApi.destination.id]) {
+        res = await api(`/${id}/rotate-secret`);
+        text = await res.text();
+        assert.equal(res.status, 409, text);
+        assert.match(JSON.parse(text).message, /no secret to rotate/, text);
+        await assert.rejects(
+          ctx.ferry.cli(["destination", "rotate-secret", id]),
+          /only webhooks are signed/,
+        );
+      }
+    });
+  });
+
   test("settings are checked when the destination is added", T, async () => {
     await withS3({}, async (ctx) => {
       const url = `${ctx.s3.base}/${BUCKET}`;
