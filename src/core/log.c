@@ -200,12 +200,56 @@ put_json_string(struct buf *b, const char *v)
     buf_addch(b, '"');
 }
 
+/* 1 when `v` is a number as JSON writes one: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?
+ * (so not "+1", "007", "nan" or "inf"). */
+static int
+json_number(const char *v)
+{
+    const char *p = v;
+
+    if (*p == '-') {
+        p++;
+    }
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        p += strspn(p, "0123456789");
+    } else {
+        return 0;
+    }
+    if (*p == '.') {
+        size_t n = strspn(++p, "0123456789");
+
+        if (n == 0) {
+            return 0;
+        }
+        p += n;
+    }
+    if (*p == 'e' || *p == 'E') {
+        size_t n = 0;
+
+        p++;
+        if (*p == '+' || *p == '-') {
+            p++;
+        }
+        n = strspn(p, "0123456789");
+        if (n == 0) {
+            return 0;
+        }
+        p += n;
+    }
+    return *p == '\0';
+}
+
 /*
  * Append one field, whole or not at all, so a line cut at its ceiling
- * still parses. Returns 0, or ERR_TOOBIG when the field did not fit.
+ * still parses. `number`: the value came from a decimal conversion, and
+ * a JSON line writes it as a number when it is one. Returns 0, or
+ * ERR_TOOBIG when the field did not fit.
  */
 static int
-put_field(struct buf *b, const char *key, size_t keylen, const char *v)
+put_field(struct buf *b, const char *key, size_t keylen, const char *v,
+          int number)
 {
     struct buf f;
     int rc = 0;
@@ -213,7 +257,11 @@ put_field(struct buf *b, const char *key, size_t keylen, const char *v)
     buf_init(&f, LOG_LINE_MAX);
     if (line_format == LOG_FMT_JSON) {
         buf_printf(&f, ",\"%.*s\":", (int)keylen, key);
-        put_json_string(&f, v);
+        if (number && json_number(v)) {
+            buf_add(&f, v, strlen(v));
+        } else {
+            put_json_string(&f, v);
+        }
     } else {
         buf_printf(&f, " %.*s=", (int)keylen, key);
         put_logfmt_value(&f, v);
@@ -229,7 +277,7 @@ put_field(struct buf *b, const char *key, size_t keylen, const char *v)
  * when the spec is not supported (nothing is consumed then).
  */
 static size_t
-format_one(const char *spec, char *out, size_t outsz, va_list *ap)
+format_one(const char *spec, char *out, size_t outsz, va_list *ap, char *convp)
 {
     char sub[32];
     const char *p = spec + 1;
@@ -260,6 +308,7 @@ format_one(const char *spec, char *out, size_t outsz, va_list *ap)
         lenmod[0] = *p++;
     }
     conv = *p++;
+    *convp = conv;
     n = (size_t)(p - spec);
     if (n >= sizeof(sub) || conv == '\0') {
         return 0;
@@ -363,6 +412,8 @@ put_pairs(struct buf *b, const char *fmt, va_list *ap)
         const char *key = NULL;
         size_t keylen = 0;
         size_t vlen = 0;
+        char conv = 0;
+        int number = 0;
 
         while (*p == ' ') {
             p++;
@@ -376,20 +427,21 @@ put_pairs(struct buf *b, const char *fmt, va_list *ap)
         }
         keylen = (size_t)(p - key);
         if (*p != '=') {
-            if (put_field(b, key, keylen, "") < 0) {
+            if (put_field(b, key, keylen, "", 0) < 0) {
                 return ERR_TOOBIG;
             }
             continue;
         }
         p++;
         if (p[0] == '%' && p[1] != '%') {
-            vlen = format_one(p, value, sizeof(value), ap);
+            vlen = format_one(p, value, sizeof(value), ap, &conv);
             if (vlen == 0) {
                 /* an unsupported spec ends the line: the arguments after
                  * it cannot be located safely */
-                return put_field(b, key, keylen, "[bad-format]");
+                return put_field(b, key, keylen, "[bad-format]", 0);
             }
             p += vlen;
+            number = conv != '\0' && strchr("diufge", conv) != NULL;
         } else {
             const char *v = p;
 
@@ -399,9 +451,9 @@ put_pairs(struct buf *b, const char *fmt, va_list *ap)
             snprintf(value, sizeof(value), "%.*s", (int)(p - v), v);
         }
         if (log_key_is_secret(key, keylen)) {
-            rc = put_field(b, key, keylen, "[redacted]");
+            rc = put_field(b, key, keylen, "[redacted]", 0);
         } else {
-            rc = put_field(b, key, keylen, value);
+            rc = put_field(b, key, keylen, value, number);
         }
         if (rc < 0) {
             return rc;
@@ -428,11 +480,11 @@ log_event(int level, const char *mod, const char *event, const char *fmt, ...)
     lvl = level_names[level];
     buf_init(&b, LOG_LINE_MAX - 2 - TAIL_RESERVE);
     put_timestamp(&b);
-    put_field(&b, "level", 5, lvl);
-    put_field(&b, "mod", 3, mod);
-    put_field(&b, "event", 5, event);
+    put_field(&b, "level", 5, lvl, 0);
+    put_field(&b, "mod", 3, mod, 0);
+    put_field(&b, "event", 5, event, 0);
     if (req_id[0] != '\0') {
-        put_field(&b, "req_id", 6, req_id);
+        put_field(&b, "req_id", 6, req_id, 0);
     }
     va_start(ap, fmt);
     full = put_pairs(&b, fmt, &ap) < 0;
@@ -441,7 +493,7 @@ log_event(int level, const char *mod, const char *event, const char *fmt, ...)
     /* the reserve makes room for the mark and the brace */
     b.max += TAIL_RESERVE;
     if (full) {
-        put_field(&b, "truncated", 9, "true");
+        put_field(&b, "truncated", 9, "true", 0);
     }
     if (line_format == LOG_FMT_JSON) {
         buf_addch(&b, '}');

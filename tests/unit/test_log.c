@@ -53,8 +53,9 @@ contains(const char *hay, const char *needle)
 }
 
 /*
- * A small check that `s` is one flat JSON object of string values and a
- * newline: {"k":"v",...}\n with valid escapes and no raw control bytes.
+ * A small check that `s` is one flat JSON object of string or number
+ * values and a newline: {"k":"v","n":-1.5e3,...}\n with valid escapes and
+ * no raw control bytes.
  */
 static const char *
 json_string_end(const char *p)
@@ -87,6 +88,38 @@ json_string_end(const char *p)
     return p + 1;
 }
 
+static const char *
+json_number_end(const char *p)
+{
+    const char *q = NULL;
+
+    p += *p == '-';
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        p += strspn(p, "0123456789");
+    } else {
+        return NULL;
+    }
+    if (*p == '.') {
+        q = ++p;
+        p += strspn(p, "0123456789");
+        if (p == q) {
+            return NULL;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '+' || *p == '-';
+        q = p;
+        p += strspn(p, "0123456789");
+        if (p == q) {
+            return NULL;
+        }
+    }
+    return p;
+}
+
 static int
 json_line_ok(const char *s)
 {
@@ -100,7 +133,7 @@ json_line_ok(const char *s)
         if (p == NULL || *p++ != ':') {
             return 0;
         }
-        p = json_string_end(p);
+        p = *p == '"' ? json_string_end(p) : json_number_end(p);
         if (p == NULL) {
             return 0;
         }
@@ -261,7 +294,7 @@ test_json(void)
        "level, mod, event and req_id");
     ok(contains(out, ",\"msg\":\"say \\\"hi\\\"\\\\\\u000a\""),
        "quotes, backslash and newline are escaped");
-    ok(contains(out, ",\"n\":\"3\""), "numbers are strings");
+    ok(contains(out, ",\"n\":3,"), "a decimal conversion is a number");
     ok(contains(out, ",\"ctl\":\"\\u0001\\u001f\""),
        "control bytes are \\u00XX");
     ok(contains(out, ",\"hi\":\"caf\xc3\xa9\""),
@@ -272,6 +305,26 @@ test_json(void)
     ok(parsed != NULL, "jansson reads the line");
     json_decref(parsed);
     printf("# %s", out);
+
+    out = CAPTURE(log_event(LOG_INFO, "t", "e",
+                            "a=%u b=%.3f c=%lld d=%g e=%x f=%+d g=%03d "
+                            "h=%s i=%f j=%f k=7 l=%g",
+                            4000000000u, -1.5, -42LL, 1e300, 255u, 5, 7, "12",
+                            1.0 / 0.0, 0.0 / 0.0, 1e-7));
+    ok(json_line_ok(out), "a line of numbers is valid JSON");
+    ok(contains(out, "\"a\":4000000000,\"b\":-1.500,\"c\":-42,"
+                     "\"d\":1e+300,"),
+       "%u, %f, %lld and %g are numbers");
+    ok(contains(out, "\"e\":\"ff\",\"f\":\"+5\",\"g\":\"007\",\"h\":\"12\","),
+       "hex, a sign, leading zeros and %s stay strings");
+    ok(contains(out, "\"i\":\"inf\",\"j\":\"") &&
+           contains(out, "\"k\":\"7\",\"l\":1e-07}"),
+       "infinity, NaN and literals stay strings");
+    parsed = json_loads(out, 0, NULL);
+    ok(parsed != NULL &&
+           json_integer_value(json_object_get(parsed, "c")) == -42,
+       "jansson reads the numbers as numbers");
+    json_decref(parsed);
     log_set_req_id(NULL);
 }
 
