@@ -431,7 +431,10 @@ dispatch(struct deliver *eng, struct deliver_dest *d)
 /*
  * Reload the destinations in use: add new ones, drop removed ones (an
  * attempt still in flight keeps its destination alive), refresh the
- * secrets of kept ones when they were rotated.
+ * secrets of kept ones when they were rotated. The demo inbox is served
+ * only by `ferry demo`: another process leaves its deliveries waiting
+ * for the next demo, which shows them, rather than mark them delivered
+ * with no page to show them on.
  */
 static void
 reload(struct deliver *eng)
@@ -460,7 +463,7 @@ reload(struct deliver *eng)
         struct deliver_dest *d = NULL;
         struct slot *s = NULL;
 
-        if (drv == NULL) {
+        if (drv == NULL || (drv == &deliver_demo && !eng->app->demo)) {
             continue;
         }
         pthread_mutex_lock(&eng->lock);

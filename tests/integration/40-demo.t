@@ -91,6 +91,31 @@ is($f->sql("select state from deliveries d join events e on e.id = d.event_id"
     'delivered', 'the delivery is recorded as delivered');
 $f->stop;
 
+# Only `ferry demo` delivers to the inbox: an event recorded while
+# `ferry serve` runs on the demo's store waits for the next demo.
+$f->start;
+my $gone = $f->fetch(DELETE =>
+      "/v2/auth/deauthenticateUser?user_id=$c->{user_id}",
+    headers => { 'dev-id' => $dev, 'x-api-key' => $key2 });
+is($gone->{status}, 200, 'ferry serve: a deauthentication is recorded');
+my $deauth_delivery = "select count(*) from deliveries d join events e"
+  . " on e.id = d.event_id where e.user_id = '$c->{user_id}'"
+  . " and e.type = 'deauth' and d.state = 'delivered'";
+# the engine claims at once and reloads every 2 s: 3 s is room for both
+select(undef, undef, undef, 3);
+is($f->sql($deauth_delivery), 0, '... and not delivered to the inbox');
+$f->stop;
+$f->start(command => 'demo');
+demo_output($f);
+for (1 .. 100) {
+    last if $f->sql($deauth_delivery) == 1;
+    select(undef, undef, undef, 0.1);
+}
+is($f->sql($deauth_delivery), 1, 'the next demo delivers it');
+like($f->request(GET => '/demo/inbox')->{body} // '', qr{<h2>deauth</h2>},
+    '... and lists it in the inbox');
+$f->stop;
+
 # The inbox is mounted by `ferry demo` only.
 my $plain = FerryTest->new;
 $plain->start;
