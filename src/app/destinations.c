@@ -29,6 +29,7 @@
 #define DEST_CONF_MAX   65536 /* bytes of a kind's settings as JSON */
 #define DEST_SECRET_RAW 32    /* random bytes behind a secret */
 #define DEST_DEMO_URL   "demo:inbox"
+#define ROTATE_TRIES    8 /* reads of a secret others keep rotating */
 
 /* ---- URLs and hosts ---- */
 
@@ -581,42 +582,54 @@ destinations_rotate(struct app *a, const char *dev_id, const char *id,
 {
     long grace = a->cfg->deliver_secret_grace_seconds;
     struct store_destination d;
+    struct store_rotation r;
     unsigned char *box = NULL;
     size_t len = 0;
-    int64_t now = isotime_now_us();
-    int64_t until = 0;
     struct arena ar;
+    int tries = 0;
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
     arena_init(&ar, 1 << 20);
-    rc = store_destination_get(a->store, dev_id, id, &ar, &d, e);
-    if (rc == 0 && d.removed_at != 0) {
-        rc = err_set(e, ERR_NOTFOUND, "no destination with id '%s' in use", id);
-    }
-    if (rc == 0 && strcmp(d.kind, "webhook") != 0 &&
-        strcmp(d.kind, "demo") != 0) {
-        rc = err_set(e, ERR_CONFLICT,
-                     "destination '%s' is of type %s: only webhooks are "
-                     "signed, so it has no secret to rotate",
-                     d.id, d.kind);
-    }
-    if (rc < 0) {
-        goto out;
-    }
     new_secret(out->secret);
-    rc = seal(a, d.id, out->secret, DESTINATION_SECRET_LEN, &box, &len);
-    if (rc < 0) {
-        rc = err_set(e, rc, "destination: sealing failed");
-        goto out;
-    }
-    if (grace > 0) {
-        until = now + (int64_t)grace * 1000000;
-    }
-    /* the old box moves to previous as it is: same row, same AAD */
-    rc = store_destination_rotate(a->store, dev_id, d.id, box, len,
-                                  until != 0 ? d.secret : NULL,
-                                  until != 0 ? d.secret_len : 0, until, e);
+    /* a rotation that commits between our read and our write makes
+     * this one read again, so every secret handed out signs */
+    do {
+        arena_release(&ar);
+        arena_init(&ar, 1 << 20);
+        rc = store_destination_get(a->store, dev_id, id, &ar, &d, e);
+        if (rc == 0 && d.removed_at != 0) {
+            rc = err_set(e, ERR_NOTFOUND, "no destination with id '%s' in use",
+                         id);
+        }
+        if (rc == 0 && strcmp(d.kind, "webhook") != 0 &&
+            strcmp(d.kind, "demo") != 0) {
+            rc = err_set(e, ERR_CONFLICT,
+                         "destination '%s' is of type %s: only webhooks are "
+                         "signed, so it has no secret to rotate",
+                         d.id, d.kind);
+        }
+        if (rc < 0) {
+            goto out;
+        }
+        if (box == NULL) {
+            rc = seal(a, d.id, out->secret, DESTINATION_SECRET_LEN, &box, &len);
+            if (rc < 0) {
+                rc = err_set(e, rc, "destination: sealing failed");
+                goto out;
+            }
+        }
+        memset(&r, 0, sizeof(r));
+        r.secret = box;
+        r.secret_len = len;
+        /* the old box moves to previous as it is: same row, same AAD */
+        r.replaced = d.secret;
+        r.replaced_len = d.secret_len;
+        if (grace > 0) {
+            r.previous_until = isotime_now_us() + (int64_t)grace * 1000000;
+        }
+        rc = store_destination_rotate(a->store, dev_id, d.id, &r, e);
+    } while (rc == ERR_CONFLICT && ++tries < ROTATE_TRIES);
     if (rc == 0) {
         memcpy(out->id, d.id, UUID_STR_LEN);
         log_event(LOG_INFO, "app", "destination.rotated",

@@ -58,7 +58,9 @@ int destinations_add_demo(struct app *a, const char *dev_id, char id[37],
  * for [deliver] secret_grace_seconds. The new secret into `out`.
  * ERR_NOTFOUND when there is no such destination in use, ERR_CONFLICT
  * when it is not signed (postgres, s3: only webhooks and the demo inbox
- * have a secret).
+ * have a secret), or when other rotations kept committing between its
+ * read and its write (eight times). Rotations at the same moment happen
+ * one after the other: each secret handed out has signed.
  */
 int destinations_rotate(struct app *a, const char *dev_id, const char *id,
                         struct destination_made *out, struct err *e);

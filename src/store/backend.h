@@ -143,9 +143,7 @@ struct store_backend {
     int (*destination_remove)(struct store *s, const char *dev_id,
                               const char *id, int64_t now, struct err *e);
     int (*destination_rotate)(struct store *s, const char *dev_id,
-                              const char *id, const unsigned char *secret,
-                              size_t secret_len, const unsigned char *previous,
-                              size_t previous_len, int64_t previous_until,
+                              const char *id, const struct store_rotation *r,
                               struct err *e);
     int (*delivery_claim)(struct store *s, const char *destination_id,
                           int64_t now, int64_t lease_until, const char *owner,

@@ -41,6 +41,9 @@ static const char ST_DEST_CANCEL[] =
 static const char ST_DEST_ROTATE[] =
     "UPDATE destinations SET secret = ?, previous_secret = ?,"
     " previous_until = ?"
+    " WHERE id = ? AND removed_at IS NULL AND secret = ?" DEST_SCOPE;
+static const char ST_DEST_IN_USE[] =
+    "SELECT count(*) FROM destinations"
     " WHERE id = ? AND removed_at IS NULL" DEST_SCOPE;
 
 /* Bind the scope `dev_id` (NULL: every developer) as DEST_SCOPE wants. */
@@ -236,33 +239,55 @@ sq_destination_remove(struct store *s, const char *dev_id, const char *id,
 struct rotate_args {
     const char *dev_id;
     const char *id;
-    const unsigned char *secret;
-    size_t secret_len;
-    const unsigned char *previous;
-    size_t previous_len;
-    int64_t previous_until;
+    const struct store_rotation *r;
 };
 
 static int
 run_destination_rotate(struct conn *w, const struct wop *op, struct err *e)
 {
     const struct rotate_args *ra = op->in.p;
+    const struct store_rotation *r = ra->r;
     struct call c = {0};
     int changed = 0;
+    int64_t in_use = 0;
     int rc = sq_call_start(&c, w, ST_DEST_ROTATE, NULL, op->name, e);
 
     if (rc == 0) {
-        sq_bind_blob(&c, ra->secret, ra->secret_len);
-        sq_bind_blob(&c, ra->previous, ra->previous_len);
-        sq_bind_time(&c, ra->previous_until);
+        sq_bind_blob(&c, r->secret, r->secret_len);
+        if (r->previous_until != 0) {
+            sq_bind_blob(&c, r->replaced, r->replaced_len);
+        } else {
+            sq_bind_blob(&c, NULL, 0);
+        }
+        sq_bind_time(&c, r->previous_until);
         sq_bind_text(&c, ra->id);
+        sq_bind_blob(&c, r->replaced, r->replaced_len);
         bind_scope(&c, ra->dev_id);
         rc = sq_call_run(&c);
         changed = sq_changes(&c);
     }
     sq_call_end(&c);
-    if (rc == 0 && changed == 0) {
+    if (rc != 0 || changed != 0) {
+        return rc;
+    }
+    /* nothing changed: gone, or rotated since the caller read it */
+    rc = sq_call_start(&c, w, ST_DEST_IN_USE, NULL, op->name, e);
+    if (rc == 0) {
+        sq_bind_text(&c, ra->id);
+        bind_scope(&c, ra->dev_id);
+        rc = sq_call_step(&c);
+        if (rc == 1) {
+            in_use = sq_col_int(&c);
+            rc = c.rc;
+        }
+    }
+    sq_call_end(&c);
+    if (rc == 0 && in_use == 0) {
         rc = err_set(e, ERR_NOTFOUND, "no destination with id '%s' in use",
+                     ra->id);
+    } else if (rc == 0) {
+        rc = err_set(e, ERR_CONFLICT,
+                     "destination '%s' was given a new secret meanwhile",
                      ra->id);
     }
     return rc;
@@ -270,17 +295,13 @@ run_destination_rotate(struct conn *w, const struct wop *op, struct err *e)
 
 int
 sq_destination_rotate(struct store *s, const char *dev_id, const char *id,
-                      const unsigned char *secret, size_t secret_len,
-                      const unsigned char *previous, size_t previous_len,
-                      int64_t previous_until, struct err *e)
+                      const struct store_rotation *r, struct err *e)
 {
-    struct rotate_args ra = {dev_id,   id,           secret,        secret_len,
-                             previous, previous_len, previous_until};
+    struct rotate_args ra = {dev_id, id, r};
     struct wop op = {.run = run_destination_rotate,
-                     .name = "store_destination_rotate",
-                     .one_statement = 1};
+                     .name = "store_destination_rotate"};
 
-    assert(secret != NULL);
+    assert(r != NULL && r->secret != NULL && r->replaced != NULL);
     op.in.p = &ra;
     return sq_write_sync(s, &op, e);
 }

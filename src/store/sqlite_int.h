@@ -318,9 +318,7 @@ int sq_destination_list(struct store *s, const char *dev_id, int with_removed,
 int sq_destination_remove(struct store *s, const char *dev_id, const char *id,
                           int64_t now, struct err *e);
 int sq_destination_rotate(struct store *s, const char *dev_id, const char *id,
-                          const unsigned char *secret, size_t secret_len,
-                          const unsigned char *previous, size_t previous_len,
-                          int64_t previous_until, struct err *e);
+                          const struct store_rotation *r, struct err *e);
 int sq_delivery_claim(struct store *s, const char *destination_id, int64_t now,
                       int64_t lease_until, const char *owner, size_t limit,
                       struct store_claim_view *view, struct arena *a,

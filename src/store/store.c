@@ -407,12 +407,9 @@ store_destination_remove(struct store *s, const char *dev_id, const char *id,
 
 int
 store_destination_rotate(struct store *s, const char *dev_id, const char *id,
-                         const unsigned char *secret, size_t secret_len,
-                         const unsigned char *previous, size_t previous_len,
-                         int64_t previous_until, struct err *e)
+                         const struct store_rotation *r, struct err *e)
 {
-    return s->be->destination_rotate(s, dev_id, id, secret, secret_len,
-                                     previous, previous_len, previous_until, e);
+    return s->be->destination_rotate(s, dev_id, id, r, e);
 }
 
 int

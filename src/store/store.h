@@ -343,15 +343,27 @@ int store_destination_list(struct store *s, const char *dev_id,
 int store_destination_remove(struct store *s, const char *dev_id,
                              const char *id, int64_t now, struct err *e);
 
+/* A new signing secret for a destination, all of it sealed. */
+struct store_rotation {
+    const unsigned char *secret; /* the new one */
+    size_t secret_len;
+    /* the one it replaces, as the caller read it: the rotation happens
+     * only if that is still the current one */
+    const unsigned char *replaced;
+    size_t replaced_len;
+    /* 0: `replaced` stops signing now; else it keeps signing beside the
+     * new one until then (unix us) */
+    int64_t previous_until;
+};
+
 /*
- * Replace the signing secret of `id` (of `dev_id`, NULL: any) by
- * `secret`, keeping `previous` (the one replaced, sealed) as a second
- * signer until `previous_until`. ERR_NOTFOUND as above.
+ * Replace the signing secret of `id` (of `dev_id`, NULL: any) as `r`
+ * says. ERR_NOTFOUND as above; ERR_CONFLICT when the current secret is
+ * no longer `r->replaced` (another rotation committed since it was
+ * read: read it again and retry), and nothing is changed.
  */
 int store_destination_rotate(struct store *s, const char *dev_id,
-                             const char *id, const unsigned char *secret,
-                             size_t secret_len, const unsigned char *previous,
-                             size_t previous_len, int64_t previous_until,
+                             const char *id, const struct store_rotation *r,
                              struct err *e);
 
 /* ---- deliveries: one per (event, destination) ---- */

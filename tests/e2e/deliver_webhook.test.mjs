@@ -978,6 +978,60 @@ describe("webhook delivery", { concurrency: 4 }, () => {
       });
     });
 
+  test("secret rotations at the same moment happen one after the other: " +
+    "each secret handed out signs", T, async () => {
+    await withDelivery({ retry_base_seconds: 1 }, async (ctx) => {
+      const old = ctx.dest.secret;
+      const url =
+        `${ctx.ferry.baseUrl}/v2/destinations/${ctx.dest.id}/rotate-secret`;
+      const rotate = async () => {
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "dev-id": ctx.dev.dev_id, "x-api-key": ctx.dev.api_key },
+          signal: AbortSignal.timeout(10000),
+        });
+        return { status: res.status, text: await res.text() };
+      };
+      // through the API and the CLI (processes of their own) at once
+      const cli = async () => ({
+        status: 200,
+        text: await ctx.ferry.cli([
+          "destination",
+          "rotate-secret",
+          ctx.dest.id,
+          "--json",
+        ]),
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => (i % 2 ? rotate() : cli())),
+      );
+      for (const a of answers) {
+        assert.equal(a.status, 200, a.text);
+      }
+      const secrets = answers.map((a) => JSON.parse(a.text).secret);
+      assert.equal(new Set(secrets).size, secrets.length, "all different");
+      ctx.rx.secrets = [...secrets, old];
+      const [ev] = await ctx.events([{ type: "healthcheck" }]);
+      const [rec] = await ctx.rx.waitFor(
+        () => ctx.rx.count(ev.id) > 0 && ctx.rx.of(ev.id),
+        15000,
+        "the event",
+      );
+      const header = rec.headers["terra-signature"];
+      assert.equal(rec.signature.v1.length, 2, header);
+      const signers = [];
+      for (const s of [...secrets, old]) {
+        if ((await checkBoth(rec.raw, header, s)).own.ok) {
+          signers.push(s);
+        }
+      }
+      // the last rotation replaced the one before it, not the secret all
+      // of them read at the start
+      assert.equal(signers.length, 2, header);
+      assert.ok(!signers.includes(old), "the original secret no longer signs");
+    });
+  });
+
   test("secret rotation: after the grace only the new secret signs", T,
     async () => {
       await withDelivery(

@@ -285,9 +285,28 @@ test_remove(struct store *s)
     arena_release(&a);
 }
 
+/* A rotation to `secret` of what the caller read as `replaced`. */
+static int
+rotate(struct store *s, const char *dev_id, const char *id,
+       const unsigned char *secret, size_t secret_len,
+       const unsigned char *replaced, size_t replaced_len, int64_t until,
+       struct err *e)
+{
+    struct store_rotation r;
+
+    memset(&r, 0, sizeof(r));
+    r.secret = secret;
+    r.secret_len = secret_len;
+    r.replaced = replaced;
+    r.replaced_len = replaced_len;
+    r.previous_until = until;
+    return store_destination_rotate(s, dev_id, id, &r, e);
+}
+
 static void
 test_rotate(struct store *s)
 {
+    static const unsigned char third_box[] = "a third sealed secret";
     struct store_destination d;
     struct arena a;
     struct err e;
@@ -295,11 +314,11 @@ test_rotate(struct store *s)
 
     arena_init(&a, ARENA_MAX);
     err_clear(&e);
-    rc = store_destination_rotate(s, "dev_b", DEST_A2, new_box, sizeof(new_box),
-                                  secret_box, sizeof(secret_box), 7000, &e);
+    rc = rotate(s, "dev_b", DEST_A2, new_box, sizeof(new_box), secret_box,
+                sizeof(secret_box), 7000, &e);
     is_int(rc, ERR_NOTFOUND, "dev_b cannot rotate A2");
-    rc = store_destination_rotate(s, "dev_a", DEST_A2, new_box, sizeof(new_box),
-                                  secret_box, sizeof(secret_box), 7000, &e);
+    rc = rotate(s, "dev_a", DEST_A2, new_box, sizeof(new_box), secret_box,
+                sizeof(secret_box), 7000, &e);
     is_int(rc, 0, "dev_a rotates A2");
     memset(&d, 0, sizeof(d));
     rc = store_destination_get(s, "dev_a", DEST_A2, &a, &d, &e);
@@ -313,15 +332,27 @@ test_rotate(struct store *s)
     is_int(d.previous_until, 7000, "until the grace ends");
     ok(d.conf_len == sizeof(conf_box), "conf untouched");
 
-    rc = store_destination_rotate(s, NULL, DEST_A2, secret_box,
-                                  sizeof(secret_box), NULL, 0, 0, &e);
+    /* a second rotation that read the secret before the first one
+     * committed changes nothing */
+    rc = rotate(s, "dev_a", DEST_A2, third_box, sizeof(third_box), secret_box,
+                sizeof(secret_box), 9000, &e);
+    is_int(rc, ERR_CONFLICT, "a rotation of a secret replaced meanwhile");
+    ok(strstr(e.msg, "meanwhile") != NULL, "... says so");
+    rc = store_destination_get(s, "dev_a", DEST_A2, &a, &d, &e);
+    ok(rc == 0 && d.secret_len == sizeof(new_box) &&
+           memcmp(d.secret, new_box, d.secret_len) == 0 &&
+           d.previous_until == 7000,
+       "... and changes nothing");
+
+    rc = rotate(s, NULL, DEST_A2, secret_box, sizeof(secret_box), new_box,
+                sizeof(new_box), 0, &e);
     is_int(rc, 0, "the operator rotates without a previous one");
     rc = store_destination_get(s, NULL, DEST_A2, &a, &d, &e);
     ok(rc == 0 && d.previous_secret == NULL && d.previous_until == 0,
        "no previous secret then");
 
-    rc = store_destination_rotate(s, NULL, DEST_A1, new_box, sizeof(new_box),
-                                  NULL, 0, 0, &e);
+    rc = rotate(s, NULL, DEST_A1, new_box, sizeof(new_box), secret_box,
+                sizeof(secret_box), 0, &e);
     is_int(rc, ERR_NOTFOUND, "a removed destination cannot be rotated");
     arena_release(&a);
 }
