@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "app/app.h"
 #include "deliver/deliver.h"
 #include "pipeline/pipeline.h"
+#include "app/destinations.h"
 #include "app/grant.h"
 #include "core/codec.h"
 #include "core/crypto.h"
@@ -111,13 +113,113 @@ out:
     return rc;
 }
 
+#define KEY_CHECK_NAME "key_check"
+#define KEY_CHECK_TEXT "ferry master key check"
+
+/* `p` as shown in a message: made absolute from the working directory
+ * (into `buf`) when it is relative. */
+static const char *
+shown_path(const char *p, char *buf, size_t size)
+{
+    char cwd[PATH_MAX];
+
+    if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
+        return p;
+    }
+    snprintf(buf, size, "%s/%s", cwd, p);
+    return buf;
+}
+
+/* What the store holds sealed with the master key: provider tokens and
+ * destinations in use (secret and settings). */
 static int
-load_key(struct app *a, struct err *e)
+sealed_count(struct app *a, int64_t *tokens, size_t *dests, struct err *e)
+{
+    struct store_destination *list = NULL;
+    struct arena ar;
+    int rc = store_token_count(a->store, tokens, e);
+
+    *dests = 0;
+    if (rc < 0) {
+        return rc;
+    }
+    arena_init(&ar, (size_t)64 << 20);
+    rc = store_destination_list(a->store, NULL, 0, &ar, &list, dests, e);
+    arena_release(&ar);
+    return rc;
+}
+
+/* 1 when the store has a key check (a key was set up for it), 0 when
+ * not, or a negative ERR_*; the sealed check into `ar`. */
+static int
+key_check_get(struct app *a, struct arena *ar, const unsigned char **box,
+              size_t *len, struct err *e)
+{
+    int rc = store_setting_get(a->store, KEY_CHECK_NAME, ar, box, len, e);
+
+    if (rc == ERR_NOTFOUND) {
+        return 0;
+    }
+    return rc < 0 ? rc : 1;
+}
+
+/*
+ * The key file is not there. With anything sealed in the store it is an
+ * error (nothing could be opened again); an admin command (no
+ * APP_CREATE_STORE) also refuses a store that has a key already, since
+ * it is most likely run from another directory than the server, whose
+ * key it would replace. Else the key is made.
+ */
+static int
+key_missing(struct app *a, int flags, struct err *e)
+{
+    const char *path = a->cfg->security_key_file;
+    const unsigned char *box = NULL;
+    char buf[PATH_MAX + 64];
+    struct arena ar;
+    int64_t tokens = 0;
+    size_t dests = 0;
+    size_t len = 0;
+    int rc = sealed_count(a, &tokens, &dests, e);
+
+    if (rc < 0) {
+        return rc;
+    }
+    if (tokens > 0 || dests > 0) {
+        return err_set(e, ERR_CONFIG,
+                       "[security] key_file %s is missing but the store "
+                       "holds %lld encrypted tokens and %zu destinations "
+                       "sealed with it: restore the key file (a relative "
+                       "key_file is taken from the working directory)",
+                       shown_path(path, buf, sizeof(buf)), (long long)tokens,
+                       dests);
+    }
+    if (!(flags & APP_CREATE_STORE)) {
+        arena_init(&ar, 1 << 20);
+        rc = key_check_get(a, &ar, &box, &len, e);
+        arena_release(&ar);
+        if (rc < 0) {
+            return rc;
+        }
+        if (rc == 1) {
+            return err_set(e, ERR_CONFIG,
+                           "[security] key_file %s is missing but the store "
+                           "was set up with a key: run this command where "
+                           "the server runs (a relative key_file is taken "
+                           "from the working directory) or name the "
+                           "server's key file",
+                           shown_path(path, buf, sizeof(buf)));
+        }
+    }
+    return create_key(path, a->key, e);
+}
+
+static int
+load_key(struct app *a, int flags, struct err *e)
 {
     const char *path = a->cfg->security_key_file;
     unsigned char raw[130];
     struct stat st;
-    int64_t tokens = 0;
     ssize_t n = 0;
     int fd = -1;
     int rc = 0;
@@ -125,18 +227,7 @@ load_key(struct app *a, struct err *e)
     /* O_NONBLOCK: a FIFO named as the key file must not hang start-up */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 && errno == ENOENT) {
-        rc = store_token_count(a->store, &tokens, e);
-        if (rc < 0) {
-            goto out;
-        }
-        if (tokens > 0) {
-            rc = err_set(e, ERR_CONFIG,
-                         "[security] key_file %s is missing but the store "
-                         "holds %lld encrypted tokens: restore the key file",
-                         path, (long long)tokens);
-            goto out;
-        }
-        rc = create_key(path, a->key, e);
+        rc = key_missing(a, flags, e);
         goto out;
     }
     if (fd < 0) {
@@ -170,9 +261,6 @@ out:
     }
     return rc;
 }
-
-#define KEY_CHECK_NAME "key_check"
-#define KEY_CHECK_TEXT "ferry master key check"
 
 /* Store a sealed check value of the key now in use. */
 static int
@@ -220,39 +308,74 @@ key_opens_a_token(struct app *a, struct arena *ar, struct err *e)
     return rc < 0 ? rc : 0;
 }
 
+/* As key_opens_a_token(), with the first destination in use. */
+static int
+key_opens_a_destination(struct app *a, struct arena *ar, struct err *e)
+{
+    struct store_destination *list = NULL;
+    char secret[DELIVER_SECRET_MAX];
+    char previous[DELIVER_SECRET_MAX];
+    json_t *conf = NULL;
+    size_t n = 0;
+    struct err ignored;
+    int rc = store_destination_list(a->store, NULL, 0, ar, &list, &n, e);
+
+    if (rc < 0 || n == 0) {
+        return rc;
+    }
+    rc = destinations_open(a, &list[0], 0, secret, previous, &conf, &ignored);
+    crypto_wipe(secret, sizeof(secret));
+    crypto_wipe(previous, sizeof(previous));
+    json_decref(conf);
+    return rc == 0;
+}
+
 /*
  * The store remembers a value sealed with the master key. A key that
- * opens it is the right one. When it does not open, or is missing (a
- * store from before the check, or a row lost), a stored token decides:
- * a key that opens a token is right, and the check is (re)written; one
- * that does not stops start-up, since nothing sealed could be opened.
- * With no token stored at all (a key file deleted and made anew) the
- * check is renewed with a warning.
+ * opens it is the right one. One that does not is refused to an admin
+ * command (no APP_CREATE_STORE): it would seal what it adds with a key
+ * the server does not have. For `serve` (or when the check is missing:
+ * a row lost) what is sealed decides: a key that opens a stored token
+ * (or, with no token, a destination's secret) is right, and the check is
+ * (re)written; one that does not stops start-up, since what is sealed
+ * could not be opened. With nothing sealed at all
+ * (a key file deleted and made anew) the check is renewed with a
+ * warning.
  */
 static int
-key_check(struct app *a, struct err *e)
+key_check(struct app *a, int flags, struct err *e)
 {
+    const char *path = a->cfg->security_key_file;
     const unsigned char *box = NULL;
+    char buf[PATH_MAX + 64];
     unsigned char plain[64];
     size_t len = 0;
     size_t n = 0;
     int64_t tokens = 0;
+    size_t dests = 0;
     struct arena ar;
     int found = 0;
     int rc = 0;
 
     arena_init(&ar, 1 << 20);
-    rc = store_setting_get(a->store, KEY_CHECK_NAME, &ar, &box, &len, e);
-    if (rc < 0 && rc != ERR_NOTFOUND) {
+    rc = key_check_get(a, &ar, &box, &len, e);
+    if (rc < 0) {
         goto out;
     }
-    found = rc == 0;
+    found = rc == 1;
     if (found && crypto_open(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME),
                              box, len, plain, sizeof(plain), &n) == 0) {
         rc = 0;
         goto out;
     }
-    rc = store_token_count(a->store, &tokens, e);
+    if (found && !(flags & APP_CREATE_STORE)) {
+        rc = err_set(e, ERR_CONFIG,
+                     "[security] key_file %s is not the key this store was "
+                     "set up with: name the server's key file",
+                     shown_path(path, buf, sizeof(buf)));
+        goto out;
+    }
+    rc = sealed_count(a, &tokens, &dests, e);
     if (rc == 0 && tokens > 0) {
         rc = key_opens_a_token(a, &ar, e);
         if (rc == 0) {
@@ -260,10 +383,17 @@ key_check(struct app *a, struct err *e)
                          "[security] key_file %s is not the key the %lld "
                          "encrypted tokens in the store were sealed with: "
                          "restore the right key file",
-                         a->cfg->security_key_file, (long long)tokens);
+                         path, (long long)tokens);
             goto out;
         }
-        if (rc < 0) {
+    } else if (rc == 0 && dests > 0) {
+        rc = key_opens_a_destination(a, &ar, e);
+        if (rc == 0) {
+            rc = err_set(e, ERR_CONFIG,
+                         "[security] key_file %s is not the key the %zu "
+                         "destinations in the store were sealed with: "
+                         "restore the right key file",
+                         path, dests);
             goto out;
         }
     }
@@ -349,9 +479,9 @@ app_open(struct app *a, struct config *cfg, int flags, struct err *e)
         log_event(LOG_INFO, "app", "store.migrated", "applied=%d", applied);
     }
     if (flags & APP_NEED_KEY) {
-        rc = load_key(a, e);
+        rc = load_key(a, flags, e);
         if (rc == 0) {
-            rc = key_check(a, e);
+            rc = key_check(a, flags, e);
         }
     }
     if (rc == 0) {

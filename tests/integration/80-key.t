@@ -70,6 +70,67 @@ close($fh);
 is($code, 1, 'a hex key file cut to 32 bytes is refused');
 like($err, qr/expected 32 raw bytes or 64 hex digits/, '... as not a key');
 
+# An admin command never sets up a second key for a store the server
+# set up: run with another key_file (from another directory, say), it
+# refuses instead of sealing with a key the server does not have.
+my $d = FerryTest->new(config =>
+      "[provider sandbox]\n[security]\nallow_private_destinations = true\n");
+$d->start;
+my $ddev = $d->developer('dest-keys');
+$d->stop;
+my $dkey = $d->dir . '/ferry.key';
+my $elsewhere = $d->dir . '/elsewhere.key';
+my $add = sub {
+    my ($keyfile) = @_;
+    (my $conf = FerryTest::slurp($d->conf)) =~ s/^key_file = .*$/key_file = $keyfile/m;
+    my $alt = $d->dir . '/alt.conf';
+    open(my $cf, '>', $alt) or die "alt: $!";
+    print $cf $conf;
+    close($cf);
+    local $d->{conf} = $alt;
+    return $d->cli('destination', 'add', $ddev->{dev_id}, 'webhook',
+        'http://127.0.0.1:9/hook');
+};
+my (undef, $out);
+($code, $out, $err) = $add->($elsewhere);
+is($code, 1, 'admin command, key file missing, store set up: refused');
+like($err, qr/key_file \Q$elsewhere\E is missing but the store was set up/,
+    '... naming the file');
+ok(!-e $elsewhere, '... and making none');
+open($fh, '>', $elsewhere) or die "key: $!";
+print $fh ('ef' x 32) . "\n";
+close($fh);
+($code, $out, $err) = $add->($elsewhere);
+is($code, 1, 'admin command, another key file: refused');
+like($err, qr/not the key this store was set up with/, '... saying so');
+is($d->sql('select count(*) from destinations'), 0, '... adding nothing');
+
+# destinations are sealed too: with one in use and no token, a server
+# refuses a missing or another key as it does with tokens
+($code, $out, $err) = $add->($dkey);
+is($code, 0, 'with the right key the destination is added') or diag($err);
+my $dgood = FerryTest::slurp($dkey);
+unlink($dkey);
+($code, $err) = serve_error($d);
+is($code, 1, 'serve: key file missing with a destination sealed: stops');
+like($err, qr/holds 0 encrypted tokens and 1 destinations sealed with it/,
+    '... saying why');
+ok(!-e $dkey, '... and makes no key');
+open($fh, '>', $dkey) or die "key: $!";
+print $fh ('12' x 32) . "\n";
+close($fh);
+$d->sql("delete from settings");
+($code, $err) = serve_error($d);
+is($code, 1, 'serve: another key, no check, a destination sealed: stops');
+like($err, qr/is not the key the 1 destinations in the store were sealed/,
+    '... saying so');
+open($fh, '>', $dkey) or die "key: $!";
+print $fh $dgood;
+close($fh);
+$d->start;
+ok($d->alive, 'the right key starts again');
+$d->stop;
+
 done_testing;
 
 # Start `serve` expecting it to fail: (exit code, stderr).
