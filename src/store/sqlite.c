@@ -75,6 +75,11 @@ static const char ST_VERSION_TABLE[] = "SELECT count(*) FROM sqlite_master"
                                        " AND name = 'schema_migrations'";
 static const char ST_VERSION[] = "SELECT coalesce(max(version), 0)"
                                  " FROM schema_migrations";
+/* Tables of something else, in a database without ferry's schema. */
+static const char ST_FOREIGN_TABLES[] = "SELECT count(*) FROM sqlite_master"
+                                        " WHERE type = 'table'"
+                                        " AND name NOT LIKE 'sqlite\\_%'"
+                                        " ESCAPE '\\'";
 static const char ST_VERSION_ADD[] =
     "INSERT INTO schema_migrations (version, applied_at)"
     " VALUES (?, ?)";
@@ -1154,22 +1159,56 @@ sq_config_once(void)
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* ERR_NOTFOUND for a store file that is not there, named in full. */
+/* ERR_NOTFOUND for a store file that is not there, or holds no store
+ * (`what`), named in full. */
 static int
-missing(const char *path, struct err *e)
+missing(const char *path, const char *what, struct err *e)
 {
     char cwd[PATH_MAX];
 
     if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
         return err_set(e, ERR_NOTFOUND,
-                       "no store at %s/%s (a relative store path is taken "
-                       "from the working directory): run this command in "
-                       "the directory the server runs in, or `ferry "
-                       "migrate` to create a store here",
-                       cwd, path);
+                       "%s %s/%s (a relative store path is taken from the "
+                       "working directory): run this command in the "
+                       "directory the server runs in, or `ferry migrate` "
+                       "to set up a store here",
+                       what, cwd, path);
     }
-    return err_set(e, ERR_NOTFOUND,
-                   "no store at %s: `ferry migrate` creates it", path);
+    return err_set(e, ERR_NOTFOUND, "%s %s: `ferry migrate` sets one up", what,
+                   path);
+}
+
+/*
+ * For `existing`: the file at `path` is there and holds ferry's schema,
+ * looked at read-only, so an empty file or another program's database
+ * is refused and left as it was.
+ */
+static int
+check_existing(const char *path, struct err *e)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ours = 0;
+    int rc = 0;
+
+    if (access(path, F_OK) != 0) {
+        return missing(path, "no store at", e);
+    }
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v2(db, ST_VERSION_TABLE, -1, &st, NULL);
+    }
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        ours = sqlite3_column_int(st, 0) > 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    /* a file SQLite cannot read is left to the open that follows, which
+     * says why */
+    if (rc == SQLITE_OK && !ours) {
+        return missing(path, "no ferry store in", e);
+    }
+    return 0;
 }
 
 int
@@ -1196,8 +1235,11 @@ sq_open(struct store **out, const char *path, const struct store_options *opt,
                        "store_open: an in-memory SQLite store is not "
                        "supported; name a file");
     }
-    if (opt->existing && access(path, F_OK) != 0) {
-        return missing(path, e);
+    if (opt->existing) {
+        rc = check_existing(path, e);
+        if (rc != 0) {
+            return rc;
+        }
     }
     pthread_once(&once, sq_config_once);
     if (sqlite3_threadsafe() == 0) {
@@ -1353,10 +1395,30 @@ migrate_next(struct conn *w, int *version, struct err *e)
 static int
 run_migrate(struct conn *w, const struct wop *op, struct err *e)
 {
+    int64_t ours = 0;
+    int64_t others = 0;
     int version = 0;
     int n = 0;
     int rc = 0;
 
+    /* ferry's store is a database of its own: one that holds another
+     * program's tables and no schema of ferry's is left alone */
+    rc = sq_query_int(w, ST_VERSION_TABLE, &ours, op->name, e);
+    if (rc == 0 && ours == 0) {
+        rc = sq_query_int(w, ST_FOREIGN_TABLES, &others, op->name, e);
+    }
+    if (rc == 0 && others > 0) {
+        rc = err_set(e, ERR_CONFLICT,
+                     "the database holds %lld tables of something else and "
+                     "no ferry schema: give ferry a database of its own",
+                     (long long)others);
+    }
+    if (rc != 0) {
+        if (op->in.applied != NULL) {
+            *op->in.applied = 0;
+        }
+        return rc;
+    }
     for (;;) {
         version = 0;
         rc = tx_begin(w, op->name, e);

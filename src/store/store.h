@@ -48,8 +48,8 @@ struct store_user;
 struct store_options {
     int busy_timeout_ms; /* how long a writer waits for a lock */
     int readers;         /* read connections to keep (0 = a default) */
-    int existing;        /* never create the database: ERR_NOTFOUND when
-                            it is not there */
+    int existing;        /* never create the database: ERR_NOTFOUND when it is
+                     not there or holds no ferry schema */
 };
 
 /*

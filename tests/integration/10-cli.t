@@ -46,6 +46,18 @@ ok(!-e $f->dir . '/ferry.db', '... and creates none');
     like($err, qr/no store at \Q${\ Cwd::getcwd() }\E\/\Q$name\E \(a relative/,
         '... naming it in full, saying where relative paths start');
     ok(!-e $name, '... and creates none');
+
+    # an empty file is no store either, and is left as it is
+    my $empty = $rel->dir . '/empty.db';
+    open($fh, '>', $rel->conf) or die "write config: $!";
+    print $fh "[store]\nurl = sqlite:$empty\n";
+    close($fh);
+    open(my $ef, '>', $empty) or die "empty: $!";
+    close($ef);
+    ($code, undef, $err) = $rel->cli('developer', 'create', 'Nowhere');
+    is($code, 1, 'an empty file as the store: refused');
+    like($err, qr/no ferry store in \Q$empty\E/, '... naming it');
+    is(-s $empty, 0, '... and left empty');
 }
 
 ($code, $out, $err) = $f->cli('migrate');

@@ -201,12 +201,27 @@ test_urls(void)
     ok(s != NULL && stat(rel, &sb) == 0, "sqlite:relative opens");
     store_free(s);
 
-    /* `existing`: what is there opens, what is not is not made */
+    /* `existing`: a ferry store that is there opens; what is not there,
+     * an empty file or another program's database is refused as it is */
+    s = NULL;
+    is_int(store_open(&s, "sqlite:rel2.db",
+                      &(struct store_options){.existing = 1}, &e),
+           ERR_NOTFOUND, "existing: a database without the schema: refused");
+    ok(strstr(e.msg, "no ferry store in") != NULL, "... saying so");
+    s = open_store("sqlite:rel2.db", 1);
+    ok(s != NULL && store_migrate(s, NULL, &e) == 0, "... migrated");
+    store_free(s);
     s = NULL;
     is_int(store_open(&s, "sqlite:rel2.db",
                       &(struct store_options){.existing = 1}, &e),
            0, "existing: a store that is there opens");
     store_free(s);
+    s = NULL;
+    fclose(fopen("empty.db", "w"));
+    is_int(store_open(&s, "sqlite:empty.db",
+                      &(struct store_options){.existing = 1}, &e),
+           ERR_NOTFOUND, "existing: an empty file is refused");
+    ok(stat("empty.db", &sb) == 0 && sb.st_size == 0, "... and left empty");
     s = NULL;
     is_int(store_open(&s, "sqlite:absent.db",
                       &(struct store_options){.existing = 1}, &e),
@@ -218,7 +233,7 @@ test_urls(void)
     snprintf(url, sizeof(url), "sqlite:%s/absent.db", dir);
     is_int(store_open(&s, url, &(struct store_options){.existing = 1}, &e),
            ERR_NOTFOUND, "existing: an absolute path too");
-    ok(strstr(e.msg, "`ferry migrate` creates it") != NULL, "... saying how");
+    ok(strstr(e.msg, "`ferry migrate` sets one up") != NULL, "... saying how");
     ok(chdir("/") == 0, "chdir back");
 
     store_free(NULL);
@@ -245,6 +260,40 @@ test_not_a_database(void)
     is_int(store_open(&s, url, NULL, &e), ERR_STORE,
            "a file that is not a database: ERR_STORE");
     ok(strstr(e.msg, "store_open") != NULL, "the detail names the operation");
+}
+
+/* Another program's database is not made a ferry store by migrate. */
+static void
+test_foreign_database(void)
+{
+    char path[160];
+    char url[192];
+    struct store *s = NULL;
+    sqlite3 *db = NULL;
+    int applied = -1;
+    struct err e;
+
+    snprintf(path, sizeof(path), "%s/foreign.db", dir);
+    if (sqlite3_open(path, &db) != SQLITE_OK) {
+        ok(0, "a foreign database");
+        sqlite3_close(db);
+        return;
+    }
+    side_exec(db, "CREATE TABLE notes (x)");
+    sqlite3_close(db);
+    snprintf(url, sizeof(url), "sqlite:%s", path);
+    err_clear(&e);
+    s = open_store(url, 1);
+    is_int(s == NULL ? -1 : store_migrate(s, &applied, &e), ERR_CONFLICT,
+           "migrate refuses a database with another program's tables");
+    ok(strstr(e.msg, "1 tables of something else") != NULL, "... saying so");
+    is_int(applied, 0, "... applying nothing");
+    store_free(s);
+    sqlite3_open(path, &db);
+    is_int(side_int(db, "SELECT count(*) FROM sqlite_master"
+                        " WHERE name <> 'notes'"),
+           0, "... and adding no table");
+    sqlite3_close(db);
 }
 
 static void
@@ -1210,6 +1259,7 @@ main(void)
 
     test_urls();
     test_not_a_database();
+    test_foreign_database();
 
     snprintf(url, sizeof(url), "sqlite:%s", dbpath);
     sqlite3_auto_extension((void (*)(void))capture);
