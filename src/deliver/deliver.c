@@ -599,19 +599,22 @@ job_end(struct deliver *eng, struct job *j)
 
 /* Count the outcomes of written batch `b` as the store recorded them:
  * not a claim lost to another owner, nor one given back untried, and a
- * failure of a destination removed meanwhile as cancelled. */
+ * failure of a destination removed meanwhile as cancelled. A failure is
+ * logged with the row it was written to and what became of it. */
 static void
-metrics_outcomes(const struct settle_batch *b)
+outcomes_recorded(const struct settle_batch *b)
 {
     size_t i = 0;
 
-    pthread_mutex_lock(&metrics.lock);
     for (i = 0; i < b->n; i++) {
         const struct store_delivery_outcome *o = &b->o[i];
+        const char *now = NULL;
 
         if (o->state == NULL || o->rc != 0) {
             continue;
         }
+        now = o->cancelled ? "cancelled" : o->state;
+        pthread_mutex_lock(&metrics.lock);
         if (o->cancelled) {
             metrics.cancelled++;
         } else if (strcmp(o->state, "delivered") == 0) {
@@ -621,8 +624,15 @@ metrics_outcomes(const struct settle_batch *b)
         } else {
             metrics.retried++;
         }
+        pthread_mutex_unlock(&metrics.lock);
+        if (strcmp(now, "delivered") != 0) {
+            log_event(LOG_WARN, "deliver", "attempt.failed",
+                      "delivery=%lld event_id=%s destination=%s status=%ld "
+                      "error=%s outcome=%s",
+                      (long long)o->id, o->event_id, o->destination_id,
+                      o->status, o->error != NULL ? o->error : "", now);
+        }
     }
-    pthread_mutex_unlock(&metrics.lock);
 }
 
 /* Batch `b` was written (rc 0) or not: end its attempts and wake the
@@ -639,7 +649,7 @@ batch_end(struct settle_batch *b, int rc, const struct err *e)
                   (long long)b->o[0].id, e != NULL ? e->msg : "?");
     }
     if (rc == 0) {
-        metrics_outcomes(b);
+        outcomes_recorded(b);
     }
     pthread_mutex_lock(&eng->lock);
     for (i = 0; i < b->n; i++) {
@@ -856,13 +866,6 @@ deliver_attempt_done(struct deliver_attempt *at, const struct deliver_result *r)
         pthread_mutex_lock(&metrics.lock);
         metrics_latency(secs);
         pthread_mutex_unlock(&metrics.lock);
-    }
-    if (j->o.state != NULL && strcmp(j->o.state, "delivered") != 0) {
-        log_event(LOG_WARN, "deliver", "attempt.failed",
-                  "delivery=%lld event_id=%s destination=%s status=%ld "
-                  "next=%s",
-                  (long long)j->id, j->at.event_id, j->dest->id, r->status,
-                  j->o.state);
     }
     settle(eng, j);
 }
