@@ -75,6 +75,30 @@ start_http(struct app *a, struct http_server **srv, struct err *e)
     return http_server_start(srv, &so, e);
 }
 
+/* Say why the server could not start (or went on): as a log line when
+ * the log is JSON, whose readers take every line of stderr as JSON;
+ * else as a message, with what to do about a taken address. */
+static void
+start_failed(const char *msg, int listen_failed)
+{
+    static const char hint[] = "choose another address with [server] listen "
+                               "or FERRY_SERVER_LISTEN, e.g. "
+                               "FERRY_SERVER_LISTEN=127.0.0.1:8081";
+
+    if (log_format() == LOG_FMT_JSON && listen_failed) {
+        log_event(LOG_CRIT, "cli", "failed", "error=%s hint=%s", msg, hint);
+        return;
+    }
+    if (log_format() == LOG_FMT_JSON) {
+        log_event(LOG_CRIT, "cli", "failed", "error=%s", msg);
+        return;
+    }
+    cli_fail(msg);
+    if (listen_failed) {
+        fprintf(stderr, "ferry: %s\n", hint);
+    }
+}
+
 static int
 role_valid(const char *role)
 {
@@ -252,12 +276,7 @@ out:
     }
     config_release(&cfg);
     if (rc < 0) {
-        cli_fail(e.msg);
-        if (listen_failed) {
-            fprintf(stderr, "ferry: choose another address with [server] "
-                            "listen or FERRY_SERVER_LISTEN, e.g. "
-                            "FERRY_SERVER_LISTEN=127.0.0.1:8081\n");
-        }
+        start_failed(e.msg, listen_failed);
         return 1;
     }
     log_event(LOG_INFO, "cli", "stopped", "signal=%d", sig);

@@ -56,6 +56,12 @@ log_setup(int level, int format)
 }
 
 int
+log_format(void)
+{
+    return line_format;
+}
+
+int
 log_level_parse(const char *s)
 {
     size_t i = 0;

@@ -43,6 +43,9 @@ enum log_format {
  * call before starting threads. Defaults: LOG_INFO, logfmt. */
 void log_setup(int min_level, int format);
 
+/* The line format log_setup() set. */
+int log_format(void);
+
 /* "debug", "info", ... to a level; -1 when unknown. */
 int log_level_parse(const char *s);
 

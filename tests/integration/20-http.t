@@ -202,18 +202,44 @@ $slow->stop;
 
 # Listen addresses are checked before anything is created.
 for my $l ('127.0.0.1:99999', '999.1.1.1:80', ':0', 'example.com:80') {
-    my $b = FerryTest->new(config => "[server]\nlisten = $l\n");
+    my $b = FerryTest->new;
     my $pid = fork();
     if ($pid == 0) {
-        %ENV = $b->child_env;
+        %ENV = $b->child_env(FERRY_SERVER_LISTEN => $l);
         open(STDERR, '>', $b->dir . '/l.err');
         open(STDOUT, '>', '/dev/null');
         exec(FerryTest::bin(), 'serve', '--config', $b->conf);
     }
     waitpid($pid, 0);
     is($? >> 8, 1, "listen = $l stops start-up");
-    like(FerryTest::slurp($b->dir . '/l.err'), qr/\[server\] listen/,
-        '... naming the key');
+    my $said = FerryTest::slurp($b->dir . '/l.err');
+    like($said, qr/\[server\] listen/, '... naming the key');
+    unlike($said, qr/given twice/, '... for what it is');
+}
+
+# A taken address with a JSON log: the failure is a JSON line too.
+{
+    my $taken = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+        LocalPort => 0, Proto => 'tcp') or die "listen: $!";
+    my $port = $taken->sockport;
+    my $b = FerryTest->new(config => "[log]\nformat = json\n");
+    my $pid = fork();
+    if ($pid == 0) {
+        %ENV = $b->child_env(FERRY_SERVER_LISTEN => "127.0.0.1:$port");
+        open(STDERR, '>', $b->dir . '/l.err');
+        open(STDOUT, '>', '/dev/null');
+        exec(FerryTest::bin(), 'serve', '--config', $b->conf);
+    }
+    waitpid($pid, 0);
+    is($? >> 8, 1, 'a taken address stops start-up');
+    my @lines = split /\n/, FerryTest::slurp($b->dir . '/l.err');
+    my @bad = grep { !eval { $FerryTest::JSON->decode($_); 1 } } @lines;
+    is(scalar @bad, 0, '... every line of stderr is JSON') or diag(@bad);
+    my $last = eval { $FerryTest::JSON->decode($lines[-1]) } // {};
+    is($last->{event}, 'failed', '... the last says it failed');
+    like($last->{error} // '', qr/cannot listen on 127\.0\.0\.1:$port/,
+        '... and why');
+    like($last->{hint} // '', qr/FERRY_SERVER_LISTEN/, '... and what to do');
 }
 
 done_testing;
