@@ -118,7 +118,19 @@ command_help(const struct command *c)
 void
 cli_fail(const char *msg)
 {
-    fprintf(stderr, "ferry: %s\n", msg);
+    const unsigned char *p = (const unsigned char *)msg;
+
+    /* a message may quote what was given (an id, a name): control
+     * bytes in it are shown, not sent to the terminal */
+    fputs("ferry: ", stderr);
+    for (; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            fprintf(stderr, "\\x%02x", *p);
+        } else {
+            fputc(*p, stderr);
+        }
+    }
+    fputc('\n', stderr);
 }
 
 /* The options that take a value, and where it goes. */

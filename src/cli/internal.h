@@ -53,7 +53,7 @@ void cli_close_app(struct config *cfg, struct app *a);
  * nothing). */
 void cli_print_json(json_t *o);
 
-/* Print `msg` to stderr as "ferry: msg". */
+/* Print `msg` to stderr as "ferry: msg", control bytes as \xNN. */
 void cli_fail(const char *msg);
 
 int cmd_serve(const struct cli_opts *o);

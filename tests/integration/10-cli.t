@@ -67,6 +67,9 @@ like($out, qr/^schema at version (\d+) of \1$/,
 ($code, undef, $err) = $f->cli('events', 'show', 'no-such-event');
 is($code, 1, 'events show of an unknown id fails');
 is($err, "ferry: no event with id 'no-such-event'\n", '... saying so plainly');
+($code, undef, $err) = $f->cli('events', 'show', "x\e[31m\ny");
+is($err, "ferry: no event with id 'x\\x1b[31m\\x0ay'\n",
+    '... with control bytes shown, not sent to the terminal');
 ($code, undef, $err) = $f->cli('events', 'replay', 'no-such-event');
 is($err, "ferry: no event with id 'no-such-event'\n", '... as does replay');
 ($code, $out) = $f->cli('migrate', '--json');
