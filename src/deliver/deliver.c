@@ -221,6 +221,7 @@ dest_load(struct deliver *eng, const struct store_destination *sd,
     }
     d->refs = 1;
     d->secret_stamp = sd->previous_until;
+    d->previous_until = sd->previous_until;
     d->scan = -1;
     d->rewind = INT64_MAX;
     return d;
@@ -239,9 +240,16 @@ void
 deliver_dest_keys(const struct deliver_dest *d, char secret[DELIVER_SECRET_MAX],
                   char previous[DELIVER_SECRET_MAX])
 {
+    int64_t now = now_us();
+
     pthread_mutex_lock(&keys_lock);
     memcpy(secret, d->secret, DELIVER_SECRET_MAX);
-    memcpy(previous, d->previous_secret, DELIVER_SECRET_MAX);
+    if (now < d->previous_until) {
+        memcpy(previous, d->previous_secret, DELIVER_SECRET_MAX);
+    } else {
+        /* its grace ended since the last reload */
+        previous[0] = '\0';
+    }
     pthread_mutex_unlock(&keys_lock);
 }
 
@@ -261,6 +269,7 @@ secrets_refresh(struct deliver *eng, struct deliver_dest *d,
         pthread_mutex_lock(&keys_lock);
         memcpy(d->secret, secret, sizeof(secret));
         memcpy(d->previous_secret, previous, sizeof(previous));
+        d->previous_until = sd->previous_until;
         pthread_mutex_unlock(&keys_lock);
         d->secret_stamp = sd->previous_until;
     } else {

@@ -45,6 +45,7 @@ struct deliver_dest {
      * ("" when there is none); read them with deliver_dest_keys() */
     char secret[DELIVER_SECRET_MAX];
     char previous_secret[DELIVER_SECRET_MAX];
+    int64_t previous_until; /* unix us: previous_secret signs until then */
     /* the kind's own settings with their secrets, e.g. for postgres
      * {"url": "postgresql://user:pw@host/db"}, for s3 {"access_key":..,
      * "secret_key":.., "region":..}; an empty object for the others */
