@@ -75,11 +75,15 @@ static const char ST_VERSION_TABLE[] = "SELECT count(*) FROM sqlite_master"
                                        " AND name = 'schema_migrations'";
 static const char ST_VERSION[] = "SELECT coalesce(max(version), 0)"
                                  " FROM schema_migrations";
-/* Tables of something else, in a database without ferry's schema. */
-static const char ST_FOREIGN_TABLES[] = "SELECT count(*) FROM sqlite_master"
-                                        " WHERE type = 'table'"
-                                        " AND name NOT LIKE 'sqlite\\_%'"
-                                        " ESCAPE '\\'";
+/* Whether a database is ferry's store (its version table, as ferry
+ * makes it, and the first migration's developers), and its tables. */
+static const char ST_SHAPE[] =
+    "SELECT (SELECT count(*) FROM pragma_table_info('schema_migrations')"
+    "   WHERE name IN ('version', 'applied_at')) = 2"
+    " AND EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table'"
+    "   AND name = 'developers'),"
+    " (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    "   AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\')";
 static const char ST_VERSION_ADD[] =
     "INSERT INTO schema_migrations (version, applied_at)"
     " VALUES (?, ?)";
@@ -1179,36 +1183,52 @@ missing(const char *path, const char *what, struct err *e)
 }
 
 /*
- * For `existing`: the file at `path` is there and holds ferry's schema,
- * looked at read-only, so an empty file or another program's database
- * is refused and left as it was.
+ * Look at the database at `path` read-only before anything writes to it
+ * (the writer switches a database to WAL): one that holds tables of
+ * another program, and not ferry's, is refused (ERR_CONFLICT) and left
+ * as it was. With `existing`, a file that is not there, or holds no
+ * ferry store (an empty file), is refused too (ERR_NOTFOUND). A ferry
+ * store has `schema_migrations` with its two columns and `developers`
+ * (made by the first migration, in the same transaction). A file
+ * SQLite cannot read is left to the open that follows, which says why.
  */
 static int
-check_existing(const char *path, struct err *e)
+precheck(const char *path, int existing, struct err *e)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    int ours = 0;
+    int64_t ours = 0;
+    int64_t tables = 0;
     int rc = 0;
 
     if (access(path, F_OK) != 0) {
-        return missing(path, "no store at", e);
+        return existing ? missing(path, "no store at", e) : 0;
     }
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     if (rc == SQLITE_OK) {
-        rc = sqlite3_prepare_v2(db, ST_VERSION_TABLE, -1, &st, NULL);
+        rc = sqlite3_prepare_v2(db, ST_SHAPE, -1, &st, NULL);
     }
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        ours = sqlite3_column_int(st, 0) > 0;
+        ours = sqlite3_column_int64(st, 0);
+        tables = sqlite3_column_int64(st, 1);
+    } else {
+        rc = SQLITE_ERROR;
     }
     sqlite3_finalize(st);
     sqlite3_close_v2(db);
-    /* a file SQLite cannot read is left to the open that follows, which
-     * says why */
-    if (rc == SQLITE_OK && !ours) {
-        return missing(path, "no ferry store in", e);
+    if (rc != SQLITE_OK || ours == 1) {
+        return 0;
     }
-    return 0;
+    if (tables > 0) {
+        char cwd[PATH_MAX];
+        int rel = path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL;
+
+        return err_set(e, ERR_CONFLICT,
+                       "%s%s%s holds %lld tables of another program and no "
+                       "ferry store: give ferry a database of its own",
+                       rel ? cwd : "", rel ? "/" : "", path, (long long)tables);
+    }
+    return existing ? missing(path, "no ferry store in", e) : 0;
 }
 
 int
@@ -1235,11 +1255,9 @@ sq_open(struct store **out, const char *path, const struct store_options *opt,
                        "store_open: an in-memory SQLite store is not "
                        "supported; name a file");
     }
-    if (opt->existing) {
-        rc = check_existing(path, e);
-        if (rc != 0) {
-            return rc;
-        }
+    rc = precheck(path, opt->existing, e);
+    if (rc != 0) {
+        return rc;
     }
     pthread_once(&once, sq_config_once);
     if (sqlite3_threadsafe() == 0) {
@@ -1395,30 +1413,10 @@ migrate_next(struct conn *w, int *version, struct err *e)
 static int
 run_migrate(struct conn *w, const struct wop *op, struct err *e)
 {
-    int64_t ours = 0;
-    int64_t others = 0;
     int version = 0;
     int n = 0;
     int rc = 0;
 
-    /* ferry's store is a database of its own: one that holds another
-     * program's tables and no schema of ferry's is left alone */
-    rc = sq_query_int(w, ST_VERSION_TABLE, &ours, op->name, e);
-    if (rc == 0 && ours == 0) {
-        rc = sq_query_int(w, ST_FOREIGN_TABLES, &others, op->name, e);
-    }
-    if (rc == 0 && others > 0) {
-        rc = err_set(e, ERR_CONFLICT,
-                     "the database holds %lld tables of something else and "
-                     "no ferry schema: give ferry a database of its own",
-                     (long long)others);
-    }
-    if (rc != 0) {
-        if (op->in.applied != NULL) {
-            *op->in.applied = 0;
-        }
-        return rc;
-    }
     for (;;) {
         version = 0;
         rc = tx_begin(w, op->name, e);

@@ -262,38 +262,56 @@ test_not_a_database(void)
     ok(strstr(e.msg, "store_open") != NULL, "the detail names the operation");
 }
 
-/* Another program's database is not made a ferry store by migrate. */
+/* Another program's database is refused at open, before anything
+ * writes to it: one with tables of its own, one with a table of the
+ * same name as ferry's version table. */
 static void
 test_foreign_database(void)
 {
+    static const char *const shapes[] = {
+        "CREATE TABLE notes (x)",
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+        " applied_at INTEGER); CREATE TABLE accounts (id)",
+        "CREATE TABLE schema_migrations (version bigint, dirty boolean)",
+    };
     char path[160];
     char url[192];
     struct store *s = NULL;
+    struct stat before;
+    struct stat after;
     sqlite3 *db = NULL;
-    int applied = -1;
     struct err e;
+    size_t i = 0;
 
-    snprintf(path, sizeof(path), "%s/foreign.db", dir);
-    if (sqlite3_open(path, &db) != SQLITE_OK) {
-        ok(0, "a foreign database");
+    for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        snprintf(path, sizeof(path), "%s/foreign%zu.db", dir, i);
+        if (sqlite3_open(path, &db) != SQLITE_OK) {
+            ok(0, "a foreign database");
+            sqlite3_close(db);
+            return;
+        }
+        side_exec(db, shapes[i]);
         sqlite3_close(db);
-        return;
+        stat(path, &before);
+        snprintf(url, sizeof(url), "sqlite:%s", path);
+        err_clear(&e);
+        s = NULL;
+        is_int(store_open(&s, url, NULL, &e), ERR_CONFLICT,
+               "another program's database is refused");
+        ok(strstr(e.msg, "tables of another program") != NULL, "... saying so");
+        sqlite3_open(path, &db);
+        is_int(side_int(db, "SELECT count(*) FROM sqlite_master"
+                            " WHERE name IN ('developers', 'events')"),
+               0, "... adding no table");
+        ok(side_int(db, "SELECT count(*) FROM pragma_journal_mode"
+                        " WHERE journal_mode = 'delete'") == 1,
+           "... nor switching it to WAL");
+        sqlite3_close(db);
+        stat(path, &after);
+        ok(before.st_size == after.st_size && before.st_mtime == after.st_mtime,
+           "... and leaving the file as it was");
+        store_free(s);
     }
-    side_exec(db, "CREATE TABLE notes (x)");
-    sqlite3_close(db);
-    snprintf(url, sizeof(url), "sqlite:%s", path);
-    err_clear(&e);
-    s = open_store(url, 1);
-    is_int(s == NULL ? -1 : store_migrate(s, &applied, &e), ERR_CONFLICT,
-           "migrate refuses a database with another program's tables");
-    ok(strstr(e.msg, "1 tables of something else") != NULL, "... saying so");
-    is_int(applied, 0, "... applying nothing");
-    store_free(s);
-    sqlite3_open(path, &db);
-    is_int(side_int(db, "SELECT count(*) FROM sqlite_master"
-                        " WHERE name <> 'notes'"),
-           0, "... and adding no table");
-    sqlite3_close(db);
 }
 
 static void
