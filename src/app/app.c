@@ -165,13 +165,13 @@ key_check_get(struct app *a, struct arena *ar, const unsigned char **box,
 
 /*
  * The key file is not there. With anything sealed in the store it is an
- * error (nothing could be opened again); an admin command (no
- * APP_CREATE_STORE) also refuses a store that has a key already, since
- * it is most likely run from another directory than the server, whose
- * key it would replace. Else the key is made.
+ * error (nothing could be opened again), and so it is when the store
+ * was set up with a key already (its key check): the command most
+ * likely runs from another directory than the server, whose key a new
+ * one would split the store from. Else the key is made (`*created`).
  */
 static int
-key_missing(struct app *a, int flags, struct err *e)
+key_missing(struct app *a, int *created, struct err *e)
 {
     const char *path = a->cfg->security_key_file;
     const unsigned char *box = NULL;
@@ -194,28 +194,28 @@ key_missing(struct app *a, int flags, struct err *e)
                        shown_path(path, buf, sizeof(buf)), (long long)tokens,
                        dests);
     }
-    if (!(flags & APP_CREATE_STORE)) {
-        arena_init(&ar, 1 << 20);
-        rc = key_check_get(a, &ar, &box, &len, e);
-        arena_release(&ar);
-        if (rc < 0) {
-            return rc;
-        }
-        if (rc == 1) {
-            return err_set(e, ERR_CONFIG,
-                           "[security] key_file %s is missing but the store "
-                           "was set up with a key: run this command where "
-                           "the server runs (a relative key_file is taken "
-                           "from the working directory) or name the "
-                           "server's key file",
-                           shown_path(path, buf, sizeof(buf)));
-        }
+    arena_init(&ar, 1 << 20);
+    rc = key_check_get(a, &ar, &box, &len, e);
+    arena_release(&ar);
+    if (rc < 0) {
+        return rc;
     }
-    return create_key(path, a->key, e);
+    if (rc == 1) {
+        return err_set(e, ERR_CONFIG,
+                       "[security] key_file %s is missing but the store was "
+                       "set up with a key: restore it, or run where the "
+                       "server runs (a relative key_file is taken from the "
+                       "working directory); to start over with a new key "
+                       "when it is lost, see the README (Back up)",
+                       shown_path(path, buf, sizeof(buf)));
+    }
+    rc = create_key(path, a->key, e);
+    *created = rc == 0;
+    return rc;
 }
 
 static int
-load_key(struct app *a, int flags, struct err *e)
+load_key(struct app *a, int *created, struct err *e)
 {
     const char *path = a->cfg->security_key_file;
     unsigned char raw[130];
@@ -227,7 +227,7 @@ load_key(struct app *a, int flags, struct err *e)
     /* O_NONBLOCK: a FIFO named as the key file must not hang start-up */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 && errno == ENOENT) {
-        rc = key_missing(a, flags, e);
+        rc = key_missing(a, created, e);
         goto out;
     }
     if (fd < 0) {
@@ -260,22 +260,6 @@ out:
         a->have_key = 1;
     }
     return rc;
-}
-
-/* Store a sealed check value of the key now in use. */
-static int
-key_check_write(struct app *a, struct err *e)
-{
-    unsigned char box[sizeof(KEY_CHECK_TEXT) - 1 + CRYPTO_SEAL_OVERHEAD];
-    size_t n = 0;
-    int rc = crypto_seal(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME),
-                         KEY_CHECK_TEXT, strlen(KEY_CHECK_TEXT), box,
-                         sizeof(box), &n);
-
-    if (rc < 0) {
-        return err_set(e, ERR_CRYPTO, "cannot seal the key check");
-    }
-    return store_setting_put(a->store, KEY_CHECK_NAME, box, n, e);
 }
 
 /*
@@ -330,23 +314,43 @@ key_opens_a_destination(struct app *a, struct arena *ar, struct err *e)
     return rc == 0;
 }
 
+/* 1 when the key opens what the store holds sealed (a token, else a
+ * destination), 0 when it does not or nothing is sealed; the counts
+ * into `tokens` and `dests`. */
+static int
+key_opens_sealed(struct app *a, struct arena *ar, int64_t *tokens,
+                 size_t *dests, struct err *e)
+{
+    int rc = sealed_count(a, tokens, dests, e);
+
+    if (rc < 0) {
+        return rc;
+    }
+    if (*tokens > 0) {
+        return key_opens_a_token(a, ar, e);
+    }
+    if (*dests > 0) {
+        return key_opens_a_destination(a, ar, e);
+    }
+    return 0;
+}
+
 /*
- * The store remembers a value sealed with the master key. A key that
- * opens it is the right one. One that does not is refused to an admin
- * command (no APP_CREATE_STORE): it would seal what it adds with a key
- * the server does not have. For `serve` (or when the check is missing:
- * a row lost) what is sealed decides: a key that opens a stored token
- * (or, with no token, a destination's secret) is right, and the check is
- * (re)written; one that does not stops start-up, since what is sealed
- * could not be opened. With nothing sealed at all
- * (a key file deleted and made anew) the check is renewed with a
- * warning.
+ * The store remembers a value sealed with the master key (the key
+ * check). A key that opens it is the right one. One that does not is
+ * refused, except by `serve` and `demo` when what is sealed proves it
+ * (the check damaged): then the check is written again. Without a check
+ * (a new store, or one from before it), what is sealed must open; the
+ * check is then added, and only by the first of processes doing so at
+ * once: one that loses with another key is refused. A key file made
+ * for this open (`created`) is removed again when it is refused.
  */
 static int
-key_check(struct app *a, int flags, struct err *e)
+key_check(struct app *a, int flags, int created, struct err *e)
 {
     const char *path = a->cfg->security_key_file;
     const unsigned char *box = NULL;
+    unsigned char sealed[sizeof(KEY_CHECK_TEXT) - 1 + CRYPTO_SEAL_OVERHEAD];
     char buf[PATH_MAX + 64];
     unsigned char plain[64];
     size_t len = 0;
@@ -355,6 +359,7 @@ key_check(struct app *a, int flags, struct err *e)
     size_t dests = 0;
     struct arena ar;
     int found = 0;
+    int proven = 0;
     int rc = 0;
 
     arena_init(&ar, 1 << 20);
@@ -368,44 +373,61 @@ key_check(struct app *a, int flags, struct err *e)
         rc = 0;
         goto out;
     }
-    if (found && !(flags & APP_CREATE_STORE)) {
+    rc = proven = key_opens_sealed(a, &ar, &tokens, &dests, e);
+    if (rc < 0) {
+        goto out;
+    }
+    if (!proven && (tokens > 0 || dests > 0)) {
+        rc = err_set(e, ERR_CONFIG,
+                     "[security] key_file %s is not the key the %lld "
+                     "encrypted tokens and %zu destinations in the store "
+                     "were sealed with: restore the right key file",
+                     shown_path(path, buf, sizeof(buf)), (long long)tokens,
+                     dests);
+        goto out;
+    }
+    if (found && (!proven || !(flags & APP_CREATE_STORE))) {
         rc = err_set(e, ERR_CONFIG,
                      "[security] key_file %s is not the key this store was "
                      "set up with: name the server's key file",
                      shown_path(path, buf, sizeof(buf)));
         goto out;
     }
-    rc = sealed_count(a, &tokens, &dests, e);
-    if (rc == 0 && tokens > 0) {
-        rc = key_opens_a_token(a, &ar, e);
-        if (rc == 0) {
-            rc = err_set(e, ERR_CONFIG,
-                         "[security] key_file %s is not the key the %lld "
-                         "encrypted tokens in the store were sealed with: "
-                         "restore the right key file",
-                         path, (long long)tokens);
-            goto out;
-        }
-    } else if (rc == 0 && dests > 0) {
-        rc = key_opens_a_destination(a, &ar, e);
-        if (rc == 0) {
-            rc = err_set(e, ERR_CONFIG,
-                         "[security] key_file %s is not the key the %zu "
-                         "destinations in the store were sealed with: "
-                         "restore the right key file",
-                         path, dests);
-            goto out;
-        }
+    rc = crypto_seal(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME),
+                     KEY_CHECK_TEXT, strlen(KEY_CHECK_TEXT), sealed,
+                     sizeof(sealed), &n);
+    if (rc < 0) {
+        rc = err_set(e, ERR_CRYPTO, "cannot seal the key check");
+        goto out;
     }
-    if (rc == 0 || rc == 1) {
-        if (found) {
-            log_event(LOG_WARN, "app", "key.check_renewed", "tokens=%lld",
-                      (long long)tokens);
+    if (found) {
+        log_event(LOG_WARN, "app", "key.check_renewed", "tokens=%lld",
+                  (long long)tokens);
+        rc = store_setting_put(a->store, KEY_CHECK_NAME, sealed, n, e);
+        goto out;
+    }
+    rc = store_setting_add(a->store, KEY_CHECK_NAME, sealed, n, e);
+    if (rc == ERR_CONFLICT) {
+        /* another process set the store up meanwhile: with this key? */
+        rc = key_check_get(a, &ar, &box, &len, e);
+        if (rc == 1 &&
+            crypto_open(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME), box,
+                        len, plain, sizeof(plain), &n) == 0) {
+            rc = 0;
+        } else if (rc >= 0) {
+            rc = err_set(e, ERR_CONFIG,
+                         "[security] key_file %s is not the key another "
+                         "process set this store up with just now: name "
+                         "the server's key file",
+                         shown_path(path, buf, sizeof(buf)));
         }
-        rc = key_check_write(a, e);
     }
 
 out:
+    if (rc < 0 && created) {
+        /* a key no store was set up with: not left to be found later */
+        unlink(path);
+    }
     crypto_wipe(plain, sizeof(plain));
     arena_release(&ar);
     return rc;
@@ -479,9 +501,11 @@ app_open(struct app *a, struct config *cfg, int flags, struct err *e)
         log_event(LOG_INFO, "app", "store.migrated", "applied=%d", applied);
     }
     if (flags & APP_NEED_KEY) {
-        rc = load_key(a, flags, e);
+        int created = 0;
+
+        rc = load_key(a, &created, e);
         if (rc == 0) {
-            rc = key_check(a, flags, e);
+            rc = key_check(a, flags, created, e);
         }
     }
     if (rc == 0) {

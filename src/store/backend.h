@@ -74,6 +74,8 @@ struct store_backend {
                        const unsigned char **value, size_t *len, struct err *e);
     int (*setting_put)(struct store *s, const char *name,
                        const unsigned char *value, size_t len, struct err *e);
+    int (*setting_add)(struct store *s, const char *name,
+                       const unsigned char *value, size_t len, struct err *e);
     int (*attempt_create)(struct store *s, const struct store_attempt *at,
                           struct err *e);
     int (*attempt_get)(struct store *s, const unsigned char hash[32],

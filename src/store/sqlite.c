@@ -1492,6 +1492,7 @@ const struct store_backend store_sqlite_backend = {
     .token_count = sq_token_count,
     .setting_get = sq_setting_get,
     .setting_put = sq_setting_put,
+    .setting_add = sq_setting_add,
     .attempt_create = sq_attempt_create,
     .attempt_get = sq_attempt_get,
     .attempt_claim = sq_attempt_claim,

@@ -303,6 +303,8 @@ int sq_attempt_claim(struct store *s, const unsigned char hash[32], int64_t now,
                      struct err *e);
 int sq_setting_get(struct store *s, const char *name, struct arena *a,
                    const unsigned char **value, size_t *len, struct err *e);
+int sq_setting_add(struct store *s, const char *name,
+                   const unsigned char *value, size_t len, struct err *e);
 int sq_setting_put(struct store *s, const char *name,
                    const unsigned char *value, size_t len, struct err *e);
 

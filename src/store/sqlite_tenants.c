@@ -326,6 +326,9 @@ static const char ST_SETTING_GET[] =
 static const char ST_SETTING_PUT[] =
     "INSERT INTO settings (name, value) VALUES (?, ?)"
     " ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+static const char ST_SETTING_ADD[] =
+    "INSERT INTO settings (name, value) VALUES (?, ?)"
+    " ON CONFLICT (name) DO NOTHING";
 
 int
 sq_setting_get(struct store *s, const char *name, struct arena *a,
@@ -357,6 +360,7 @@ struct setting_args {
     const char *name;
     const unsigned char *value;
     size_t len;
+    int only_new; /* ERR_CONFLICT when it is set */
 };
 
 static int
@@ -364,26 +368,47 @@ run_setting_put(struct conn *w, const struct wop *op, struct err *e)
 {
     const struct setting_args *sa = op->in.p;
     struct call c = {0};
-    int rc = sq_call_start(&c, w, ST_SETTING_PUT, NULL, op->name, e);
+    int rc =
+        sq_call_start(&c, w, sa->only_new ? ST_SETTING_ADD : ST_SETTING_PUT,
+                      NULL, op->name, e);
 
     if (rc == 0) {
         sq_bind_text(&c, sa->name);
         sq_bind_blob(&c, sa->value, sa->len);
         rc = sq_call_run(&c);
     }
+    if (rc == 0 && sa->only_new && sq_changes(&c) == 0) {
+        rc = err_set(e, ERR_CONFLICT, "%s: '%s' is set already", op->name,
+                     sa->name);
+    }
     sq_call_end(&c);
     return rc;
+}
+
+static int
+setting_write(struct store *s, const char *name, const unsigned char *value,
+              size_t len, int only_new, struct err *e)
+{
+    struct setting_args sa = {name, value, len, only_new};
+    struct wop op = {.run = run_setting_put,
+                     .name =
+                         only_new ? "store_setting_add" : "store_setting_put",
+                     .one_statement = 1};
+
+    op.in.p = &sa;
+    return sq_write_sync(s, &op, e);
 }
 
 int
 sq_setting_put(struct store *s, const char *name, const unsigned char *value,
                size_t len, struct err *e)
 {
-    struct setting_args sa = {name, value, len};
-    struct wop op = {.run = run_setting_put,
-                     .name = "store_setting_put",
-                     .one_statement = 1};
+    return setting_write(s, name, value, len, 0, e);
+}
 
-    op.in.p = &sa;
-    return sq_write_sync(s, &op, e);
+int
+sq_setting_add(struct store *s, const char *name, const unsigned char *value,
+               size_t len, struct err *e)
+{
+    return setting_write(s, name, value, len, 1, e);
 }

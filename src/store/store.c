@@ -376,6 +376,13 @@ store_setting_put(struct store *s, const char *name, const unsigned char *value,
 }
 
 int
+store_setting_add(struct store *s, const char *name, const unsigned char *value,
+                  size_t len, struct err *e)
+{
+    return s->be->setting_add(s, name, value, len, e);
+}
+
+int
 store_destination_create(struct store *s, const struct store_destination *d,
                          struct err *e)
 {

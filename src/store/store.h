@@ -222,6 +222,11 @@ int store_session_get_by_token(struct store *s, const unsigned char hash[32],
 int store_setting_get(struct store *s, const char *name, struct arena *a,
                       const unsigned char **value, size_t *len, struct err *e);
 
+/* Set `name` to `len` bytes at `value`, unless it is set already
+ * (ERR_CONFLICT): the first of several writers wins. */
+int store_setting_add(struct store *s, const char *name,
+                      const unsigned char *value, size_t len, struct err *e);
+
 /* Set `name` to `len` bytes at `value` (a new value replaces the old). */
 int store_setting_put(struct store *s, const char *name,
                       const unsigned char *value, size_t len, struct err *e);

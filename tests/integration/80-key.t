@@ -36,12 +36,20 @@ my $r = $f->fetch(DELETE => "/v2/auth/deauthenticateUser?user_id=$c->{user_id}",
 is($r->{status}, 200, '... and can open the token (deauth revokes it)');
 $f->stop;
 
-# no tokens left: a new key file is taken, with a warning
+# no tokens left, but the store was set up with a key: a missing key
+# file is not made anew (a server started from another directory would
+# split the store between two keys) until the operator removes the check
 unlink($key);
+($code, $err) = serve_error($f);
+is($code, 1, 'without tokens a missing key file still stops start-up');
+like($err, qr/key_file \Q$key\E is missing but the store was set up with a key/,
+    '... saying so');
+ok(!-e $key, '... making no key');
+$f->sql("delete from settings where name = 'key_check'");
 $f->start;
-ok($f->alive, 'without tokens a missing key file is made anew');
-like($f->log_text, qr/event=key\.check_renewed tokens=0/,
-    '... and the change is logged');
+ok($f->alive, 'with the check removed a new key is made');
+ok(-s $key, '... in the key file');
+unlike($f->log_text, qr/check_renewed/, '... a new check, not a renewal');
 $f->stop;
 
 # the check value lost or damaged: a stored token decides
@@ -122,7 +130,7 @@ close($fh);
 $d->sql("delete from settings");
 ($code, $err) = serve_error($d);
 is($code, 1, 'serve: another key, no check, a destination sealed: stops');
-like($err, qr/is not the key the 1 destinations in the store were sealed/,
+like($err, qr/is not the key the 0 encrypted tokens and 1 destinations/,
     '... saying so');
 open($fh, '>', $dkey) or die "key: $!";
 print $fh $dgood;
@@ -130,6 +138,43 @@ close($fh);
 $d->start;
 ok($d->alive, 'the right key starts again');
 $d->stop;
+
+# Two commands setting up a new store at once, each with a key file of
+# its own (run from two directories): one key wins, the other command is
+# refused and leaves no key file behind.
+for my $round (1 .. 4) {
+    my $n = FerryTest->new(config => "[security]\n"
+          . "allow_private_destinations = true\n");
+    my $ndev = $n->developer("race-$round");
+    my @pids;
+    for my $side (1, 2) {
+        (my $conf = FerryTest::slurp($n->conf))
+          =~ s/^key_file = .*$/key_file = ${\ $n->dir }\/k$side.key/m;
+        open(my $cf, '>', $n->dir . "/c$side.conf") or die "conf: $!";
+        print $cf $conf;
+        close($cf);
+        my $pid = fork();
+        if ($pid == 0) {
+            %ENV = $n->child_env;
+            open(STDERR, '>', $n->dir . "/e$side");
+            open(STDOUT, '>', '/dev/null');
+            exec(FerryTest::bin(), 'destination', 'add', $ndev->{dev_id},
+                'webhook', "http://127.0.0.1:9/side$side", '--config',
+                $n->dir . "/c$side.conf");
+        }
+        push @pids, $pid;
+    }
+    my $ok = 0;
+    for my $pid (@pids) {
+        waitpid($pid, 0);
+        $ok++ if $? == 0;
+    }
+    my @keys = grep { -e } map { $n->dir . "/k$_.key" } 1, 2;
+    is($ok, 1, "race $round: one command sets the store up");
+    is(scalar @keys, 1, '... one key file is left');
+    is($n->sql('select count(*) from destinations'), 1,
+        '... with the one destination');
+}
 
 done_testing;
 
