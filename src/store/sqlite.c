@@ -1192,31 +1192,64 @@ missing(const char *path, const char *what, struct err *e)
  * (made by the first migration, in the same transaction). A file
  * SQLite cannot read is left to the open that follows, which says why.
  */
+/*
+ * The shape of the database at `name` (a file name, or with `flags`
+ * holding SQLITE_OPEN_URI a URI), opened read-only: 0, or -1 when SQLite
+ * cannot read it.
+ */
 static int
-precheck(const char *path, int existing, struct err *e)
+shape(const char *name, int flags, int64_t *ours, int64_t *tables)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    int64_t ours = 0;
-    int64_t tables = 0;
-    int rc = 0;
+    int rc = sqlite3_open_v2(name, &db, SQLITE_OPEN_READONLY | flags, NULL);
 
-    if (access(path, F_OK) != 0) {
-        return existing ? missing(path, "no store at", e) : 0;
-    }
-    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     if (rc == SQLITE_OK) {
         rc = sqlite3_prepare_v2(db, ST_SHAPE, -1, &st, NULL);
     }
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        ours = sqlite3_column_int64(st, 0);
-        tables = sqlite3_column_int64(st, 1);
+        *ours = sqlite3_column_int64(st, 0);
+        *tables = sqlite3_column_int64(st, 1);
     } else {
         rc = SQLITE_ERROR;
     }
     sqlite3_finalize(st);
     sqlite3_close_v2(db);
-    if (rc != SQLITE_OK || ours == 1) {
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int
+precheck(const char *path, int existing, struct err *e)
+{
+    char uri[PATH_MAX * 3 + 32];
+    const char *p = path;
+    size_t n = 0;
+    int64_t ours = 0;
+    int64_t tables = 0;
+
+    if (access(path, F_OK) != 0) {
+        return existing ? missing(path, "no store at", e) : 0;
+    }
+    /* first the main file alone (immutable: no lock, no -wal or -shm
+     * made beside another program's database); what is only in a log
+     * not yet checkpointed (a store just set up) needs a real read */
+    n = (size_t)snprintf(uri, sizeof(uri), "file:");
+    for (; *p != '\0' && n + 4 < sizeof(uri); p++) {
+        if (*p == '%' || *p == '?' || *p == '#') {
+            n += (size_t)snprintf(uri + n, sizeof(uri) - n, "%%%02X",
+                                  (unsigned char)*p);
+        } else {
+            uri[n++] = *p;
+        }
+    }
+    snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+    if (*p != '\0' || shape(uri, SQLITE_OPEN_URI, &ours, &tables) < 0) {
+        return 0;
+    }
+    if (ours == 0 && tables == 0 && shape(path, 0, &ours, &tables) < 0) {
+        return 0;
+    }
+    if (ours == 1) {
         return 0;
     }
     if (tables > 0) {

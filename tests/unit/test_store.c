@@ -312,6 +312,20 @@ test_foreign_database(void)
            "... and leaving the file as it was");
         store_free(s);
     }
+
+    /* one in WAL mode: no -wal or -shm file is left beside it */
+    snprintf(path, sizeof(path), "%s/foreign-wal.db", dir);
+    if (sqlite3_open(path, &db) == SQLITE_OK) {
+        side_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE notes (x)");
+    }
+    sqlite3_close(db);
+    snprintf(url, sizeof(url), "sqlite:%s", path);
+    s = NULL;
+    is_int(store_open(&s, url, &(struct store_options){.existing = 1}, &e),
+           ERR_CONFLICT, "a WAL database of another program is refused");
+    snprintf(path, sizeof(path), "%s/foreign-wal.db-shm", dir);
+    ok(stat(path, &after) != 0, "... with no -shm file made beside it");
+    store_free(s);
 }
 
 static void
