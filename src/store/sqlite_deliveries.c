@@ -105,8 +105,12 @@ static const char ST_SETTLE_FRESH[] =
     " CASE WHEN ?6 IN ('pending', 'dead') AND " DEST_REMOVED
     "  THEN 'cancelled' ELSE ?6 END,"
     " CASE WHEN ?6 = 'pending' THEN 1 ELSE 0 END, 1, ?7, ?8, ?9, ?10,"
-    " ?11, CASE WHEN ?6 = 'delivered' THEN ?12 END)"
-    " RETURNING id, state = 'cancelled'";
+    " ?11, CASE WHEN ?6 = 'delivered' THEN ?12 END)";
+/* Whether a failed first attempt's row was written cancelled (its
+ * destination removed meanwhile): asked only for failures, since a
+ * RETURNING clause would slow every insert. */
+static const char ST_ROW_CANCELLED[] =
+    "SELECT count(*) FROM deliveries WHERE id = ? AND state = 'cancelled'";
 
 static const char ST_RECOVER[] =
     "UPDATE deliveries SET state = 'pending', lease_owner = NULL,"
@@ -873,10 +877,10 @@ settle_fresh(struct conn *w, struct store_delivery_outcome *o, json_t *users,
     sq_bind_int(&c, o->event_created_at);
     sq_bind_int(&c, o->at);
     sq_bind_int(&c, o->latency_us);
-    rc = sq_call_step(&c);
-    if (rc == 0) {
-        /* no row returned: OR IGNORE ignores any constraint, and only a
-         * row already there is another owner's outcome */
+    rc = sq_call_run(&c);
+    if (rc == 0 && sq_changes(&c) == 0) {
+        /* OR IGNORE ignores any constraint: only a row already there
+         * is another owner's outcome */
         int has = 0;
 
         sq_call_end(&c);
@@ -892,13 +896,25 @@ settle_fresh(struct conn *w, struct store_delivery_outcome *o, json_t *users,
     if (rc < 0) {
         goto out;
     }
-    o->id = sq_col_int(&c);
-    o->cancelled = (int)sq_col_int(&c);
-    rc = c.rc;
-    /* RETURNING rows are all produced by the first step; finish it */
+    o->id = sq_last_rowid(&c);
     sq_call_end(&c);
     if (rc == 0 && strcmp(o->state, "delivered") != 0) {
         rc = attempt_add(w, o, 1, op, e);
+    }
+    if (rc == 0 && strcmp(o->state, "delivered") != 0) {
+        int64_t n = 0;
+
+        rc = sq_call_start(&c, w, ST_ROW_CANCELLED, NULL, op, e);
+        if (rc == 0) {
+            sq_bind_int(&c, o->id);
+            rc = sq_call_step(&c);
+            if (rc == 1) {
+                n = sq_col_int(&c);
+                rc = c.rc;
+            }
+        }
+        sq_call_end(&c);
+        o->cancelled = n > 0;
     }
     /* only events queued behind it while it was in flight wait for it */
     if (rc == 0 && strcmp(o->state, "pending") != 0 && o->followers != NULL &&
