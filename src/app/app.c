@@ -115,38 +115,29 @@ out:
 
 #define KEY_CHECK_NAME "key_check"
 #define KEY_CHECK_TEXT "ferry master key check"
+#define SEALED_ARENA   ((size_t)64 << 20) /* every destination in use */
 
-/* `p` as shown in a message: made absolute from the working directory
- * (into `buf`) when it is relative. */
-static const char *
-shown_path(const char *p, char *buf, size_t size)
-{
-    char cwd[PATH_MAX];
+/* What the store holds sealed with the master key: provider tokens
+ * (counted) and destinations in use (secret and settings; listed into
+ * `ar`). */
+struct sealed {
+    int64_t tokens;
+    struct store_destination *dests;
+    size_t ndests;
+};
 
-    if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
-        return p;
-    }
-    snprintf(buf, size, "%s/%s", cwd, p);
-    return buf;
-}
-
-/* What the store holds sealed with the master key: provider tokens and
- * destinations in use (secret and settings). */
 static int
-sealed_count(struct app *a, int64_t *tokens, size_t *dests, struct err *e)
+sealed_get(struct app *a, struct arena *ar, struct sealed *s, struct err *e)
 {
-    struct store_destination *list = NULL;
-    struct arena ar;
-    int rc = store_token_count(a->store, tokens, e);
+    int rc = store_token_count(a->store, &s->tokens, e);
 
-    *dests = 0;
+    s->dests = NULL;
+    s->ndests = 0;
     if (rc < 0) {
         return rc;
     }
-    arena_init(&ar, (size_t)64 << 20);
-    rc = store_destination_list(a->store, NULL, 0, &ar, &list, dests, e);
-    arena_release(&ar);
-    return rc;
+    return store_destination_list(a->store, NULL, 0, ar, &s->dests, &s->ndests,
+                                  e);
 }
 
 /* 1 when the store has a key check (a key was set up for it), 0 when
@@ -176,26 +167,25 @@ key_missing(struct app *a, int *created, struct err *e)
     const char *path = a->cfg->security_key_file;
     const unsigned char *box = NULL;
     char buf[PATH_MAX + 64];
+    struct sealed s;
     struct arena ar;
-    int64_t tokens = 0;
-    size_t dests = 0;
     size_t len = 0;
-    int rc = sealed_count(a, &tokens, &dests, e);
+    int rc = 0;
 
-    if (rc < 0) {
-        return rc;
+    arena_init(&ar, SEALED_ARENA);
+    rc = sealed_get(a, &ar, &s, e);
+    if (rc == 0 && (s.tokens > 0 || s.ndests > 0)) {
+        rc = err_set(e, ERR_CONFIG,
+                     "[security] key_file %s is missing but the store "
+                     "holds %lld encrypted tokens and %zu destinations "
+                     "sealed with it: restore the key file (a relative "
+                     "key_file is taken from the working directory)",
+                     config_path_shown(path, buf, sizeof(buf)),
+                     (long long)s.tokens, s.ndests);
     }
-    if (tokens > 0 || dests > 0) {
-        return err_set(e, ERR_CONFIG,
-                       "[security] key_file %s is missing but the store "
-                       "holds %lld encrypted tokens and %zu destinations "
-                       "sealed with it: restore the key file (a relative "
-                       "key_file is taken from the working directory)",
-                       shown_path(path, buf, sizeof(buf)), (long long)tokens,
-                       dests);
+    if (rc == 0) {
+        rc = key_check_get(a, &ar, &box, &len, e);
     }
-    arena_init(&ar, 1 << 20);
-    rc = key_check_get(a, &ar, &box, &len, e);
     arena_release(&ar);
     if (rc < 0) {
         return rc;
@@ -207,7 +197,7 @@ key_missing(struct app *a, int *created, struct err *e)
                        "server runs (a relative key_file is taken from the "
                        "working directory); to start over with a new key "
                        "when it is lost, see the README (Back up)",
-                       shown_path(path, buf, sizeof(buf)));
+                       config_path_shown(path, buf, sizeof(buf)));
     }
     rc = create_key(path, a->key, e);
     *created = rc == 0;
@@ -292,47 +282,54 @@ key_opens_a_token(struct app *a, struct arena *ar, struct err *e)
     return rc < 0 ? rc : 0;
 }
 
-/* As key_opens_a_token(), with the first destination in use. */
+/* 1 when the key opens destination `d`'s secret and settings, else 0. */
 static int
-key_opens_a_destination(struct app *a, struct arena *ar, struct err *e)
+key_opens_destination(struct app *a, const struct store_destination *d)
 {
-    struct store_destination *list = NULL;
     char secret[DELIVER_SECRET_MAX];
     char previous[DELIVER_SECRET_MAX];
     json_t *conf = NULL;
-    size_t n = 0;
     struct err ignored;
-    int rc = store_destination_list(a->store, NULL, 0, ar, &list, &n, e);
+    int rc = destinations_open(a, d, 0, secret, previous, &conf, &ignored);
 
-    if (rc < 0 || n == 0) {
-        return rc;
-    }
-    rc = destinations_open(a, &list[0], 0, secret, previous, &conf, &ignored);
     crypto_wipe(secret, sizeof(secret));
     crypto_wipe(previous, sizeof(previous));
     json_decref(conf);
     return rc == 0;
 }
 
-/* 1 when the key opens what the store holds sealed (a token, else a
- * destination), 0 when it does not or nothing is sealed; the counts
- * into `tokens` and `dests`. */
+/* 1 when the key opens what the store holds sealed (`s`, read into
+ * `ar`): a token, else the first destination; 0 when it does not or
+ * nothing is sealed. */
 static int
-key_opens_sealed(struct app *a, struct arena *ar, int64_t *tokens,
-                 size_t *dests, struct err *e)
+key_opens_sealed(struct app *a, struct arena *ar, struct sealed *s,
+                 struct err *e)
 {
-    int rc = sealed_count(a, tokens, dests, e);
+    int rc = sealed_get(a, ar, s, e);
 
     if (rc < 0) {
         return rc;
     }
-    if (*tokens > 0) {
+    if (s->tokens > 0) {
         return key_opens_a_token(a, ar, e);
     }
-    if (*dests > 0) {
-        return key_opens_a_destination(a, ar, e);
+    if (s->ndests > 0) {
+        return key_opens_destination(a, &s->dests[0]);
     }
     return 0;
+}
+
+/* 1 when the key opens the sealed key check `box`, else 0. */
+static int
+key_opens_check(struct app *a, const unsigned char *box, size_t len)
+{
+    unsigned char plain[64];
+    size_t n = 0;
+    int rc = crypto_open(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME), box,
+                         len, plain, sizeof(plain), &n);
+
+    crypto_wipe(plain, sizeof(plain));
+    return rc == 0;
 }
 
 /*
@@ -350,76 +347,71 @@ key_check(struct app *a, int flags, int created, struct err *e)
 {
     const char *path = a->cfg->security_key_file;
     const unsigned char *box = NULL;
-    unsigned char sealed[sizeof(KEY_CHECK_TEXT) - 1 + CRYPTO_SEAL_OVERHEAD];
+    unsigned char check[sizeof(KEY_CHECK_TEXT) - 1 + CRYPTO_SEAL_OVERHEAD];
     char buf[PATH_MAX + 64];
-    unsigned char plain[64];
     size_t len = 0;
     size_t n = 0;
-    int64_t tokens = 0;
-    size_t dests = 0;
+    struct sealed s;
     struct arena ar;
     int found = 0;
     int proven = 0;
     int rc = 0;
 
-    arena_init(&ar, 1 << 20);
+    arena_init(&ar, SEALED_ARENA);
     rc = key_check_get(a, &ar, &box, &len, e);
     if (rc < 0) {
         goto out;
     }
     found = rc == 1;
-    if (found && crypto_open(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME),
-                             box, len, plain, sizeof(plain), &n) == 0) {
+    if (found && key_opens_check(a, box, len)) {
         rc = 0;
         goto out;
     }
-    rc = proven = key_opens_sealed(a, &ar, &tokens, &dests, e);
+    rc = proven = key_opens_sealed(a, &ar, &s, e);
     if (rc < 0) {
         goto out;
     }
-    if (!proven && (tokens > 0 || dests > 0)) {
+    if (!proven && (s.tokens > 0 || s.ndests > 0)) {
         rc = err_set(e, ERR_CONFIG,
                      "[security] key_file %s is not the key the %lld "
                      "encrypted tokens and %zu destinations in the store "
                      "were sealed with: restore the right key file",
-                     shown_path(path, buf, sizeof(buf)), (long long)tokens,
-                     dests);
+                     config_path_shown(path, buf, sizeof(buf)),
+                     (long long)s.tokens, s.ndests);
         goto out;
     }
     if (found && (!proven || !(flags & APP_CREATE_STORE))) {
         rc = err_set(e, ERR_CONFIG,
                      "[security] key_file %s is not the key this store was "
                      "set up with: name the server's key file",
-                     shown_path(path, buf, sizeof(buf)));
+                     config_path_shown(path, buf, sizeof(buf)));
         goto out;
     }
     rc = crypto_seal(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME),
-                     KEY_CHECK_TEXT, strlen(KEY_CHECK_TEXT), sealed,
-                     sizeof(sealed), &n);
+                     KEY_CHECK_TEXT, strlen(KEY_CHECK_TEXT), check,
+                     sizeof(check), &n);
     if (rc < 0) {
         rc = err_set(e, ERR_CRYPTO, "cannot seal the key check");
         goto out;
     }
     if (found) {
         log_event(LOG_WARN, "app", "key.check_renewed", "tokens=%lld",
-                  (long long)tokens);
-        rc = store_setting_put(a->store, KEY_CHECK_NAME, sealed, n, e);
+                  (long long)s.tokens);
+        rc = store_setting_put(a->store, KEY_CHECK_NAME, check, n, e);
         goto out;
     }
-    rc = store_setting_add(a->store, KEY_CHECK_NAME, sealed, n, e);
+    rc = store_setting_add(a->store, KEY_CHECK_NAME, check, n, e);
     if (rc == ERR_CONFLICT) {
         /* another process set the store up meanwhile: with this key? */
         rc = key_check_get(a, &ar, &box, &len, e);
-        if (rc == 1 &&
-            crypto_open(a->key, KEY_CHECK_NAME, strlen(KEY_CHECK_NAME), box,
-                        len, plain, sizeof(plain), &n) == 0) {
+        if (rc == 1 && key_opens_check(a, box, len)) {
             rc = 0;
         } else if (rc >= 0) {
             rc = err_set(e, ERR_CONFIG,
                          "[security] key_file %s is not the key another "
                          "process set this store up with just now: name "
                          "the server's key file",
-                         shown_path(path, buf, sizeof(buf)));
+                         config_path_shown(path, buf, sizeof(buf)));
         }
     }
 
@@ -428,7 +420,6 @@ out:
         /* a key no store was set up with: not left to be found later */
         unlink(path);
     }
-    crypto_wipe(plain, sizeof(plain));
     arena_release(&ar);
     return rc;
 }

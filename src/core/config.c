@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1297,4 +1298,16 @@ config_provider_add(struct config *c, const char *name)
     }
     *tail = p;
     return p;
+}
+
+const char *
+config_path_shown(const char *path, char *buf, size_t size)
+{
+    char cwd[PATH_MAX];
+
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
+        return path;
+    }
+    snprintf(buf, size, "%s/%s", cwd, path);
+    return buf;
 }

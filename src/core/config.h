@@ -133,4 +133,11 @@ struct config_provider *config_provider(const struct config *c,
  */
 struct config_provider *config_provider_add(struct config *c, const char *name);
 
+/*
+ * A path of the configuration as a message shows it: a relative one
+ * (taken from the working directory) made absolute into `buf`, else
+ * `path` itself (also when the working directory cannot be read).
+ */
+const char *config_path_shown(const char *path, char *buf, size_t size);
+
 #endif

@@ -220,7 +220,6 @@ dest_load(struct deliver *eng, const struct store_destination *sd,
         goto fail;
     }
     d->refs = 1;
-    d->secret_stamp = sd->previous_until;
     d->previous_until = sd->previous_until;
     d->scan = -1;
     d->rewind = INT64_MAX;
@@ -271,7 +270,6 @@ secrets_refresh(struct deliver *eng, struct deliver_dest *d,
         memcpy(d->previous_secret, previous, sizeof(previous));
         d->previous_until = sd->previous_until;
         pthread_mutex_unlock(&keys_lock);
-        d->secret_stamp = sd->previous_until;
     } else {
         log_event(LOG_ERROR, "deliver", "destination.unusable",
                   "destination=%s error=%s", sd->id, e.msg);
@@ -613,6 +611,7 @@ job_end(struct deliver *eng, struct job *j)
 static void
 outcomes_recorded(const struct settle_batch *b)
 {
+    unsigned long long delivered = 0, retried = 0, dead = 0, cancelled = 0;
     size_t i = 0;
 
     for (i = 0; i < b->n; i++) {
@@ -623,17 +622,15 @@ outcomes_recorded(const struct settle_batch *b)
             continue;
         }
         now = o->cancelled ? "cancelled" : o->state;
-        pthread_mutex_lock(&metrics.lock);
         if (o->cancelled) {
-            metrics.cancelled++;
+            cancelled++;
         } else if (strcmp(o->state, "delivered") == 0) {
-            metrics.delivered++;
+            delivered++;
         } else if (strcmp(o->state, "dead") == 0) {
-            metrics.dead++;
+            dead++;
         } else {
-            metrics.retried++;
+            retried++;
         }
-        pthread_mutex_unlock(&metrics.lock);
         if (strcmp(now, "delivered") != 0) {
             log_event(LOG_WARN, "deliver", "attempt.failed",
                       "delivery=%lld event_id=%s destination=%s status=%ld "
@@ -642,6 +639,12 @@ outcomes_recorded(const struct settle_batch *b)
                       o->status, o->error != NULL ? o->error : "", now);
         }
     }
+    pthread_mutex_lock(&metrics.lock);
+    metrics.delivered += delivered;
+    metrics.retried += retried;
+    metrics.dead += dead;
+    metrics.cancelled += cancelled;
+    pthread_mutex_unlock(&metrics.lock);
 }
 
 /* Batch `b` was written (rc 0) or not: end its attempts and wake the
@@ -1113,7 +1116,7 @@ claim(struct deliver *eng, struct deliver_dest *d,
     pthread_mutex_unlock(&eng->lock);
     ready_abandon(gone, "the destination was removed or another process "
                         "held it");
-    if (n > 0 && got[0].secret_stamp != d->secret_stamp) {
+    if (n > 0 && got[0].secret_stamp != d->previous_until) {
         /* rotated since the last reload: sign with the new secret now */
         struct store_destination sd;
 

@@ -45,14 +45,15 @@ struct deliver_dest {
      * ("" when there is none); read them with deliver_dest_keys() */
     char secret[DELIVER_SECRET_MAX];
     char previous_secret[DELIVER_SECRET_MAX];
-    int64_t previous_until; /* unix us: previous_secret signs until then */
+    /* unix us: previous_secret signs until then; it also tells a
+     * rotation (the engine, its only writer, reads it without the lock) */
+    int64_t previous_until;
     /* the kind's own settings with their secrets, e.g. for postgres
      * {"url": "postgresql://user:pw@host/db"}, for s3 {"access_key":..,
      * "secret_key":.., "region":..}; an empty object for the others */
     json_t *conf;
-    void *driver_state;   /* the driver's per-destination state, or NULL */
-    int refs;             /* engine only */
-    int64_t secret_stamp; /* engine only: when the secrets were rotated */
+    void *driver_state; /* the driver's per-destination state, or NULL */
+    int refs;           /* engine only */
     /* engine only: when a failed claim was last logged, and the failures
      * since (a full disk fails every claim: one line per interval) */
     struct log_every claim_log; /* claims failing */

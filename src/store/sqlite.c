@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "store/sqlite_int.h"
@@ -1168,30 +1169,20 @@ sq_config_once(void)
 static int
 missing(const char *path, const char *what, struct err *e)
 {
-    char cwd[PATH_MAX];
+    char buf[PATH_MAX * 2];
 
-    if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+    if (path[0] != '/') {
         return err_set(e, ERR_NOTFOUND,
-                       "%s %s/%s (a relative store path is taken from the "
+                       "%s %s (a relative store path is taken from the "
                        "working directory): run this command in the "
                        "directory the server runs in, or `ferry migrate` "
                        "to set up a store here",
-                       what, cwd, path);
+                       what, config_path_shown(path, buf, sizeof(buf)));
     }
     return err_set(e, ERR_NOTFOUND, "%s %s: `ferry migrate` sets one up", what,
                    path);
 }
 
-/*
- * Look at the database at `path` read-only before anything writes to it
- * (the writer switches a database to WAL): one that holds tables of
- * another program, and not ferry's, is refused (ERR_CONFLICT) and left
- * as it was. With `existing`, a file that is not there, or holds no
- * ferry store (an empty file), is refused too (ERR_NOTFOUND). A ferry
- * store has `schema_migrations` with its two columns and `developers`
- * (made by the first migration, in the same transaction). A file
- * SQLite cannot read is left to the open that follows, which says why.
- */
 /*
  * The shape of the database at `name` (a file name, or with `flags`
  * holding SQLITE_OPEN_URI a URI), opened read-only: 0, or -1 when SQLite
@@ -1218,6 +1209,16 @@ shape(const char *name, int flags, int64_t *ours, int64_t *tables)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+/*
+ * Look at the database at `path` read-only before anything writes to it
+ * (the writer switches a database to WAL): one that holds tables of
+ * another program, and not ferry's, is refused (ERR_CONFLICT) and left
+ * as it was. With `existing`, a file that is not there, or holds no
+ * ferry store (an empty file), is refused too (ERR_NOTFOUND). A ferry
+ * store has `schema_migrations` with its two columns and `developers`
+ * (made by the first migration, in the same transaction). A file
+ * SQLite cannot read is left to the open that follows, which says why.
+ */
 static int
 precheck(const char *path, int existing, struct err *e)
 {
@@ -1253,13 +1254,13 @@ precheck(const char *path, int existing, struct err *e)
         return 0;
     }
     if (tables > 0) {
-        char cwd[PATH_MAX];
-        int rel = path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL;
+        char buf[PATH_MAX * 2];
 
         return err_set(e, ERR_CONFLICT,
-                       "%s%s%s holds %lld tables of another program and no "
+                       "%s holds %lld tables of another program and no "
                        "ferry store: give ferry a database of its own",
-                       rel ? cwd : "", rel ? "/" : "", path, (long long)tables);
+                       config_path_shown(path, buf, sizeof(buf)),
+                       (long long)tables);
     }
     return existing ? missing(path, "no ferry store in", e) : 0;
 }
